@@ -1,0 +1,42 @@
+#include "common/dd.h"
+
+struct err_entry {
+	int code;
+	const char *sym;
+	const char *msg;
+};
+
+static const struct err_entry err_table[] = {
+#define DD_ERR_ROW(sym, val, msg) {val, #sym, msg},
+	DD_ERRORS(DD_ERR_ROW)
+#undef DD_ERR_ROW
+};
+
+const char *dd_strerror(int err)
+{
+	for (unsigned i = 0; i < DD_ARRAY_LEN(err_table); i++)
+		if (err_table[i].code == err)
+			return err_table[i].msg;
+	return "unknown error";
+}
+
+const char *dd_errtoken(int err)
+{
+	static const struct {
+		int code;
+		const char *tok;
+	} toks[] = {
+		{DD_OK, "ok"},           {DD_ENOMEM, "nomem"},
+		{DD_EINVAL, "invalid"},  {DD_EMALFORMED, "malformed"},
+		{DD_ETIMEOUT, "timeout"}, {DD_ENETWORK, "network"},
+		{DD_ELIMIT, "limit"},    {DD_EDEADLINE, "deadline"},
+		{DD_ECANCELLED, "cancelled"}, {DD_EIO, "io"},
+		{DD_EOFFLINE, "offline"}, {DD_EPARSE, "parse"},
+		{DD_ENOTFOUND, "notfound"}, {DD_ETCP, "tcp"},
+		{DD_ETRUNCATED, "truncated"}, {DD_EREFUSEDADDR, "refused-address"},
+	};
+	for (unsigned i = 0; i < DD_ARRAY_LEN(toks); i++)
+		if (toks[i].code == err)
+			return toks[i].tok;
+	return "error";
+}

@@ -1,0 +1,78 @@
+/*
+ * wire.h — bounds-checked reading of untrusted DNS bytes.
+ *
+ * A cursor with a sticky error: every read checks the remaining length; the
+ * first overflow sets `err` and later reads are no-ops returning zero. The
+ * caller checks `err` once at the end. No pointer arithmetic on untrusted
+ * bytes happens outside this module.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dd_cursor {
+	const uint8_t *base; /* start of the whole message (for compression) */
+	size_t len;          /* length of the whole message */
+	size_t pos;          /* read position */
+	int err;             /* 0 or DD_EMALFORMED; sticky */
+} dd_cursor_t;
+
+void dd_cursor_init(dd_cursor_t *c, const uint8_t *buf, size_t len);
+uint8_t dd_cursor_u8(dd_cursor_t *c);
+uint16_t dd_cursor_u16(dd_cursor_t *c); /* network order in, host order out */
+uint32_t dd_cursor_u32(dd_cursor_t *c);
+void dd_cursor_skip(dd_cursor_t *c, size_t n);
+size_t dd_cursor_left(const dd_cursor_t *c);
+
+/*
+ * Read a (possibly compressed) domain name at the cursor into `out` as
+ * uncompressed wire format, lower-cased; `*out_len` gets its length (<= 255).
+ * Pointers must point backwards, at most 128 pointer hops, labels <= 63,
+ * name <= 255 octets. On any violation the cursor's err is set.
+ * `out` may be NULL to only skip the name.
+ */
+void dd_cursor_name(dd_cursor_t *c, uint8_t out[255], size_t *out_len);
+
+/* What the pre-pass learned from a whole DNS message. */
+typedef struct dd_wire_summary {
+	uint16_t id;
+	uint16_t flags; /* QR, opcode, AA, TC, RD, RA, Z, AD, CD as in the header */
+	uint8_t rcode;  /* low 4 bits from the header, extended with OPT's upper 8 bits */
+	uint16_t qdcount, ancount, nscount, arcount;
+	uint8_t qname[255];
+	size_t qname_len; /* 0 if qdcount == 0 */
+	uint16_t qtype, qclass;
+	bool has_opt;
+	uint16_t udp_size;    /* from OPT, 0 without OPT */
+	uint8_t edns_version; /* from OPT */
+	bool do_bit;          /* DO in OPT */
+	/* Extended DNS Errors (RFC 8914) found in OPT, at most 8 kept. */
+	unsigned n_ede;
+	struct {
+		uint16_t code;
+		char text[128]; /* EXTRA-TEXT, NUL-terminated, non-printables replaced by '?' */
+	} ede[8];
+} dd_wire_summary_t;
+
+/*
+ * Walk a whole DNS message: header, every record of every section (names,
+ * type, class, TTL, RDLENGTH within bounds, compression sane), OPT parsed,
+ * no trailing garbage tolerated beyond the counted records.
+ * Returns 0 and fills `sum`, or DD_EMALFORMED with `why` (static text,
+ * may be NULL) saying what was wrong.
+ */
+int dd_wire_check(const uint8_t *msg, size_t len, dd_wire_summary_t *sum, const char **why);
+
+/*
+ * Convert a presentation-format name ("www.Example.com" or with trailing
+ * dot) to uncompressed lower-case wire format. Rejects empty labels (except
+ * the root "."), labels > 63 octets, names > 255 octets, and "\DDD"/"\X"
+ * escapes that are malformed. Returns 0 or DD_EINVAL with `why` set.
+ */
+int dd_name_from_text(const char *text, uint8_t out[255], size_t *out_len, const char **why);
+
+/* Wire name to presentation text, lower-case, with trailing dot; escapes
+ * non-printable/special octets as \DDD. `out` must hold 1024 bytes. */
+void dd_name_to_text(const uint8_t *name, size_t len, char out[1024]);

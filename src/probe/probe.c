@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int dd_placeholder_t;
