@@ -1,2 +1,449 @@
-/* placeholder */
-typedef int dd_placeholder_t;
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/dd.h"
+#include "common/wire.h"
+#include "cli/options.h"
+
+const char dd_usage[] =
+	"Usage: dnssec-doctor [check] [options] NAME [TYPE]   find the broken link in NAME's chain of trust\n"
+	"       dnssec-doctor probe [options] NAME [TYPE] > evidence.json\n"
+	"       dnssec-doctor analyse [options] evidence.json\n"
+	"\n"
+	"Output:\n"
+	"  --json                  the version-1 JSON report (same as --format json)\n"
+	"  --format text|json      report format (default: text)\n"
+	"  --color / --no-color    force colours on or off (default: only on a terminal)\n"
+	"Validation:\n"
+	"  --at TIME               validate as of TIME (RFC 3339 or seconds since the epoch)\n"
+	"  --warn-days N           warn about signatures expiring within N days (default 7)\n"
+	"  --trust-anchor FILE     DS or DNSKEY records (zone-file syntax) replacing the IANA root anchors\n"
+	"Walk:\n"
+	"  --root-hints FILE       NS and A/AAAA records (zone-file syntax) replacing the root servers\n"
+	"  -4 / -6                 query name servers over IPv4 only / IPv6 only\n"
+	"  --timeout MS            per-try UDP timeout (default 800)\n"
+	"  --deadline MS           whole-check deadline (default 10000)\n"
+	"  --max-queries N         query cap per check (default 600)\n"
+	"Resolvers:\n"
+	"  --resolver ADDR[#PORT]  a resolver to ask (repeatable)\n"
+	"  --no-resolvers          ask no resolver\n"
+	"Other:\n"
+	"  --list-findings         print the table of findings and exit\n"
+	"  --help, --version\n"
+	"\n"
+	"Exit status: 0 healthy, 1 warnings, 2 bogus or unreachable, 3 indeterminate or usage error.\n"
+	"DNSSEC_DOCTOR_OFFLINE=1 makes the built-in root servers and resolvers unusable (tests).\n";
+
+static const char builtin_anchors[] =
+	". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n"
+	". IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16\n";
+
+static const char builtin_hints[] =
+	". 518400 IN NS a.root-servers.net.\n"
+	". 518400 IN NS b.root-servers.net.\n"
+	". 518400 IN NS c.root-servers.net.\n"
+	". 518400 IN NS d.root-servers.net.\n"
+	". 518400 IN NS e.root-servers.net.\n"
+	". 518400 IN NS f.root-servers.net.\n"
+	". 518400 IN NS g.root-servers.net.\n"
+	". 518400 IN NS h.root-servers.net.\n"
+	". 518400 IN NS i.root-servers.net.\n"
+	". 518400 IN NS j.root-servers.net.\n"
+	". 518400 IN NS k.root-servers.net.\n"
+	". 518400 IN NS l.root-servers.net.\n"
+	". 518400 IN NS m.root-servers.net.\n"
+	"a.root-servers.net. 518400 IN A 198.41.0.4\n"
+	"a.root-servers.net. 518400 IN AAAA 2001:503:ba3e::2:30\n"
+	"b.root-servers.net. 518400 IN A 170.247.170.2\n"
+	"b.root-servers.net. 518400 IN AAAA 2801:1b8:10::b\n"
+	"c.root-servers.net. 518400 IN A 192.33.4.12\n"
+	"c.root-servers.net. 518400 IN AAAA 2001:500:2::c\n"
+	"d.root-servers.net. 518400 IN A 199.7.91.13\n"
+	"d.root-servers.net. 518400 IN AAAA 2001:500:2d::d\n"
+	"e.root-servers.net. 518400 IN A 192.203.230.10\n"
+	"e.root-servers.net. 518400 IN AAAA 2001:500:a8::e\n"
+	"f.root-servers.net. 518400 IN A 192.5.5.241\n"
+	"f.root-servers.net. 518400 IN AAAA 2001:500:2f::f\n"
+	"g.root-servers.net. 518400 IN A 192.112.36.4\n"
+	"g.root-servers.net. 518400 IN AAAA 2001:500:12::d0d\n"
+	"h.root-servers.net. 518400 IN A 198.97.190.53\n"
+	"h.root-servers.net. 518400 IN AAAA 2001:500:1::53\n"
+	"i.root-servers.net. 518400 IN A 192.36.148.17\n"
+	"i.root-servers.net. 518400 IN AAAA 2001:7fe::53\n"
+	"j.root-servers.net. 518400 IN A 192.58.128.30\n"
+	"j.root-servers.net. 518400 IN AAAA 2001:503:c27::2:30\n"
+	"k.root-servers.net. 518400 IN A 193.0.14.129\n"
+	"k.root-servers.net. 518400 IN AAAA 2001:7fd::1\n"
+	"l.root-servers.net. 518400 IN A 199.7.83.42\n"
+	"l.root-servers.net. 518400 IN AAAA 2001:500:9f::42\n"
+	"m.root-servers.net. 518400 IN A 202.12.27.33\n"
+	"m.root-servers.net. 518400 IN AAAA 2001:dc3::35\n";
+
+static int rrs_from_text(const char *text, ldns_rr_list **out)
+{
+	ldns_rr_list *l = ldns_rr_list_new();
+	if (!l)
+		return DD_ENOMEM;
+	char *copy = strdup(text), *save = NULL;
+	for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		ldns_rr *rr = NULL;
+		if (ldns_rr_new_frm_str(&rr, line, 3600, NULL, NULL) == LDNS_STATUS_OK)
+			ldns_rr_list_push_rr(l, rr);
+	}
+	free(copy);
+	*out = l;
+	return 0;
+}
+
+int dd_builtin_anchors(ldns_rr_list **out)
+{
+	return rrs_from_text(builtin_anchors, out);
+}
+
+int dd_builtin_hints(ldns_rr_list **out)
+{
+	return rrs_from_text(builtin_hints, out);
+}
+
+int dd_read_rrs(const char *path, const char *what, bool anchors, ldns_rr_list **out, char *err, size_t err_size)
+{
+	*out = NULL;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, err_size, "%s: cannot read %s: %s", what, path, strerror(errno));
+		return DD_EIO;
+	}
+	ldns_rr_list *l = ldns_rr_list_new();
+	ldns_rdf *origin = NULL, *prev = NULL;
+	uint32_t ttl = 3600;
+	int line = 0, ret = 0;
+	while (l && !feof(f)) {
+		ldns_rr *rr = NULL;
+		ldns_status st = ldns_rr_new_frm_fp_l(&rr, f, &ttl, &origin, &prev, &line);
+		if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL || st == LDNS_STATUS_SYNTAX_ORIGIN ||
+		    st == LDNS_STATUS_SYNTAX_INCLUDE) {
+			if (st == LDNS_STATUS_SYNTAX_INCLUDE) {
+				snprintf(err, err_size, "%s: %s: line %d: $INCLUDE is not supported", what, path, line);
+				ret = DD_EPARSE;
+				break;
+			}
+			continue;
+		}
+		if (st != LDNS_STATUS_OK) {
+			if (feof(f) && st == LDNS_STATUS_SYNTAX_ERR)
+				break;
+			snprintf(err, err_size, "%s: %s: line %d: %s", what, path, line, ldns_get_errorstr_by_id(st));
+			ret = DD_EPARSE;
+			break;
+		}
+		ldns_rr_type t = ldns_rr_get_type(rr);
+		bool ok = anchors ? (t == LDNS_RR_TYPE_DS || t == LDNS_RR_TYPE_DNSKEY)
+				  : (t == LDNS_RR_TYPE_NS || t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA);
+		if (!ok) {
+			char *ts = ldns_rr_type2str(t);
+			snprintf(err, err_size, "%s: %s: line %d: expected %s, got %s", what, path, line,
+				 anchors ? "DS or DNSKEY" : "NS, A or AAAA", ts ? ts : "?");
+			free(ts);
+			ldns_rr_free(rr);
+			ret = DD_EPARSE;
+			break;
+		}
+		if (ldns_rr_list_rr_count(l) >= 1000) {
+			snprintf(err, err_size, "%s: %s: more than 1000 records", what, path);
+			ldns_rr_free(rr);
+			ret = DD_EPARSE;
+			break;
+		}
+		ldns_rr_list_push_rr(l, rr);
+	}
+	fclose(f);
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	if (!ret && (!l || !ldns_rr_list_rr_count(l))) {
+		snprintf(err, err_size, "%s: %s: no %s records found", what, path, anchors ? "DS or DNSKEY" : "NS");
+		ret = DD_EPARSE;
+	}
+	if (!ret && !anchors) {
+		bool ns = false;
+		for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++)
+			ns |= ldns_rr_get_type(ldns_rr_list_rr(l, i)) == LDNS_RR_TYPE_NS;
+		if (!ns) {
+			snprintf(err, err_size, "%s: %s: no NS record found", what, path);
+			ret = DD_EPARSE;
+		}
+	}
+	if (ret) {
+		ldns_rr_list_deep_free(l);
+		return ret;
+	}
+	*out = l;
+	return 0;
+}
+
+int dd_parse_time(const char *s, int64_t *out)
+{
+	char *end = NULL;
+	if (!s || !*s)
+		return DD_EINVAL;
+	bool digits = true;
+	for (const char *p = s; *p; p++)
+		digits &= isdigit((unsigned char)*p) != 0;
+	if (digits) {
+		errno = 0;
+		long long v = strtoll(s, &end, 10);
+		if (errno || v < 0 || v > 253402300799LL)
+			return DD_EINVAL;
+		*out = v;
+		return 0;
+	}
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		return DD_EINVAL;
+	if (*end == '.')
+		for (end++; isdigit((unsigned char)*end); end++)
+			;
+	long off = 0;
+	if (*end == 'Z' || *end == 'z') {
+		end++;
+	} else if ((*end == '+' || *end == '-') && isdigit((unsigned char)end[1]) && isdigit((unsigned char)end[2]) &&
+		   end[3] == ':' && isdigit((unsigned char)end[4]) && isdigit((unsigned char)end[5])) {
+		off = ((end[1] - '0') * 10 + (end[2] - '0')) * 3600 + ((end[4] - '0') * 10 + (end[5] - '0')) * 60;
+		if (*end == '-')
+			off = -off;
+		end += 6;
+	} else {
+		return DD_EINVAL;
+	}
+	if (*end)
+		return DD_EINVAL;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return DD_EINVAL;
+	*out = (int64_t)t - off;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end = NULL;
+	errno = 0;
+	if (!s || !isdigit((unsigned char)*s))
+		return DD_EINVAL;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return DD_EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+enum {
+	O_JSON = 256, O_FORMAT, O_AT, O_WARN, O_TA, O_HINTS, O_RESOLVER, O_NORES, O_TIMEOUT, O_DEADLINE,
+	O_MAXQ, O_COLOR, O_NOCOLOR, O_LIST, O_VERSION,
+};
+
+static const struct option longopts[] = {
+	{"json", no_argument, NULL, O_JSON},
+	{"format", required_argument, NULL, O_FORMAT},
+	{"at", required_argument, NULL, O_AT},
+	{"warn-days", required_argument, NULL, O_WARN},
+	{"trust-anchor", required_argument, NULL, O_TA},
+	{"root-hints", required_argument, NULL, O_HINTS},
+	{"resolver", required_argument, NULL, O_RESOLVER},
+	{"no-resolvers", no_argument, NULL, O_NORES},
+	{"timeout", required_argument, NULL, O_TIMEOUT},
+	{"deadline", required_argument, NULL, O_DEADLINE},
+	{"max-queries", required_argument, NULL, O_MAXQ},
+	{"color", no_argument, NULL, O_COLOR},
+	{"no-color", no_argument, NULL, O_NOCOLOR},
+	{"list-findings", no_argument, NULL, O_LIST},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, O_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_size)
+{
+	memset(o, 0, sizeof(*o));
+	o->qtype = LDNS_RR_TYPE_A;
+	o->policy.warn_days = 7;
+	o->color = -1;
+	engine_cfg_default(&o->engine);
+	int first = 1;
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		first = 2;
+	else if (argc > 1 && strcmp(argv[1], "probe") == 0)
+		o->cmd = DD_CMD_PROBE, first = 2;
+	else if (argc > 1 && (strcmp(argv[1], "analyse") == 0 || strcmp(argv[1], "analyze") == 0))
+		o->cmd = DD_CMD_ANALYSE, first = 2;
+	/* getopt_long over argv[first-1 ..] with argv[first-1] as the program name. */
+	int gargc = argc - first + 1;
+	char **gargv = argv + first - 1;
+	optind = 1;
+	opterr = 0;
+	int ch;
+	unsigned u;
+	while ((ch = getopt_long(gargc, gargv, ":h46", longopts, NULL)) != -1) {
+		switch (ch) {
+		case O_JSON:
+			o->format = DD_FMT_JSON;
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "json") == 0)
+				o->format = DD_FMT_JSON;
+			else if (strcmp(optarg, "text") == 0)
+				o->format = DD_FMT_TEXT;
+			else {
+				snprintf(err, err_size, "--format: expected text or json, got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			break;
+		case O_AT:
+			if (dd_parse_time(optarg, &o->at)) {
+				snprintf(err, err_size, "--at: expected RFC 3339 time (2026-11-25T12:00:00Z) or epoch seconds, got \"%.60s\"", optarg);
+				return DD_EINVAL;
+			}
+			o->have_at = true;
+			break;
+		case O_WARN:
+			if (parse_uint(optarg, 0, 3650, &o->policy.warn_days)) {
+				snprintf(err, err_size, "--warn-days: expected a number of days (0-3650), got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			break;
+		case O_TA:
+			ldns_rr_list_deep_free(o->anchors);
+			o->anchors = NULL;
+			if (dd_read_rrs(optarg, "--trust-anchor", true, &o->anchors, err, err_size))
+				return DD_EINVAL;
+			o->anchors_given = true;
+			break;
+		case O_HINTS:
+			ldns_rr_list_deep_free(o->hints);
+			o->hints = NULL;
+			if (dd_read_rrs(optarg, "--root-hints", false, &o->hints, err, err_size))
+				return DD_EINVAL;
+			o->hints_given = true;
+			break;
+		case O_RESOLVER: {
+			char **n = realloc(o->resolvers, (o->n_resolvers + 1) * sizeof(char *));
+			if (!n || !(n[o->n_resolvers] = strdup(optarg))) {
+				free(n);
+				snprintf(err, err_size, "out of memory");
+				return DD_EINVAL;
+			}
+			o->resolvers = n;
+			o->n_resolvers++;
+			break;
+		}
+		case O_NORES:
+			o->no_resolvers = true;
+			break;
+		case O_TIMEOUT:
+			if (parse_uint(optarg, 10, 60000, &u)) {
+				snprintf(err, err_size, "--timeout: expected milliseconds (10-60000), got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			o->engine.timeout_ms = u;
+			break;
+		case O_DEADLINE:
+			if (parse_uint(optarg, 100, 600000, &u)) {
+				snprintf(err, err_size, "--deadline: expected milliseconds (100-600000), got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			o->engine.deadline_ms = u;
+			break;
+		case O_MAXQ:
+			if (parse_uint(optarg, 1, 100000, &u)) {
+				snprintf(err, err_size, "--max-queries: expected a number (1-100000), got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			o->engine.max_queries = u;
+			break;
+		case O_COLOR:
+			o->color = 1;
+			break;
+		case O_NOCOLOR:
+			o->color = 0;
+			break;
+		case O_LIST:
+			o->list_findings = true;
+			break;
+		case O_VERSION:
+			o->version = true;
+			break;
+		case 'h':
+			o->help = true;
+			break;
+		case '4':
+			o->v4_only = true;
+			break;
+		case '6':
+			o->v6_only = true;
+			break;
+		case ':':
+			snprintf(err, err_size, "option %.60s needs a value (see --help)", gargv[optind - 1]);
+			return DD_EINVAL;
+		default:
+			snprintf(err, err_size, "unknown option %.60s (see --help)", gargv[optind - 1]);
+			return DD_EINVAL;
+		}
+	}
+	if (o->help || o->version || o->list_findings)
+		return 0;
+	if (o->v4_only && o->v6_only) {
+		snprintf(err, err_size, "-4 and -6 exclude each other");
+		return DD_EINVAL;
+	}
+	int rest = gargc - optind;
+	char **args = gargv + optind;
+	if (o->cmd == DD_CMD_ANALYSE) {
+		if (rest != 1) {
+			snprintf(err, err_size, "analyse: expected one evidence file (or - for standard input)");
+			return DD_EINVAL;
+		}
+		o->evidence_file = strdup(args[0]);
+		return 0;
+	}
+	if (rest < 1 || rest > 2) {
+		snprintf(err, err_size, rest < 1 ? "missing NAME (see --help)" : "too many arguments (expected NAME [TYPE])");
+		return DD_EINVAL;
+	}
+	uint8_t wire[255];
+	size_t wl;
+	const char *why = NULL;
+	if (dd_name_from_text(args[0], wire, &wl, &why)) {
+		snprintf(err, err_size, "invalid name \"%.80s\": %s", args[0], why ? why : "malformed");
+		return DD_EINVAL;
+	}
+	char text[1024];
+	dd_name_to_text(wire, wl, text);
+	o->name = strdup(text);
+	if (rest == 2) {
+		ldns_rr_type t = ldns_get_rr_type_by_name(args[1]);
+		if (t == 0 || strcasecmp(args[1], "ANY") == 0 || t == LDNS_RR_TYPE_AXFR || t == LDNS_RR_TYPE_IXFR ||
+		    t == LDNS_RR_TYPE_OPT) {
+			snprintf(err, err_size, "unknown or unsupported query type \"%.40s\"", args[1]);
+			return DD_EINVAL;
+		}
+		o->qtype = (uint16_t)t;
+	}
+	return 0;
+}
+
+void dd_opts_free(dd_opts_t *o)
+{
+	free(o->name);
+	free(o->evidence_file);
+	ldns_rr_list_deep_free(o->anchors);
+	ldns_rr_list_deep_free(o->hints);
+	for (size_t i = 0; i < o->n_resolvers; i++)
+		free(o->resolvers[i]);
+	free(o->resolvers);
+}

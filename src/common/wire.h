@@ -31,6 +31,10 @@ size_t dd_cursor_left(const dd_cursor_t *c);
  * uncompressed wire format, lower-cased; `*out_len` gets its length (<= 255).
  * Pointers must point backwards, at most 128 pointer hops, labels <= 63,
  * name <= 255 octets. On any violation the cursor's err is set.
+ * "Backwards" is strict: a pointer must target an offset before the start of
+ * the label run containing it (the name's first octet, or the previous
+ * pointer's target), so pointer chains cannot loop. Label types 0x40 and
+ * 0x80 are rejected.
  * `out` may be NULL to only skip the name.
  */
 void dd_cursor_name(dd_cursor_t *c, uint8_t out[255], size_t *out_len);
@@ -38,8 +42,9 @@ void dd_cursor_name(dd_cursor_t *c, uint8_t out[255], size_t *out_len);
 /* What the pre-pass learned from a whole DNS message. */
 typedef struct dd_wire_summary {
 	uint16_t id;
-	uint16_t flags; /* QR, opcode, AA, TC, RD, RA, Z, AD, CD as in the header */
-	uint8_t rcode;  /* low 4 bits from the header, extended with OPT's upper 8 bits */
+	uint16_t flags; /* QR, opcode, AA, TC, RD, RA, Z, AD, CD as in the header
+	                   (the header's second word with the rcode bits cleared) */
+	uint16_t rcode; /* low 4 bits from the header, extended with OPT's upper 8 bits (12 bits) */
 	uint16_t qdcount, ancount, nscount, arcount;
 	uint8_t qname[255];
 	size_t qname_len; /* 0 if qdcount == 0 */
@@ -59,7 +64,11 @@ typedef struct dd_wire_summary {
 /*
  * Walk a whole DNS message: header, every record of every section (names,
  * type, class, TTL, RDLENGTH within bounds, compression sane), OPT parsed,
- * no trailing garbage tolerated beyond the counted records.
+ * no trailing garbage tolerated beyond the counted records. RDATA of A, AAAA,
+ * NS, CNAME, SOA, PTR, MX, SRV, DNAME, DS, RRSIG, NSEC, DNSKEY, NSEC3,
+ * NSEC3PARAM, CDS and CDNSKEY must fit its type's layout (embedded names
+ * checked like owner names and kept inside RDLENGTH). OPT must be in the
+ * additional section, owned by the root, and appear at most once.
  * Returns 0 and fills `sum`, or DD_EMALFORMED with `why` (static text,
  * may be NULL) saying what was wrong.
  */
@@ -73,6 +82,11 @@ int dd_wire_check(const uint8_t *msg, size_t len, dd_wire_summary_t *sum, const 
  */
 int dd_name_from_text(const char *text, uint8_t out[255], size_t *out_len, const char **why);
 
+/* True when two uncompressed wire names are equal, ASCII case-insensitively.
+ * Lengths must match; no bounds beyond alen/blen are read. */
+bool dd_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
 /* Wire name to presentation text, lower-case, with trailing dot; escapes
- * non-printable/special octets as \DDD. `out` must hold 1024 bytes. */
+ * '.' and '\' as "\." and "\\", and octets outside 0x21..0x7e as \DDD, so
+ * dd_name_from_text() reads it back. `out` must hold 1024 bytes. */
 void dd_name_to_text(const uint8_t *name, size_t len, char out[1024]);

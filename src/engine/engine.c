@@ -1,2 +1,708 @@
-/* placeholder */
-typedef int dd_placeholder_t;
+/*
+ * engine.c — asynchronous DNS queries over UDP and TCP on a libevent loop.
+ *
+ * Life of a query: engine_query() only validates, builds nothing on the
+ * wire and appends it to the engine's queue, then activates the engine's
+ * "kick" event. The kick handler (run by the loop) moves queued queries onto
+ * the wire while fewer than max_inflight are active. This keeps callbacks
+ * out of engine_query() entirely: every completion happens in a loop
+ * callback (I/O, timer, kick, deadline) or in engine_free().
+ *
+ * UDP: each try uses a fresh connect()ed socket (the kernel then accepts
+ * datagrams only from the target address and port, and reports ICMP port
+ * unreachable as ECONNREFUSED) and a fresh random ID.
+ * TCP: one non-blocking connection, 2-byte length prefix, one exchange,
+ * bounded as a whole by tcp_timeout_ms.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "common/dd.h"
+#include "common/wire.h"
+#include "engine/engine.h"
+
+#define DNS_HDR_LEN 12
+#define DNS_CLASS_IN 1
+#define DNS_TYPE_OPT 41
+#define DNS_FLAG_QR 0x8000
+#define DNS_FLAG_TC 0x0200
+#define DNS_FLAG_RD 0x0100
+#define DNS_FLAG_CD 0x0010
+#define EDNS_DO 0x8000
+#define DNS_OPCODE_MASK 0x7800
+/* header + name + type/class + OPT (root, type, class, ttl, rdlen) */
+#define QUERY_MAX (DNS_HDR_LEN + 255 + 4 + 11)
+#define UDP_MAX 65536
+
+enum qstate { Q_QUEUED, Q_UDP, Q_TCP };
+
+struct query {
+	engine_t *e;
+	TAILQ_ENTRY(query) all;	  /* every outstanding query */
+	TAILQ_ENTRY(query) queue; /* only while Q_QUEUED */
+	enum qstate state;
+
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	uint8_t qname[255];
+	size_t qname_len;
+	uint16_t qtype;
+	unsigned flags;
+	engine_cb cb;
+	void *arg;
+
+	int fd;
+	struct event *ev_io;
+	struct event *ev_timer;
+	uint16_t id;
+	uint8_t pkt[2 + QUERY_MAX]; /* 2-byte TCP length prefix, then the query */
+	size_t pkt_len;		    /* without the prefix */
+
+	/* TCP progress */
+	size_t tcp_sent;   /* octets of prefix + query written */
+	uint8_t *tcp_in;   /* 2 + response */
+	size_t tcp_in_len; /* octets read so far */
+	size_t tcp_want;   /* 2 + announced length once known, else 2 */
+
+	uint64_t start_ns;     /* engine_query() time */
+	uint64_t try_start_ns; /* current UDP try or TCP connection */
+	unsigned tries;
+	unsigned dropped;
+	bool udp_truncated;
+	bool tcp;
+};
+
+TAILQ_HEAD(query_list, query);
+
+struct engine {
+	struct event_base *base;
+	engine_cfg_t cfg;
+	struct query_list all;
+	struct query_list queue;
+	unsigned n_outstanding; /* queued + active */
+	unsigned n_active;	/* on the wire */
+	unsigned n_queries;	/* accepted engine_query() calls */
+	uint64_t start_ns;
+	struct event *ev_kick;
+	struct event *ev_deadline;
+	bool deadline_passed;
+	bool freeing;
+	uint8_t rxbuf[UDP_MAX];
+};
+
+static void udp_try(struct query *q);
+static void tcp_start(struct query *q);
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned ms_since(uint64_t t0)
+{
+	uint64_t d = (mono_ns() - t0) / 1000000u;
+	return d > UINT32_MAX ? UINT32_MAX : (unsigned)d;
+}
+
+static struct timeval ms_tv(unsigned ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (long)(ms % 1000) * 1000};
+	return tv;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+void engine_cfg_default(engine_cfg_t *cfg)
+{
+	cfg->timeout_ms = 800;
+	cfg->retries = 1;
+	cfg->tcp_timeout_ms = 2000;
+	cfg->max_inflight = 256;
+	cfg->max_queries = 600;
+	cfg->deadline_ms = 10000;
+	cfg->edns_bufsize = 1232;
+}
+
+/* ---- completion -------------------------------------------------------- */
+
+/* Stop I/O of the current try or connection; the query stays alive. */
+static void close_io(struct query *q)
+{
+	if (q->ev_io) {
+		event_free(q->ev_io);
+		q->ev_io = NULL;
+	}
+	if (q->fd >= 0) {
+		close(q->fd);
+		q->fd = -1;
+	}
+	if (q->ev_timer)
+		event_del(q->ev_timer);
+}
+
+static void query_destroy(struct query *q)
+{
+	close_io(q);
+	if (q->ev_timer)
+		event_free(q->ev_timer);
+	free(q->tcp_in);
+	free(q);
+}
+
+/*
+ * Finish a query: unlink it, let queued work move up, call its callback,
+ * free it. Always runs from a loop callback or engine_free(), so the
+ * callback may call engine_query() (which only enqueues).
+ */
+static void finish(struct query *q, int err, const char *why, const uint8_t *wire, size_t wire_len)
+{
+	engine_t *e = q->e;
+	engine_result_t res = {
+	    .err = err,
+	    .why = why,
+	    .wire = err == 0 ? wire : NULL,
+	    .wire_len = err == 0 ? wire_len : 0,
+	    .tries = q->tries,
+	    .tcp = q->tcp,
+	    .udp_truncated = q->udp_truncated,
+	    .dropped = q->dropped,
+	};
+	res.rtt_ms = err == 0 ? ms_since(q->try_start_ns) : ms_since(q->start_ns);
+
+	if (q->state == Q_QUEUED)
+		TAILQ_REMOVE(&e->queue, q, queue);
+	else
+		e->n_active--;
+	TAILQ_REMOVE(&e->all, q, all);
+	e->n_outstanding--;
+	close_io(q);
+
+	if (!TAILQ_EMPTY(&e->queue) && !e->deadline_passed && !e->freeing)
+		event_active(e->ev_kick, EV_TIMEOUT, 1);
+
+	q->cb(&res, q->arg);
+	query_destroy(q);
+}
+
+/* ---- building and matching --------------------------------------------- */
+
+static int build_query(struct query *q)
+{
+	uint8_t idb[2];
+	if (RAND_bytes(idb, sizeof(idb)) != 1)
+		return DD_EIO;
+	q->id = (uint16_t)((idb[0] << 8) | idb[1]);
+
+	uint8_t *p = q->pkt + 2;
+	uint16_t fl = 0;
+	if (q->flags & ENGINE_F_RD)
+		fl |= DNS_FLAG_RD;
+	if (q->flags & ENGINE_F_CD)
+		fl |= DNS_FLAG_CD;
+	bool edns = !(q->flags & ENGINE_F_NOEDNS);
+	put16(p + 0, q->id);
+	put16(p + 2, fl);
+	put16(p + 4, 1);
+	put16(p + 6, 0);
+	put16(p + 8, 0);
+	put16(p + 10, edns ? 1 : 0);
+	size_t n = DNS_HDR_LEN;
+	memcpy(p + n, q->qname, q->qname_len);
+	n += q->qname_len;
+	put16(p + n, q->qtype);
+	put16(p + n + 2, DNS_CLASS_IN);
+	n += 4;
+	if (edns) {
+		p[n++] = 0; /* root owner */
+		put16(p + n, DNS_TYPE_OPT);
+		put16(p + n + 2, q->e->cfg.edns_bufsize);
+		/* TTL: extended rcode 0, version 0, flags */
+		put16(p + n + 4, 0);
+		put16(p + n + 6, (q->flags & ENGINE_F_DO) ? EDNS_DO : 0);
+		put16(p + n + 8, 0); /* RDLENGTH */
+		n += 10;
+	}
+	q->pkt_len = n;
+	put16(q->pkt, (uint16_t)n);
+	return 0;
+}
+
+/* Does a checked summary answer this query? */
+static bool answers_query(const struct query *q, const dd_wire_summary_t *s)
+{
+	return (s->flags & DNS_FLAG_QR) && s->id == q->id && s->qdcount == 1 &&
+	       s->qtype == q->qtype && s->qclass == DNS_CLASS_IN &&
+	       dd_name_equal(s->qname, s->qname_len, q->qname, q->qname_len);
+}
+
+/*
+ * A TC=1 answer may legitimately be cut anywhere after the question (RFC
+ * 2181 §9 lets servers drop what does not fit). Accept it as "truncated"
+ * when the header and question match, even if the rest fails the full check.
+ */
+static bool truncated_answer(const struct query *q, const uint8_t *msg, size_t len)
+{
+	dd_cursor_t c;
+	dd_cursor_init(&c, msg, len);
+	uint16_t id = dd_cursor_u16(&c);
+	uint16_t fl = dd_cursor_u16(&c);
+	uint16_t qd = dd_cursor_u16(&c);
+	dd_cursor_skip(&c, 6);
+	uint8_t name[255];
+	size_t nlen = 0;
+	dd_cursor_name(&c, name, &nlen);
+	uint16_t qt = dd_cursor_u16(&c);
+	uint16_t qc = dd_cursor_u16(&c);
+	return !c.err && id == q->id && (fl & DNS_FLAG_QR) && (fl & DNS_FLAG_TC) && qd == 1 &&
+	       qt == q->qtype && qc == DNS_CLASS_IN &&
+	       dd_name_equal(name, nlen, q->qname, q->qname_len);
+}
+
+/* ---- sockets ----------------------------------------------------------- */
+
+static int open_socket(const struct query *q, int type)
+{
+	int fd = socket(q->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* Ephemeral local port: the kernel picks (and randomises) it. */
+	struct sockaddr_storage local;
+	memset(&local, 0, sizeof(local));
+	local.ss_family = q->addr.ss_family;
+	socklen_t llen = q->addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						       : sizeof(struct sockaddr_in);
+	if (bind(fd, (struct sockaddr *)&local, llen) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- UDP --------------------------------------------------------------- */
+
+static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct query *q = arg;
+	engine_t *e = q->e;
+
+	for (;;) {
+		ssize_t n = recv(fd, e->rxbuf, sizeof(e->rxbuf), 0);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return;
+			if (errno == ECONNREFUSED) {
+				finish(q, DD_ENETWORK, "connection refused", NULL, 0);
+				return;
+			}
+			/* Other ICMP-reported errors (host/net unreachable):
+			 * not a fact about the port; keep waiting for the timeout. */
+			if (errno == EHOSTUNREACH || errno == ENETUNREACH)
+				continue;
+			finish(q, DD_ENETWORK, "receive failed", NULL, 0);
+			return;
+		}
+		dd_wire_summary_t sum;
+		size_t len = (size_t)n;
+		if (dd_wire_check(e->rxbuf, len, &sum, NULL) == 0 && answers_query(q, &sum)) {
+			if (sum.flags & DNS_FLAG_TC) {
+				q->udp_truncated = true;
+				tcp_start(q);
+				return;
+			}
+			finish(q, 0, NULL, e->rxbuf, len);
+			return;
+		}
+		if (truncated_answer(q, e->rxbuf, len)) {
+			q->udp_truncated = true;
+			tcp_start(q);
+			return;
+		}
+		q->dropped++;
+	}
+}
+
+static void udp_timeout(struct query *q)
+{
+	close_io(q);
+	if (q->tries < q->e->cfg.retries + 1) {
+		udp_try(q);
+		return;
+	}
+	finish(q, DD_ETIMEOUT, "no answer", NULL, 0);
+}
+
+static void udp_try(struct query *q)
+{
+	engine_t *e = q->e;
+	int err = build_query(q);
+	if (err < 0) {
+		finish(q, err, "no random query ID", NULL, 0);
+		return;
+	}
+	q->tries++;
+	q->try_start_ns = mono_ns();
+	q->fd = open_socket(q, SOCK_DGRAM);
+	if (q->fd < 0) {
+		finish(q, DD_ENETWORK, "cannot open a UDP socket", NULL, 0);
+		return;
+	}
+	if (connect(q->fd, (struct sockaddr *)&q->addr, q->addrlen) < 0) {
+		finish(q, DD_ENETWORK, "cannot reach the address", NULL, 0);
+		return;
+	}
+	if (send(q->fd, q->pkt + 2, q->pkt_len, 0) != (ssize_t)q->pkt_len) {
+		if (errno == ECONNREFUSED)
+			finish(q, DD_ENETWORK, "connection refused", NULL, 0);
+		else
+			finish(q, DD_ENETWORK, "send failed", NULL, 0);
+		return;
+	}
+	q->ev_io = event_new(e->base, q->fd, EV_READ | EV_PERSIST, udp_read_cb, q);
+	if (!q->ev_io) {
+		finish(q, DD_ENOMEM, "out of memory", NULL, 0);
+		return;
+	}
+	struct timeval tv = ms_tv(e->cfg.timeout_ms);
+	event_add(q->ev_io, NULL);
+	event_add(q->ev_timer, &tv);
+}
+
+/* ---- TCP --------------------------------------------------------------- */
+
+static const char *tcp_errno_why(int err)
+{
+	return err == ECONNREFUSED		     ? "refused"
+	       : (err == ECONNRESET || err == EPIPE) ? "closed"
+						     : "connect failed";
+}
+
+static void tcp_got_response(struct query *q)
+{
+	const uint8_t *msg = q->tcp_in + 2;
+	size_t len = q->tcp_want - 2;
+	dd_wire_summary_t sum;
+	const char *why = NULL;
+	if (dd_wire_check(msg, len, &sum, &why) < 0) {
+		finish(q, DD_EMALFORMED, why, NULL, 0);
+		return;
+	}
+	if (!answers_query(q, &sum)) {
+		finish(q, DD_EMALFORMED, "TCP answer does not match the query", NULL, 0);
+		return;
+	}
+	/* A TC=1 answer over TCP is accepted as it is. */
+	finish(q, 0, NULL, msg, len);
+}
+
+static void tcp_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct query *q = arg;
+	size_t total_out = 2 + q->pkt_len;
+
+	if (q->tcp_sent < total_out) {
+		if (!(what & EV_WRITE))
+			return;
+		if (q->tcp_sent == 0) {
+			int soerr = 0;
+			socklen_t sl = sizeof(soerr);
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+				soerr = errno;
+			if (soerr != 0) {
+				finish(q, DD_ETCP, tcp_errno_why(soerr), NULL, 0);
+				return;
+			}
+		}
+		ssize_t n = send(fd, q->pkt + q->tcp_sent, total_out - q->tcp_sent, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return;
+			finish(q, DD_ETCP, tcp_errno_why(errno), NULL, 0);
+			return;
+		}
+		q->tcp_sent += (size_t)n;
+		if (q->tcp_sent < total_out)
+			return;
+		/* Everything written: from now on only read. */
+		event_del(q->ev_io);
+		event_assign(q->ev_io, q->e->base, fd, EV_READ | EV_PERSIST, tcp_io_cb, q);
+		event_add(q->ev_io, NULL);
+		return;
+	}
+
+	for (;;) {
+		ssize_t n = recv(fd, q->tcp_in + q->tcp_in_len, q->tcp_want - q->tcp_in_len, 0);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return;
+			finish(q, DD_ETCP, tcp_errno_why(errno), NULL, 0);
+			return;
+		}
+		if (n == 0) {
+			finish(q, DD_ETCP, "closed", NULL, 0);
+			return;
+		}
+		q->tcp_in_len += (size_t)n;
+		if (q->tcp_in_len < q->tcp_want)
+			continue;
+		if (q->tcp_want == 2) {
+			size_t mlen = ((size_t)q->tcp_in[0] << 8) | q->tcp_in[1];
+			if (mlen < DNS_HDR_LEN) {
+				finish(q, DD_EMALFORMED, "TCP message shorter than a DNS header",
+				       NULL, 0);
+				return;
+			}
+			q->tcp_want = 2 + mlen;
+			continue;
+		}
+		tcp_got_response(q);
+		return;
+	}
+}
+
+static void tcp_start(struct query *q)
+{
+	engine_t *e = q->e;
+	close_io(q);
+	q->tcp = true;
+	q->state = Q_TCP;
+	q->tcp_sent = 0;
+	q->tcp_in_len = 0;
+	q->tcp_want = 2;
+	if (!q->tcp_in) {
+		q->tcp_in = malloc(2 + 65535);
+		if (!q->tcp_in) {
+			finish(q, DD_ENOMEM, "out of memory", NULL, 0);
+			return;
+		}
+	}
+	int err = build_query(q);
+	if (err < 0) {
+		finish(q, err, "no random query ID", NULL, 0);
+		return;
+	}
+	q->try_start_ns = mono_ns();
+	q->fd = open_socket(q, SOCK_STREAM);
+	if (q->fd < 0) {
+		finish(q, DD_ETCP, "cannot open a TCP socket", NULL, 0);
+		return;
+	}
+	if (connect(q->fd, (struct sockaddr *)&q->addr, q->addrlen) < 0 && errno != EINPROGRESS) {
+		finish(q, DD_ETCP, tcp_errno_why(errno), NULL, 0);
+		return;
+	}
+	q->ev_io = event_new(e->base, q->fd, EV_WRITE | EV_PERSIST, tcp_io_cb, q);
+	if (!q->ev_io) {
+		finish(q, DD_ENOMEM, "out of memory", NULL, 0);
+		return;
+	}
+	struct timeval tv = ms_tv(e->cfg.tcp_timeout_ms);
+	event_add(q->ev_io, NULL);
+	event_add(q->ev_timer, &tv);
+}
+
+/* ---- scheduling -------------------------------------------------------- */
+
+/* One timer per query: a UDP try's timeout or the whole TCP exchange's. */
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct query *q = arg;
+	if (q->state == Q_TCP)
+		finish(q, DD_ETCP, "timeout", NULL, 0);
+	else
+		udp_timeout(q);
+}
+
+static void kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	engine_t *e = arg;
+	while (!e->deadline_passed && !e->freeing && e->n_active < e->cfg.max_inflight &&
+	       !TAILQ_EMPTY(&e->queue)) {
+		struct query *q = TAILQ_FIRST(&e->queue);
+		TAILQ_REMOVE(&e->queue, q, queue);
+		e->n_active++;
+		if (q->flags & ENGINE_F_TCP) {
+			tcp_start(q);
+		} else {
+			q->state = Q_UDP;
+			udp_try(q);
+		}
+	}
+}
+
+static void cancel_all(engine_t *e, int err, const char *why)
+{
+	struct query *q;
+	while ((q = TAILQ_FIRST(&e->all)) != NULL)
+		finish(q, err, why, NULL, 0);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	engine_t *e = arg;
+	e->deadline_passed = true;
+	cancel_all(e, DD_EDEADLINE, "check deadline reached");
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+int engine_new(struct event_base *base, const engine_cfg_t *cfg, engine_t **out)
+{
+	engine_cfg_t def;
+	if (!out)
+		return DD_EINVAL;
+	*out = NULL;
+	if (!base)
+		return DD_EINVAL;
+	if (!cfg) {
+		engine_cfg_default(&def);
+		cfg = &def;
+	}
+	if (cfg->timeout_ms == 0 || cfg->tcp_timeout_ms == 0 || cfg->max_inflight == 0)
+		return DD_EINVAL;
+
+	engine_t *e = calloc(1, sizeof(*e));
+	if (!e)
+		return DD_ENOMEM;
+	e->base = base;
+	e->cfg = *cfg;
+	TAILQ_INIT(&e->all);
+	TAILQ_INIT(&e->queue);
+	e->start_ns = mono_ns();
+	e->ev_kick = event_new(base, -1, 0, kick_cb, e);
+	if (!e->ev_kick)
+		goto nomem;
+	if (cfg->deadline_ms) {
+		e->ev_deadline = event_new(base, -1, 0, deadline_cb, e);
+		if (!e->ev_deadline)
+			goto nomem;
+		struct timeval tv = ms_tv(cfg->deadline_ms);
+		event_add(e->ev_deadline, &tv);
+	}
+	*out = e;
+	return 0;
+nomem:
+	if (e->ev_kick)
+		event_free(e->ev_kick);
+	free(e);
+	return DD_ENOMEM;
+}
+
+void engine_free(engine_t *e)
+{
+	if (!e)
+		return;
+	e->freeing = true;
+	cancel_all(e, DD_ECANCELLED, "engine freed");
+	if (e->ev_deadline)
+		event_free(e->ev_deadline);
+	event_free(e->ev_kick);
+	free(e);
+}
+
+/* A wire name the engine will send: uncompressed, well-formed, exact length. */
+static bool qname_ok(const uint8_t *qname, size_t len)
+{
+	if (!qname || len == 0 || len > 255)
+		return false;
+	dd_cursor_t c;
+	size_t got = 0;
+	dd_cursor_init(&c, qname, len);
+	dd_cursor_name(&c, NULL, &got);
+	return c.err == 0 && got == len && c.pos == len;
+}
+
+int engine_query(engine_t *e, const struct sockaddr *addr, socklen_t addrlen, const uint8_t *qname,
+		 size_t qname_len, uint16_t qtype, unsigned flags, engine_cb cb, void *arg)
+{
+	if (!e || !cb || !addr)
+		return DD_EINVAL;
+	if (e->freeing)
+		return DD_ECANCELLED;
+	if (engine_deadline_passed(e))
+		return DD_EDEADLINE;
+	if (!((addr->sa_family == AF_INET && addrlen >= sizeof(struct sockaddr_in)) ||
+	      (addr->sa_family == AF_INET6 && addrlen >= sizeof(struct sockaddr_in6))))
+		return DD_EINVAL;
+	if (!qname_ok(qname, qname_len))
+		return DD_EINVAL;
+	if (e->n_queries >= e->cfg.max_queries)
+		return DD_ELIMIT;
+
+	struct query *q = calloc(1, sizeof(*q));
+	if (!q)
+		return DD_ENOMEM;
+	q->ev_timer = event_new(e->base, -1, 0, timer_cb, q);
+	if (!q->ev_timer) {
+		free(q);
+		return DD_ENOMEM;
+	}
+	q->e = e;
+	q->fd = -1;
+	q->state = Q_QUEUED;
+	q->addrlen =
+	    addr->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	memcpy(&q->addr, addr, q->addrlen);
+	memcpy(q->qname, qname, qname_len);
+	q->qname_len = qname_len;
+	q->qtype = qtype;
+	q->flags = flags;
+	q->cb = cb;
+	q->arg = arg;
+	q->start_ns = mono_ns();
+	q->try_start_ns = q->start_ns;
+
+	TAILQ_INSERT_TAIL(&e->all, q, all);
+	TAILQ_INSERT_TAIL(&e->queue, q, queue);
+	e->n_outstanding++;
+	e->n_queries++;
+	event_active(e->ev_kick, EV_TIMEOUT, 1);
+	return 0;
+}
+
+int engine_wait(engine_t *e)
+{
+	if (!e)
+		return DD_EINVAL;
+	while (e->n_outstanding > 0) {
+		/* -1: error (e.g. called from inside the loop); 1: nothing
+		 * pending, which cannot happen while queries are outstanding. */
+		if (event_base_loop(e->base, EVLOOP_ONCE) != 0)
+			return DD_EINVAL;
+	}
+	return e->deadline_passed ? DD_EDEADLINE : 0;
+}
+
+unsigned engine_queries_sent(const engine_t *e)
+{
+	return e ? e->n_queries : 0;
+}
+
+unsigned engine_elapsed_ms(const engine_t *e)
+{
+	return e ? ms_since(e->start_ns) : 0;
+}
+
+bool engine_deadline_passed(const engine_t *e)
+{
+	if (!e)
+		return false;
+	return e->deadline_passed ||
+	       (e->cfg.deadline_ms && ms_since(e->start_ns) >= e->cfg.deadline_ms);
+}

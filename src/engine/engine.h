@@ -25,7 +25,9 @@ typedef struct engine_cfg {
 	unsigned retries;        /* extra UDP tries after the first; default 1 */
 	unsigned tcp_timeout_ms; /* whole TCP exchange; default 2000 */
 	unsigned max_inflight;   /* queries on the wire at once; more are queued; default 256 */
-	unsigned max_queries;    /* per engine lifetime (one check); default 600 */
+	unsigned max_queries;    /* engine_query() calls per engine lifetime (one check); a
+	                            query's UDP retries and TCP fallback do not count extra;
+	                            default 600 */
 	unsigned deadline_ms;    /* from engine_new(); 0 = none; default 10000 */
 	uint16_t edns_bufsize;   /* advertised; default 1232 */
 } engine_cfg_t;
@@ -42,7 +44,8 @@ void engine_cfg_default(engine_cfg_t *cfg);
 
 typedef struct engine_result {
 	int err;              /* 0 or DD_ETIMEOUT, DD_ENETWORK, DD_ETCP, DD_ETRUNCATED,
-	                         DD_EMALFORMED, DD_ELIMIT, DD_EDEADLINE, DD_ECANCELLED */
+	                         DD_EMALFORMED, DD_ELIMIT, DD_EDEADLINE, DD_ECANCELLED
+	                         (DD_ENOMEM / DD_EIO on local resource failures) */
 	const char *why;      /* static detail for err (may be NULL) */
 	const uint8_t *wire;  /* the accepted response; valid only during the callback */
 	size_t wire_len;
@@ -57,7 +60,8 @@ typedef void (*engine_cb)(const engine_result_t *res, void *arg);
 
 /*
  * Create an engine on `base` (not owned). `cfg` may be NULL for defaults.
- * Returns 0, DD_ENOMEM or DD_EINVAL.
+ * Returns 0, DD_ENOMEM or DD_EINVAL (also for a zero timeout_ms,
+ * tcp_timeout_ms or max_inflight).
  */
 int engine_new(struct event_base *base, const engine_cfg_t *cfg, engine_t **out);
 
@@ -71,7 +75,14 @@ void engine_free(engine_t *e);
  * Send a query for `qname` (uncompressed wire format, <= 255 octets) / `qtype`
  * (class IN) to `addr`. `cb` is always called exactly once, later, from the
  * loop (never from inside engine_query). Returns 0, or DD_ELIMIT / DD_EDEADLINE /
- * DD_EINVAL / DD_ENOMEM without calling `cb`.
+ * DD_EINVAL / DD_ENOMEM (or DD_ECANCELLED while engine_free runs) without
+ * calling `cb`. `qname` must be exactly one uncompressed wire name; it is
+ * copied. Each accepted call counts once against max_queries, whatever
+ * retries or TCP fallback it needs.
+ * Callbacks may call engine_query (the new query is queued and started by
+ * the loop); they must not call engine_free or engine_wait on their engine.
+ * A TCP answer that fails dd_wire_check or does not match the query fails the
+ * query with DD_EMALFORMED (over UDP such datagrams are only dropped).
  * On TC=1 over UDP the query is repeated over TCP (unless ENGINE_F_TCP was given,
  * in which case TCP is used from the start).
  */
@@ -80,10 +91,12 @@ int engine_query(engine_t *e, const struct sockaddr *addr, socklen_t addrlen,
 		 engine_cb cb, void *arg);
 
 /* Run the loop until no query of this engine is outstanding (or the deadline
- * fires and cancels them). Returns 0, or DD_EDEADLINE if the deadline passed. */
+ * fires and cancels them). Returns 0, or DD_EDEADLINE if the deadline fired,
+ * or DD_EINVAL if the loop cannot run (e.g. called from inside the loop). */
 int engine_wait(engine_t *e);
 
-/* Queries sent so far (each UDP try and TCP connection counts once per query). */
+/* engine_query() calls accepted so far: the number max_queries caps (a
+ * query's UDP retries and TCP fallback do not count extra). */
 unsigned engine_queries_sent(const engine_t *e);
 
 /* Milliseconds since engine_new (monotonic). */

@@ -1,2 +1,678 @@
-/* placeholder */
-typedef int dd_placeholder_t;
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dd.h"
+#include "probe/probe.h"
+
+void probe_cfg_default(probe_cfg_t *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	engine_cfg_default(&cfg->engine);
+	cfg->use_v4 = true;
+	cfg->use_v6 = true;
+	cfg->port = 53;
+	cfg->max_cnames = 16;
+	cfg->max_ns = 20;
+	cfg->max_addrs = 64;
+	cfg->max_depth = 40;
+}
+
+typedef struct probe {
+	const probe_cfg_t *cfg;
+	struct event_base *base;
+	engine_t *eng;
+	evidence_t *ev;
+	bool stopped; /* deadline or query cap: no further phases */
+} probe_t;
+
+typedef struct qctx {
+	probe_t *p;
+	size_t xi; /* index into ev->xs (the array may move while queries run) */
+} qctx_t;
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* Canonical text of a name: lower case, trailing dot. Caller frees. */
+static char *name_text(const ldns_rdf *name)
+{
+	char *s = ldns_rdf2str(name);
+	if (!s)
+		return NULL;
+	char *c = ev_name_canon(s);
+	free(s);
+	return c;
+}
+
+static bool addr_family_ok(const probe_t *p, const char *addr)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return p->cfg->use_v4;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return p->cfg->use_v6;
+	return false;
+}
+
+static int make_sockaddr(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	return DD_EINVAL;
+}
+
+static void on_answer(const engine_result_t *res, void *arg)
+{
+	qctx_t *q = arg;
+	ev_exchange_t *x = &q->p->ev->xs[q->xi];
+	x->err = res->err;
+	x->why = res->why ? strdup(res->why) : NULL;
+	x->rtt_ms = res->rtt_ms;
+	x->tries = res->tries;
+	x->tcp = res->tcp;
+	x->udp_truncated = res->udp_truncated;
+	if (res->err == 0 && res->wire && res->wire_len) {
+		x->wire = malloc(res->wire_len);
+		if (x->wire) {
+			memcpy(x->wire, res->wire, res->wire_len);
+			x->wire_len = res->wire_len;
+		} else {
+			x->err = DD_ENOMEM;
+		}
+	}
+	if (res->err == DD_EDEADLINE || res->err == DD_ELIMIT)
+		q->p->stopped = true;
+	free(q);
+}
+
+/* Send one query to one address and record it as an exchange. */
+static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const char *ns_name,
+		    const char *addr, const ldns_rdf *qname, uint16_t qtype)
+{
+	if (!addr_family_ok(p, addr))
+		return 0; /* not tested from here; the zone's server list still shows it */
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	if (make_sockaddr(addr, p->cfg->port, &ss, &sl))
+		return 0;
+	ev_exchange_t *x = ev_add_exchange(p->ev);
+	if (!x)
+		return DD_ENOMEM;
+	size_t xi = (size_t)(x - p->ev->xs);
+	x->zone = strdup(zone);
+	x->purpose = purpose;
+	x->server = strdup(addr);
+	x->port = p->cfg->port;
+	x->ns_name = ns_name ? strdup(ns_name) : NULL;
+	x->qname = name_text(qname);
+	x->qtype = qtype;
+	x->qflags = ENGINE_F_DO;
+	if (!x->zone || !x->server || !x->qname)
+		return DD_ENOMEM;
+	qctx_t *q = malloc(sizeof(*q));
+	if (!q)
+		return DD_ENOMEM;
+	q->p = p;
+	q->xi = xi;
+	int r = engine_query(p->eng, (struct sockaddr *)&ss, sl, ldns_rdf_data(qname),
+			     ldns_rdf_size(qname), qtype, ENGINE_F_DO, on_answer, q);
+	if (r) {
+		free(q);
+		x->err = r;
+		x->why = strdup(dd_strerror(r));
+		if (r == DD_ELIMIT || r == DD_EDEADLINE)
+			p->stopped = true;
+	}
+	return 0;
+}
+
+/* Send a query to every address of every server of zone index `zi`. */
+static void send_zone(probe_t *p, size_t zi, const char *tag_zone, ev_purpose_t purpose,
+		      const ldns_rdf *qname, uint16_t qtype)
+{
+	size_t nsrv = p->ev->zones[zi].n_servers;
+	for (size_t i = 0; i < nsrv && !p->stopped; i++) {
+		ev_server_t *s = &p->ev->zones[zi].servers[i];
+		for (size_t j = 0; j < s->n_addrs && !p->stopped; j++) {
+			/* Copy: send_one may grow arrays that `s` points into. */
+			char *ns = strdup(s->name), *addr = strdup(s->addrs[j]);
+			if (ns && addr)
+				send_one(p, tag_zone, purpose, ns, addr, qname, qtype);
+			free(ns);
+			free(addr);
+			s = &p->ev->zones[zi].servers[i];
+		}
+	}
+}
+
+static void wait_all(probe_t *p)
+{
+	if (engine_wait(p->eng) == DD_EDEADLINE)
+		p->stopped = true;
+}
+
+static ldns_pkt *pkt_of(const ev_exchange_t *x)
+{
+	ldns_pkt *pkt = NULL;
+	if (x->err || !x->wire)
+		return NULL;
+	if (ldns_wire2pkt(&pkt, x->wire, x->wire_len) != LDNS_STATUS_OK)
+		return NULL;
+	return pkt;
+}
+
+/* ---- name server addresses ---------------------------------------------- */
+
+static size_t zone_addr_count(const ev_zone_t *z)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < z->n_servers; i++)
+		n += z->servers[i].n_addrs;
+	return n;
+}
+
+/* Deepest zone in the evidence that encloses `name` and has addresses. */
+static long deepest_zone(const probe_t *p, const ldns_rdf *name)
+{
+	long best = -1;
+	size_t best_labels = 0;
+	for (size_t i = 0; i < p->ev->n_zones; i++) {
+		const ev_zone_t *z = &p->ev->zones[i];
+		if (!zone_addr_count(z))
+			continue;
+		ldns_rdf *zr = ldns_dname_new_frm_str(z->name);
+		if (!zr)
+			continue;
+		bool in = ldns_dname_compare(zr, name) == 0 || ldns_dname_is_subdomain(name, zr);
+		size_t labels = ldns_dname_label_count(zr);
+		ldns_rdf_deep_free(zr);
+		if (in && (best < 0 || labels > best_labels)) {
+			best = (long)i;
+			best_labels = labels;
+		}
+	}
+	return best;
+}
+
+/* Collect A/AAAA records for `name` from a packet section into server `s`. */
+static void take_addrs(const probe_t *p, ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rdf *name,
+		       ev_server_t *s)
+{
+	static const ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
+	for (unsigned t = 0; t < 2; t++) {
+		ldns_rr_list *l = ldns_pkt_rr_list_by_name_and_type(pkt, name, types[t], sec);
+		for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
+			ldns_rdf *a = ldns_rr_rdf(ldns_rr_list_rr(l, i), 0);
+			char *txt = a ? ldns_rdf2str(a) : NULL;
+			if (txt && s->n_addrs < p->cfg->max_addrs)
+				ev_server_add_addr(s, txt);
+			free(txt);
+		}
+		ldns_rr_list_deep_free(l);
+	}
+}
+
+/* Free the server list of a scratch zone (not one owned by the evidence). */
+static void scratch_clear(ev_zone_t *z)
+{
+	for (size_t i = 0; i < z->n_servers; i++) {
+		free(z->servers[i].name);
+		for (size_t j = 0; j < z->servers[i].n_addrs; j++)
+			free(z->servers[i].addrs[j]);
+		free(z->servers[i].addrs);
+		free(z->servers[i].addr_error);
+	}
+	free(z->servers);
+	memset(z, 0, sizeof(*z));
+}
+
+static void resolve_addrs(probe_t *p, const ldns_rdf *name, ev_server_t *out, unsigned depth);
+
+/*
+ * Look up the addresses of a name server without glue: a small iterative,
+ * non-validating lookup that starts at the deepest zone already known.
+ * Its exchanges are recorded with purpose "addr".
+ */
+static void resolve_addrs(probe_t *p, const ldns_rdf *name, ev_server_t *out, unsigned depth)
+{
+	if (depth > 4 || p->stopped)
+		return;
+	long zi = deepest_zone(p, name);
+	if (zi < 0)
+		return;
+	/* Servers to ask at this step: a private list, to follow referrals. */
+	ev_zone_t step = {0};
+	ev_zone_t *src = &p->ev->zones[zi];
+	char *step_zone = strdup(src->name);
+	for (size_t i = 0; i < src->n_servers && zone_addr_count(&step) < 4; i++) {
+		ev_server_t *s = ev_zone_add_server(&step, src->servers[i].name);
+		for (size_t j = 0; s && j < src->servers[i].n_addrs; j++)
+			ev_server_add_addr(s, src->servers[i].addrs[j]);
+	}
+	for (unsigned hop = 0; hop < 12 && !p->stopped && step_zone; hop++) {
+		size_t first = p->ev->n_xs;
+		unsigned sent = 0;
+		for (size_t i = 0; i < step.n_servers && sent < 2; i++)
+			for (size_t j = 0; j < step.servers[i].n_addrs && sent < 2; j++, sent++) {
+				send_one(p, step_zone, EV_P_ADDR, step.servers[i].name,
+					 step.servers[i].addrs[j], name, LDNS_RR_TYPE_A);
+				send_one(p, step_zone, EV_P_ADDR, step.servers[i].name,
+					 step.servers[i].addrs[j], name, LDNS_RR_TYPE_AAAA);
+			}
+		if (!sent)
+			break;
+		wait_all(p);
+		ev_zone_t next = {0};
+		char *next_zone = NULL;
+		bool done = false;
+		for (size_t k = first; k < p->ev->n_xs && !done; k++) {
+			ldns_pkt *pkt = pkt_of(&p->ev->xs[k]);
+			if (!pkt)
+				continue;
+			ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
+			if (rc == LDNS_RCODE_NOERROR && ldns_pkt_ancount(pkt) > 0) {
+				take_addrs(p, pkt, LDNS_SECTION_ANSWER, name, out);
+				/* An in-answer CNAME chain: take the target's addresses too. */
+				ldns_rr_list *cn = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_CNAME, LDNS_SECTION_ANSWER);
+				for (size_t c = 0; cn && c < ldns_rr_list_rr_count(cn); c++)
+					take_addrs(p, pkt, LDNS_SECTION_ANSWER,
+						   ldns_rr_rdf(ldns_rr_list_rr(cn, c), 0), out);
+				ldns_rr_list_deep_free(cn);
+				if (out->n_addrs)
+					done = true;
+			} else if (rc == LDNS_RCODE_NXDOMAIN) {
+				done = true;
+			} else if (rc == LDNS_RCODE_NOERROR && !next_zone) {
+				ldns_rr_list *ns = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_NS, LDNS_SECTION_AUTHORITY);
+				if (ns && ldns_rr_list_rr_count(ns) && !ldns_pkt_aa(pkt)) {
+					ldns_rdf *owner = ldns_rr_owner(ldns_rr_list_rr(ns, 0));
+					char *ot = name_text(owner);
+					/* A referral must lead downwards, closer to the name. */
+					ldns_rdf *cur = ldns_dname_new_frm_str(step_zone);
+					if (ot && cur && ldns_dname_is_subdomain(owner, cur) &&
+					    (ldns_dname_compare(owner, name) == 0 ||
+					     ldns_dname_is_subdomain(name, owner))) {
+						next_zone = ot;
+						ot = NULL;
+						for (size_t r = 0; r < ldns_rr_list_rr_count(ns) && r < p->cfg->max_ns; r++) {
+							ldns_rdf *nsn = ldns_rr_rdf(ldns_rr_list_rr(ns, r), 0);
+							char *nt = name_text(nsn);
+							ev_server_t *s = nt ? ev_zone_add_server(&next, nt) : NULL;
+							if (s)
+								take_addrs(p, pkt, LDNS_SECTION_ADDITIONAL, nsn, s);
+							free(nt);
+						}
+					}
+					free(ot);
+					ldns_rdf_deep_free(cur);
+				}
+				ldns_rr_list_deep_free(ns);
+			}
+			ldns_pkt_free(pkt);
+		}
+		if (done || !next_zone) {
+			free(next_zone);
+			scratch_clear(&next);
+			break;
+		}
+		/* Glue-less referral: look up one of its servers first. */
+		if (!zone_addr_count(&next) && next.n_servers) {
+			ldns_rdf *nsn = ldns_dname_new_frm_str(next.servers[0].name);
+			if (nsn && ldns_dname_compare(nsn, name) != 0)
+				resolve_addrs(p, nsn, &next.servers[0], depth + 1);
+			ldns_rdf_deep_free(nsn);
+		}
+		/* Move on: swap step for next. */
+		scratch_clear(&step);
+		step = next;
+		free(step_zone);
+		step_zone = next_zone;
+	}
+	scratch_clear(&step);
+	free(step_zone);
+}
+
+/* ---- the walk ----------------------------------------------------------- */
+
+typedef enum cut_kind { CUT_NONE, CUT_FOUND, CUT_NXDOMAIN, CUT_SILENT } cut_kind_t;
+
+/*
+ * Read the answers to "cand NS" (exchanges [first, end) of purpose NS) and
+ * decide whether `cand` is a zone cut. On CUT_FOUND, `child` receives the NS
+ * names and any glue; `*same` tells whether a parent server answered
+ * authoritatively for the child (no referral).
+ */
+static cut_kind_t read_cut(probe_t *p, size_t first, size_t end, const ldns_rdf *cand,
+			   ev_zone_t *child, bool *same)
+{
+	unsigned answered = 0, nx = 0;
+	bool found = false;
+	*same = false;
+	for (size_t k = first; k < end; k++) {
+		ev_exchange_t *x = &p->ev->xs[k];
+		if (x->purpose != EV_P_NS)
+			continue;
+		ldns_pkt *pkt = pkt_of(x);
+		if (!pkt)
+			continue;
+		ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
+		if (rc == LDNS_RCODE_NOERROR || rc == LDNS_RCODE_NXDOMAIN)
+			answered++;
+		if (rc == LDNS_RCODE_NXDOMAIN)
+			nx++;
+		if (rc == LDNS_RCODE_NOERROR) {
+			ldns_rr_list *ns = ldns_pkt_rr_list_by_name_and_type(pkt, cand, LDNS_RR_TYPE_NS,
+									     LDNS_SECTION_ANSWER);
+			if (ns && ldns_rr_list_rr_count(ns) && ldns_pkt_aa(pkt)) {
+				*same = true;
+			} else {
+				ldns_rr_list_deep_free(ns);
+				ns = ldns_pkt_rr_list_by_name_and_type(pkt, cand, LDNS_RR_TYPE_NS,
+								       LDNS_SECTION_AUTHORITY);
+				if (ns && ldns_pkt_aa(pkt)) {
+					/* Authoritative data with NS in authority is not a referral. */
+					ldns_rr_list_deep_free(ns);
+					ns = NULL;
+				}
+			}
+			for (size_t r = 0; ns && r < ldns_rr_list_rr_count(ns); r++) {
+				ldns_rdf *nsn = ldns_rr_rdf(ldns_rr_list_rr(ns, r), 0);
+				char *nt = nsn ? name_text(nsn) : NULL;
+				if (!nt)
+					continue;
+				ev_server_t *s = NULL;
+				for (size_t i = 0; i < child->n_servers; i++)
+					if (strcmp(child->servers[i].name, nt) == 0)
+						s = &child->servers[i];
+				if (!s && child->n_servers < p->cfg->max_ns)
+					s = ev_zone_add_server(child, nt);
+				if (s) {
+					size_t before = s->n_addrs;
+					take_addrs(p, pkt, LDNS_SECTION_ADDITIONAL, nsn, s);
+					if (s->n_addrs > before)
+						s->from_glue = true;
+				}
+				free(nt);
+				found = true;
+			}
+			ldns_rr_list_deep_free(ns);
+		}
+		ldns_pkt_free(pkt);
+	}
+	if (found)
+		return CUT_FOUND;
+	if (answered == 0)
+		return CUT_SILENT;
+	if (nx == answered)
+		return CUT_NXDOMAIN;
+	return CUT_NONE;
+}
+
+/* Next candidate below `zone` on the way to `target` (one more label). */
+static ldns_rdf *next_candidate(const ldns_rdf *zone, const ldns_rdf *target)
+{
+	size_t zl = ldns_dname_label_count(zone), tl = ldns_dname_label_count(target);
+	if (tl <= zl)
+		return NULL;
+	return ldns_dname_clone_from(target, (uint16_t)(tl - zl - 1));
+}
+
+/* Names that were already asked as answers (CNAME loop guard). */
+static bool target_seen(const probe_t *p, const char *name)
+{
+	for (size_t i = 0; i < p->ev->n_targets; i++)
+		if (strcmp(p->ev->targets[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Send DNSKEY and SOA queries to a zone's servers, once per zone. */
+static void ask_apex(probe_t *p, size_t zi, bool *asked)
+{
+	if (asked[zi])
+		return;
+	asked[zi] = true;
+	ldns_rdf *apex = ldns_dname_new_frm_str(p->ev->zones[zi].name);
+	if (!apex)
+		return;
+	char *zn = strdup(p->ev->zones[zi].name);
+	if (zn) {
+		send_zone(p, zi, zn, EV_P_DNSKEY, apex, LDNS_RR_TYPE_DNSKEY);
+		send_zone(p, zi, zn, EV_P_SOA, apex, LDNS_RR_TYPE_SOA);
+	}
+	free(zn);
+	ldns_rdf_deep_free(apex);
+}
+
+/*
+ * Walk down to `target` and ask for it. Returns the CNAME target to follow
+ * next (caller frees) or NULL.
+ */
+static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *asked, size_t asked_cap)
+{
+	long czi = deepest_zone(p, target);
+	if (czi < 0)
+		return NULL;
+	size_t zi = (size_t)czi;
+	ldns_rdf *zone = ldns_dname_new_frm_str(p->ev->zones[zi].name);
+	ldns_rdf *cand = zone ? next_candidate(zone, target) : NULL;
+	unsigned depth = 0;
+	bool descend = true;
+	while (cand && descend && !p->stopped && depth++ < p->cfg->max_depth) {
+		char *cand_txt = name_text(cand);
+		char *zone_txt = strdup(p->ev->zones[zi].name);
+		if (!cand_txt || !zone_txt) {
+			free(cand_txt);
+			free(zone_txt);
+			break;
+		}
+		size_t first = p->ev->n_xs;
+		ask_apex(p, zi, asked);
+		send_zone(p, zi, cand_txt, EV_P_NS, cand, LDNS_RR_TYPE_NS);
+		send_zone(p, zi, cand_txt, EV_P_DS, cand, LDNS_RR_TYPE_DS);
+		wait_all(p);
+		ev_zone_t child = {0};
+		bool same = false;
+		cut_kind_t k = read_cut(p, first, p->ev->n_xs, cand, &child, &same);
+		if (k == CUT_FOUND && p->ev->n_zones < asked_cap) {
+			/* Addresses for servers without glue. */
+			for (size_t i = 0; i < child.n_servers && !p->stopped; i++) {
+				if (child.servers[i].n_addrs)
+					continue;
+				ldns_rdf *nsn = ldns_dname_new_frm_str(child.servers[i].name);
+				if (nsn && (ldns_dname_compare(nsn, cand) == 0 || ldns_dname_is_subdomain(nsn, cand))) {
+					/* In-bailiwick without glue: cannot be looked up. */
+					free(child.servers[i].addr_error);
+					child.servers[i].addr_error = strdup("in-bailiwick name server without glue");
+				} else if (nsn) {
+					resolve_addrs(p, nsn, &child.servers[i], 0);
+					if (!child.servers[i].n_addrs)
+						child.servers[i].addr_error = strdup("no address found for this name server");
+				}
+				ldns_rdf_deep_free(nsn);
+			}
+			ev_zone_t *z = ev_add_zone(p->ev, cand_txt, zone_txt);
+			if (z) {
+				z->servers = child.servers;
+				z->n_servers = child.n_servers;
+				z->parent_serves_child = same;
+				child.servers = NULL;
+				child.n_servers = 0;
+				zi = p->ev->n_zones - 1;
+				ldns_rdf_deep_free(zone);
+				zone = ldns_rdf_clone(cand);
+			}
+		} else if (k == CUT_NXDOMAIN || k == CUT_SILENT) {
+			descend = false;
+		}
+		scratch_clear(&child);
+		free(cand_txt);
+		free(zone_txt);
+		/* Cut or not, the next candidate is one label further down. */
+		ldns_rdf *next = next_candidate(cand, target);
+		ldns_rdf_deep_free(cand);
+		cand = descend ? next : NULL;
+		if (!descend)
+			ldns_rdf_deep_free(next);
+	}
+	ldns_rdf_deep_free(cand);
+	ldns_rdf_deep_free(zone);
+
+	/* The answer itself, from every server of the zone that holds it. */
+	char *tt = name_text(target);
+	char *zt = strdup(p->ev->zones[zi].name);
+	ldns_rdf *follow = NULL;
+	if (tt && zt && !p->stopped) {
+		ev_add_target(p->ev, tt, zt);
+		size_t first = p->ev->n_xs;
+		ask_apex(p, zi, asked);
+		send_zone(p, zi, zt, EV_P_ANSWER, target, qtype);
+		wait_all(p);
+		for (size_t k = first; k < p->ev->n_xs && !follow; k++) {
+			if (p->ev->xs[k].purpose != EV_P_ANSWER || qtype == LDNS_RR_TYPE_CNAME)
+				continue;
+			ldns_pkt *pkt = pkt_of(&p->ev->xs[k]);
+			if (!pkt)
+				continue;
+			ldns_rr_list *cn = ldns_pkt_rr_list_by_name_and_type(pkt, target, LDNS_RR_TYPE_CNAME,
+									     LDNS_SECTION_ANSWER);
+			if (cn && ldns_rr_list_rr_count(cn) && ldns_rr_rdf(ldns_rr_list_rr(cn, 0), 0))
+				follow = ldns_rdf_clone(ldns_rr_rdf(ldns_rr_list_rr(cn, 0), 0));
+			ldns_rr_list_deep_free(cn);
+			ldns_pkt_free(pkt);
+		}
+	}
+	free(tt);
+	free(zt);
+	return follow;
+}
+
+int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidence_t **out)
+{
+	*out = NULL;
+	ldns_rdf *target = NULL;
+	if (ldns_str2rdf_dname(&target, qname) != LDNS_STATUS_OK || !target)
+		return DD_EINVAL;
+	ldns_dname2canonical(target);
+	probe_t p = {.cfg = cfg};
+	p.ev = ev_new();
+	p.base = event_base_new();
+	int ret = DD_ENOMEM;
+	if (!p.ev || !p.base || engine_new(p.base, &cfg->engine, &p.eng))
+		goto out;
+	p.ev->qname = name_text(target);
+	p.ev->qtype = qtype;
+	p.ev->probed_at = cfg->now;
+	for (size_t i = 0; cfg->anchors && i < ldns_rr_list_rr_count(cfg->anchors); i++) {
+		char *s = ldns_rr2str(ldns_rr_list_rr(cfg->anchors, i));
+		if (s) {
+			s[strcspn(s, "\n")] = '\0';
+			ev_add_anchor(p.ev, s);
+		}
+		free(s);
+	}
+	/* The starting zone from the hints: the owner of their NS records. */
+	ldns_rdf *start = NULL;
+	for (size_t i = 0; cfg->root_hints && i < ldns_rr_list_rr_count(cfg->root_hints); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(cfg->root_hints, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS) {
+			start = ldns_rr_owner(rr);
+			break;
+		}
+	}
+	ret = DD_EINVAL;
+	if (!start)
+		goto out;
+	char *st = name_text(start);
+	ev_zone_t *z = st ? ev_add_zone(p.ev, st, NULL) : NULL;
+	free(st);
+	if (!z)
+		goto out;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(cfg->root_hints); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(cfg->root_hints, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || !ldns_rr_rdf(rr, 0))
+			continue;
+		char *nt = name_text(ldns_rr_rdf(rr, 0));
+		ev_server_t *s = nt ? ev_zone_add_server(z, nt) : NULL;
+		free(nt);
+		for (size_t j = 0; s && j < ldns_rr_list_rr_count(cfg->root_hints); j++) {
+			ldns_rr *a = ldns_rr_list_rr(cfg->root_hints, j);
+			if ((ldns_rr_get_type(a) == LDNS_RR_TYPE_A || ldns_rr_get_type(a) == LDNS_RR_TYPE_AAAA) &&
+			    ldns_dname_compare(ldns_rr_owner(a), ldns_rr_rdf(rr, 0)) == 0 && ldns_rr_rdf(a, 0)) {
+				char *at = ldns_rdf2str(ldns_rr_rdf(a, 0));
+				if (at)
+					ev_server_add_addr(s, at);
+				free(at);
+			}
+		}
+		if (s)
+			s->from_glue = true;
+	}
+	if (!zone_addr_count(z))
+		goto out;
+	if (!ldns_dname_is_subdomain(target, start) && ldns_dname_compare(target, start) != 0) {
+		ret = DD_EINVAL;
+		goto out;
+	}
+
+	/* One "asked" flag per zone; zones are bounded by depth × CNAME links. */
+	size_t asked_cap = (size_t)(cfg->max_depth + 1) * (cfg->max_cnames + 1);
+	bool *asked = calloc(asked_cap, sizeof(bool));
+	if (!asked) {
+		ret = DD_ENOMEM;
+		goto out;
+	}
+	ldns_rdf *cur = ldns_rdf_clone(target);
+	for (unsigned links = 0; cur && !p.stopped; links++) {
+		ldns_rdf *next = walk(&p, cur, qtype, asked, asked_cap);
+		ldns_rdf_deep_free(cur);
+		cur = NULL;
+		if (next) {
+			ldns_dname2canonical(next);
+			char *nt = name_text(next);
+			bool inside = ldns_dname_is_subdomain(next, start) || ldns_dname_compare(next, start) == 0;
+			if (nt && !target_seen(&p, nt) && links + 1 <= cfg->max_cnames && inside)
+				cur = next;
+			else
+				ldns_rdf_deep_free(next);
+			free(nt);
+		}
+	}
+	ldns_rdf_deep_free(cur);
+	free(asked);
+	if (engine_deadline_passed(p.eng)) {
+		p.ev->probe_err = DD_EDEADLINE;
+		p.ev->probe_why = strdup("the check's deadline passed before the walk finished");
+	} else if (p.stopped) {
+		p.ev->probe_err = DD_ELIMIT;
+		p.ev->probe_why = strdup("the check's query limit was reached before the walk finished");
+	}
+	p.ev->elapsed_ms = engine_elapsed_ms(p.eng);
+	p.ev->queries = engine_queries_sent(p.eng);
+	*out = p.ev;
+	p.ev = NULL;
+	ret = 0;
+out:
+	if (p.eng)
+		engine_free(p.eng);
+	if (p.base)
+		event_base_free(p.base);
+	ev_free(p.ev);
+	ldns_rdf_deep_free(target);
+	return ret;
+}

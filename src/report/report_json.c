@@ -1,2 +1,138 @@
-/* placeholder */
-typedef int dd_placeholder_t;
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dd.h"
+#include "report/report.h"
+
+static json_t *time_json(int64_t t)
+{
+	char buf[40];
+	if (!t)
+		return json_null();
+	an_time_text(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *finding_json(const an_finding_t *f)
+{
+	const an_finding_def_t *d = an_finding_def(f->id);
+	json_t *j = json_object();
+	json_object_set_new(j, "id", json_string(d->id));
+	json_object_set_new(j, "severity", json_string(an_severity_name(d->severity)));
+	json_object_set_new(j, "zone", json_string(f->zone));
+	json_object_set_new(j, "rrset", f->rrset ? json_string(f->rrset) : json_null());
+	json_t *servers = json_array();
+	for (size_t i = 0; i < f->n_servers; i++)
+		json_array_append_new(servers, json_string(f->servers[i]));
+	json_object_set_new(j, "servers", servers);
+	json_object_set_new(j, "ede", d->ede >= 0 ? json_integer(d->ede) : json_null());
+	json_object_set_new(j, "rfc", json_string(d->rfc));
+	json_object_set_new(j, "summary", json_string(f->summary ? f->summary : ""));
+	json_object_set_new(j, "fix", json_string(f->fix ? f->fix : ""));
+	json_object_set_new(j, "who", json_string(an_who_name(d->who)));
+	json_object_set_new(j, "when", time_json(f->when));
+	if (f->data && f->data[0]) {
+		json_t *recs = json_array();
+		char *copy = strdup(f->data), *save = NULL;
+		for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+			while (*line == ' ')
+				line++;
+			if (*line)
+				json_array_append_new(recs, json_string(line));
+		}
+		free(copy);
+		json_object_set_new(j, "records", recs);
+	}
+	return j;
+}
+
+static json_t *link_json(const an_link_t *l)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "zone", json_string(l->zone));
+	json_object_set_new(j, "status", json_string(an_status_name(l->status)));
+	json_object_set_new(j, "trust_anchor", json_boolean(l->anchored));
+	json_t *ds = json_array();
+	for (size_t i = 0; i < l->n_ds; i++) {
+		json_t *d = json_object();
+		json_object_set_new(d, "key_tag", json_integer(l->ds[i].tag));
+		json_object_set_new(d, "algorithm", json_integer(l->ds[i].algorithm));
+		json_object_set_new(d, "digest_type", json_integer(l->ds[i].digest_type));
+		json_object_set_new(d, "matches_key", json_boolean(l->ds[i].matched));
+		json_object_set_new(d, "record", l->ds[i].text ? json_string(l->ds[i].text) : json_null());
+		json_array_append_new(ds, d);
+	}
+	json_object_set_new(j, "ds", ds);
+	json_t *keys = json_array();
+	for (size_t i = 0; i < l->n_keys; i++) {
+		const an_key_t *k = &l->keys[i];
+		json_t *d = json_object();
+		json_object_set_new(d, "key_tag", json_integer(k->tag));
+		json_object_set_new(d, "algorithm", json_integer(k->algorithm));
+		json_object_set_new(d, "flags", json_integer(k->flags));
+		json_object_set_new(d, "sep", json_boolean(k->flags & 1));
+		json_object_set_new(d, "revoked", json_boolean(k->flags & 0x80));
+		json_object_set_new(d, "bits", json_integer(k->bits));
+		json_object_set_new(d, "matched_by_ds", json_boolean(k->ds_match));
+		json_object_set_new(d, "signs_dnskey", json_boolean(k->signs_dnskey));
+		json_array_append_new(keys, d);
+	}
+	json_object_set_new(j, "dnskey", keys);
+	json_object_set_new(j, "servers_validated", json_integer(l->servers_ok));
+	json_object_set_new(j, "servers_checked", json_integer(l->servers_total));
+	return j;
+}
+
+json_t *rep_json(const an_result_t *r, const evidence_t *ev)
+{
+	json_t *j = json_object();
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "version", json_integer(1));
+	json_t *q = json_object();
+	json_object_set_new(q, "name", json_string(r->qname ? r->qname : ""));
+	char *t = ldns_rr_type2str((ldns_rr_type)r->qtype);
+	json_object_set_new(q, "type", json_string(t ? t : "?"));
+	free(t);
+	json_object_set_new(j, "query", q);
+	json_object_set_new(j, "status", json_string(an_status_name(r->status)));
+	json_t *ede = json_array();
+	for (size_t i = 0; i < r->n_ede; i++)
+		json_array_append_new(ede, json_integer(r->ede[i]));
+	json_object_set_new(j, "ede", ede);
+	json_object_set_new(j, "broken_zone", r->broken_zone ? json_string(r->broken_zone) : json_null());
+	json_t *fs = json_array();
+	for (size_t i = 0; i < r->n_findings; i++)
+		json_array_append_new(fs, finding_json(&r->findings[i]));
+	json_object_set_new(j, "findings", fs);
+	json_t *chain = json_array();
+	for (size_t i = 0; i < r->n_chain; i++)
+		json_array_append_new(chain, link_json(&r->chain[i]));
+	json_object_set_new(j, "chain", chain);
+	json_object_set_new(j, "resolvers",
+			    ev && ev->resolvers ? json_deep_copy(ev->resolvers) : json_array());
+	json_object_set_new(j, "diagnosis", json_string("unknown"));
+	json_object_set_new(j, "probed_at", time_json(r->probed_at));
+	json_object_set_new(j, "validated_at", time_json(r->validated_at));
+	json_object_set_new(j, "earliest_expiry", time_json(r->earliest_expiry));
+	json_t *ans = json_object();
+	json_object_set_new(ans, "rcode", r->answer_rcode ? json_string(r->answer_rcode) : json_null());
+	json_t *recs = json_array();
+	for (size_t i = 0; i < r->n_answer; i++)
+		json_array_append_new(recs, json_string(r->answer[i] ? r->answer[i] : ""));
+	json_object_set_new(ans, "records", recs);
+	json_object_set_new(j, "answer", ans);
+	char *v = rep_verdict_line(r);
+	json_object_set_new(j, "verdict", json_string(v ? v : ""));
+	free(v);
+	char *e = rep_emergency(r);
+	json_object_set_new(j, "emergency_stop", e ? json_string(e) : json_null());
+	free(e);
+	if (ev) {
+		json_t *p = json_object();
+		json_object_set_new(p, "queries", json_integer(ev->queries));
+		json_object_set_new(p, "elapsed_ms", json_integer(ev->elapsed_ms));
+		json_object_set_new(j, "probe", p);
+	}
+	return j;
+}

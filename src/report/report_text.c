@@ -1,2 +1,217 @@
-/* placeholder */
-typedef int dd_placeholder_t;
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dd.h"
+#include "report/report.h"
+
+#define C_RED "\033[1;31m"
+#define C_YEL "\033[33m"
+#define C_GRN "\033[32m"
+#define C_DIM "\033[2m"
+#define C_BOLD "\033[1m"
+#define C_OFF "\033[0m"
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static const an_finding_t *first_error(const an_result_t *r, const char *zone)
+{
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const an_finding_t *f = &r->findings[i];
+		if (an_finding_def(f->id)->severity == AN_ERROR && (!zone || strcmp(f->zone, zone) == 0))
+			return f;
+	}
+	return NULL;
+}
+
+char *rep_verdict_line(const an_result_t *r)
+{
+	char ede[200] = "";
+	for (size_t i = 0; i < r->n_ede; i++) {
+		size_t l = strlen(ede);
+		snprintf(ede + l, sizeof(ede) - l, "%sEDE %d %s", i ? ", " : "", r->ede[i], an_ede_name(r->ede[i]));
+	}
+	switch (r->status) {
+	case AN_SECURE:
+		return xasprintf("secure: the chain of trust holds from the trust anchor to %s", r->qname);
+	case AN_INSECURE:
+		return xasprintf("insecure: %s is not protected by DNSSEC, and that is provably so (not an error)", r->qname);
+	case AN_BOGUS:
+		return xasprintf("bogus: the chain of trust breaks at %s (%s); validating resolvers answer SERVFAIL",
+				 r->broken_zone ? r->broken_zone : "?", ede);
+	case AN_UNREACHABLE:
+		return xasprintf("unreachable: no name server of %s answers (%s); this is not a DNSSEC problem",
+				 r->broken_zone ? r->broken_zone : "?", ede);
+	default:
+		return xasprintf("indeterminate: no verdict could be reached%s%s%s", ede[0] ? " (" : "", ede, ede[0] ? ")" : "");
+	}
+}
+
+char *rep_emergency(const an_result_t *r)
+{
+	if (r->status != AN_BOGUS || !r->broken_zone || strcmp(r->broken_zone, ".") == 0)
+		return NULL;
+	const an_finding_t *f = first_error(r, r->broken_zone);
+	if (!f)
+		return NULL;
+	/* A broken DS RRset or denial proof is the parent's own data: removing the child's DS does not help. */
+	if (f->rrset && strstr(f->rrset, " DS") && strcmp(f->zone, r->broken_zone) == 0 &&
+	    strncmp(f->rrset, r->broken_zone, strlen(r->broken_zone)) != 0)
+		return NULL;
+	return xasprintf("If the fix cannot be made quickly, ask the registrar of %s to remove all its DS records. "
+			 "Validating resolvers then treat %s as unsigned and resolve it again once the old DS has "
+			 "expired from their caches (up to the DS TTL, often one to two days at the TLD). The cost: "
+			 "until a new DS is published, answers from %s are not protected against forgery, and DANE "
+			 "or other DNSSEC-dependent services stop working.",
+			 r->broken_zone, r->broken_zone, r->broken_zone);
+}
+
+static const char *status_color(an_status_t s)
+{
+	switch (s) {
+	case AN_SECURE:
+		return C_GRN;
+	case AN_INSECURE:
+		return C_YEL;
+	default:
+		return C_RED;
+	}
+}
+
+static const char *sev_color(an_severity_t s)
+{
+	return s == AN_ERROR ? C_RED : s == AN_WARNING ? C_YEL : C_DIM;
+}
+
+#define COL(code) (color ? (code) : "")
+
+void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
+{
+	char *qt = ldns_rr_type2str((ldns_rr_type)r->qtype);
+	char t1[40], t2[40];
+	fprintf(out, "%sdnssec-doctor%s %s %s  (validated at %s", COL(C_BOLD), COL(C_OFF), r->qname, qt ? qt : "?",
+		(an_time_text(r->validated_at, t1, sizeof(t1)), t1));
+	if (ev)
+		fprintf(out, "; %u queries, %u ms", ev->queries, ev->elapsed_ms);
+	fprintf(out, ")\n\n");
+	free(qt);
+
+	/* 1. Confirmation through resolvers. */
+	fprintf(out, "%s1. Is it DNSSEC?%s\n", COL(C_BOLD), COL(C_OFF));
+	size_t nres = ev && ev->resolvers ? json_array_size(ev->resolvers) : 0;
+	if (!nres)
+		fprintf(out, "   No resolvers were asked; the verdict below comes from our own walk of the chain.\n");
+	else
+		fprintf(out, "   %zu resolver(s) asked; see the JSON output for their answers.\n", nres);
+
+	/* 2. Extended DNS Error. */
+	fprintf(out, "\n%s2. Extended DNS Error (RFC 8914)%s\n", COL(C_BOLD), COL(C_OFF));
+	if (!r->n_ede)
+		fprintf(out, "   none derived: a validating resolver has no error to report\n");
+	for (size_t i = 0; i < r->n_ede; i++)
+		fprintf(out, "   derived: EDE %d (%s)\n", r->ede[i], an_ede_name(r->ede[i]));
+
+	/* 3. DS vs DNSKEY, zone by zone. */
+	fprintf(out, "\n%s3. Parent DS against child DNSKEY%s\n", COL(C_BOLD), COL(C_OFF));
+	for (size_t i = 0; i < r->n_chain; i++) {
+		const an_link_t *l = &r->chain[i];
+		fprintf(out, "   %s\n", l->zone);
+		if (l->anchored)
+			fprintf(out, "     trust anchor here\n");
+		if (!l->n_ds && !l->anchored)
+			fprintf(out, "     no DS at the parent%s\n", l->n_keys ? " (the zone publishes keys)" : "");
+		for (size_t d = 0; d < l->n_ds; d++)
+			fprintf(out, "     DS  tag %-5u alg %-2u digest %u  %s%s%s\n", l->ds[d].tag, l->ds[d].algorithm,
+				l->ds[d].digest_type, COL(l->ds[d].matched ? C_GRN : C_RED),
+				l->ds[d].matched ? "matches a published key" : "matches NO published key", COL(C_OFF));
+		for (size_t k = 0; k < l->n_keys; k++) {
+			const an_key_t *key = &l->keys[k];
+			fprintf(out, "     KEY tag %-5u alg %-2u %s%s %4u bits%s%s\n", key->tag, key->algorithm,
+				(key->flags & 1) ? "KSK" : "ZSK", (key->flags & 0x80) ? " REVOKED" : "", key->bits,
+				key->ds_match ? ", named by a DS" : "", key->signs_dnskey ? ", signs the DNSKEY RRset" : "");
+		}
+	}
+
+	/* 4. Signature freshness. */
+	fprintf(out, "\n%s4. Signature freshness%s\n", COL(C_BOLD), COL(C_OFF));
+	bool any = false;
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const an_finding_t *f = &r->findings[i];
+		if (f->id == AN_F_RRSIG_EXPIRED || f->id == AN_F_RRSIG_NOT_YET_VALID || f->id == AN_F_RRSIG_EXPIRING_SOON) {
+			fprintf(out, "   %s%s%s %s\n", COL(sev_color(an_finding_def(f->id)->severity)),
+				an_finding_def(f->id)->id, COL(C_OFF), f->summary ? f->summary : "");
+			any = true;
+		}
+	}
+	if (r->earliest_expiry) {
+		an_time_text(r->earliest_expiry, t2, sizeof(t2));
+		long days = (long)((r->earliest_expiry - r->validated_at) / 86400);
+		fprintf(out, "   earliest expiry of a valid signature on the path: %s (in %ld day%s)\n", t2, days,
+			days == 1 ? "" : "s");
+	} else if (!any) {
+		fprintf(out, "   no valid signature on the path\n");
+	}
+
+	/* 5. The chain from the root. */
+	fprintf(out, "\n%s5. The chain from the root%s\n", COL(C_BOLD), COL(C_OFF));
+	for (size_t i = 0; i < r->n_chain; i++) {
+		const an_link_t *l = &r->chain[i];
+		bool broken = r->broken_zone && strcmp(r->broken_zone, l->zone) == 0;
+		fprintf(out, "   %-32s %s%-13s%s", l->zone, COL(status_color(l->status)), an_status_name(l->status),
+			COL(C_OFF));
+		if (l->servers_total)
+			fprintf(out, " DNSKEY validated at %u of %u server addresses", l->servers_ok, l->servers_total);
+		fprintf(out, "%s\n", broken ? "   <-- the chain breaks here" : "");
+	}
+	if (r->answer_rcode)
+		fprintf(out, "   answer: %s%s\n", r->answer_rcode, r->n_answer ? "" : " (no records)");
+	for (size_t i = 0; i < r->n_answer && i < 8; i++)
+		fprintf(out, "     %s\n", r->answer[i]);
+
+	/* Findings. */
+	if (r->n_findings)
+		fprintf(out, "\n%sFindings%s\n", COL(C_BOLD), COL(C_OFF));
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const an_finding_t *f = &r->findings[i];
+		const an_finding_def_t *d = an_finding_def(f->id);
+		fprintf(out, "   %s%-7s%s %s", COL(sev_color(d->severity)), an_severity_name(d->severity), COL(C_OFF), d->id);
+		if (d->ede >= 0)
+			fprintf(out, " (EDE %d)", d->ede);
+		if (f->n_servers) {
+			fprintf(out, " at");
+			for (size_t k = 0; k < f->n_servers; k++)
+				fprintf(out, "%s %s", k ? "," : "", f->servers[k]);
+		}
+		fprintf(out, "\n      %s\n", f->summary ? f->summary : "");
+		if (d->severity != AN_NOTICE && f->fix)
+			fprintf(out, "      Fix (%s): %s\n", an_who_name(d->who), f->fix);
+	}
+
+	/* Verdict, fix, who. */
+	char *v = rep_verdict_line(r);
+	fprintf(out, "\n%sVerdict:%s %s%s%s\n", COL(C_BOLD), COL(C_OFF), COL(status_color(r->status)), v ? v : "",
+		COL(C_OFF));
+	free(v);
+	const an_finding_t *f = first_error(r, r->broken_zone);
+	if (f && (r->status == AN_BOGUS || r->status == AN_UNREACHABLE)) {
+		const an_finding_def_t *d = an_finding_def(f->id);
+		fprintf(out, "%sFix:%s %s\n", COL(C_BOLD), COL(C_OFF), f->fix ? f->fix : "");
+		fprintf(out, "%sWho must act:%s the %s of %s\n", COL(C_BOLD), COL(C_OFF),
+			d->who == AN_WHO_REGISTRAR ? "registrar (parent)" : "DNS operator", f->zone);
+		char *e = rep_emergency(r);
+		if (e)
+			fprintf(out, "%sEmergency stop:%s %s\n", COL(C_BOLD), COL(C_OFF), e);
+		free(e);
+	}
+}

@@ -1,0 +1,108 @@
+/*
+ * analyse.h — validation of evidence, RFC 4035 §5 per zone and per server.
+ *
+ * Pure: no I/O, no clock. The validation time, the policy and the trust
+ * anchors are parameters; the result is data (status, EDE, findings, chain).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ldns/ldns.h>
+
+#include "analyse/findings.h"
+#include "evidence/evidence.h"
+
+typedef enum an_status {
+	AN_SECURE,
+	AN_INSECURE,
+	AN_BOGUS,
+	AN_INDETERMINATE,
+	AN_UNREACHABLE,
+} an_status_t;
+
+const char *an_status_name(an_status_t s);
+
+typedef struct an_policy {
+	unsigned warn_days; /* warn when a signature on the path expires within this; default 7 */
+} an_policy_t;
+
+typedef struct an_finding {
+	an_fid_t id;
+	char *zone;
+	char *rrset;    /* "www.example. A", or NULL */
+	char *detail;   /* specific facts, starts with ": " or " (" as the template wants, may be "" */
+	char *data;     /* records to paste (DS lines), may be "" */
+	char **servers; /* addresses where it was seen; empty: about the zone as a whole */
+	size_t n_servers;
+	size_t n_zone_servers; /* addresses of the zone that were tested (for "2 of 3") */
+	int64_t when;   /* a date that matters (expiry), or 0 */
+	char *summary;  /* expanded from the table */
+	char *fix;
+} an_finding_t;
+
+typedef struct an_key {
+	uint16_t tag;
+	uint8_t algorithm;
+	uint16_t flags;
+	unsigned bits;
+	bool ds_match;      /* a DS at the parent matches it */
+	bool signs_dnskey;  /* a valid RRSIG over the DNSKEY RRset by this key was seen */
+} an_key_t;
+
+typedef struct an_ds {
+	uint16_t tag;
+	uint8_t algorithm;
+	uint8_t digest_type;
+	char *text;         /* the DS record, zone-file syntax */
+	bool matched;       /* matches a published DNSKEY */
+} an_ds_t;
+
+typedef struct an_link {
+	char *zone;
+	char *parent;
+	an_status_t status;
+	bool anchored;      /* a trust anchor sits here */
+	an_ds_t *ds;
+	size_t n_ds;
+	an_key_t *keys;
+	size_t n_keys;
+	char *ds_expected;  /* DS lines for the zone's current SEP keys (for fixes), may be NULL */
+	unsigned servers_total, servers_ok;
+} an_link_t;
+
+typedef struct an_result {
+	char *qname;
+	uint16_t qtype;
+	an_status_t status;
+	int ede[8];
+	size_t n_ede;
+	char *broken_zone;   /* NULL when nothing is broken */
+	an_finding_t *findings;
+	size_t n_findings;
+	an_link_t *chain;    /* zones on the path, root first; CNAME targets' zones follow */
+	size_t n_chain;
+	int64_t probed_at;
+	int64_t validated_at;
+	int64_t earliest_expiry; /* of the signatures on the path to the answer; 0 if none */
+	char *answer_rcode;  /* rcode of the final answer as most servers gave it, or NULL */
+	char **answer;       /* the final answer's records, zone-file syntax */
+	size_t n_answer;
+} an_result_t;
+
+/*
+ * Analyse `ev` at time `now`. `anchors` (DS or DNSKEY records, any owners)
+ * replaces the anchors recorded in the evidence when not NULL.
+ * Returns 0 and a result the caller frees with an_result_free, or DD_ENOMEM.
+ */
+int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy,
+	       const ldns_rr_list *anchors, an_result_t **out);
+
+void an_result_free(an_result_t *r);
+
+/* The process exit code for a result (monitoring-plugin convention). */
+int an_exit_code(const an_result_t *r);
+
+/* RFC 3339 UTC text for a time; `buf` holds at least 32 bytes. */
+void an_time_text(int64_t t, char *buf, size_t size);

@@ -1,0 +1,116 @@
+/*
+ * findings.h — the one table of findings.
+ *
+ * Every finding the analyser can raise is a row here: a stable id, its
+ * severity, the RFC 8914 EDE code it maps to (-1: none), the RFC section,
+ * who must act, a summary template and a fix template. Templates take
+ * {zone}, {parent}, {rrset}, {detail} and {data}. docs/findings.md is
+ * generated from this table (dnssec-doctor --list-findings).
+ */
+#pragma once
+
+typedef enum an_severity { AN_NOTICE = 0, AN_WARNING = 1, AN_ERROR = 2 } an_severity_t;
+typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO_RESOLVER_OPERATOR } an_who_t;
+
+#define AN_FINDINGS(X)                                                                              \
+	X(DS_NO_MATCHING_DNSKEY, AN_ERROR, 9, "RFC 4035 §5.2", AN_WHO_REGISTRAR,                   \
+	  "No DS record for {zone} at the parent ({parent}) matches a DNSKEY that {zone} publishes{detail}.", \
+	  "At the registrar (or parent operator) of {zone}, replace the DS record(s) with the DS of the zone's current key-signing key:\n{data}")                                                            \
+	X(DS_DIGEST_MISMATCH, AN_ERROR, 9, "RFC 4034 §5.1.4", AN_WHO_REGISTRAR,                     \
+	  "The DS for {zone} names a published key by tag and algorithm, but its digest does not match that key{detail}.", \
+	  "At the registrar of {zone}, replace the DS record(s) with the correct ones (the digest was probably mistyped or computed over another key):\n{data}") \
+	X(DS_ALGORITHM_MISMATCH, AN_ERROR, 9, "RFC 4034 §5.1.2", AN_WHO_REGISTRAR,                  \
+	  "The DS for {zone} has the key tag and digest of a published key but names another algorithm{detail}.", \
+	  "At the registrar of {zone}, replace the DS record(s), choosing the key's real algorithm:\n{data}") \
+	X(DS_OVER_UNSIGNED_CHILD, AN_ERROR, 9, "RFC 4035 §5.2", AN_WHO_REGISTRAR,                  \
+	  "The parent ({parent}) publishes a DS for {zone}, but {zone} serves no DNSKEY: the zone is not signed{detail}.", \
+	  "Either sign {zone} again with the key the DS names, or remove the DS at the registrar so the zone becomes insecure (unsigned) instead of broken.") \
+	X(DNSKEY_NOT_SIGNED_BY_DS_KEY, AN_ERROR, 10, "RFC 4035 §5.2", AN_WHO_DNS_OPERATOR,          \
+	  "The DNSKEY RRset of {zone} is not signed by any key that a DS at the parent points to{detail}.", \
+	  "Have the signer of {zone} sign the DNSKEY RRset with the key the DS names, or publish at the registrar the DS of the key that does sign it:\n{data}") \
+	X(RRSIG_MISSING, AN_ERROR, 10, "RFC 4035 §5.3", AN_WHO_DNS_OPERATOR,                         \
+	  "{rrset} has no RRSIG, but {zone} is signed{detail}.",                                      \
+	  "Re-sign {zone} (and check that every server loads the signed copy): every RRset of a signed zone needs a signature.") \
+	X(RRSIG_EXPIRED, AN_ERROR, 7, "RFC 4035 §5.3.1", AN_WHO_DNS_OPERATOR,                        \
+	  "The signature over {rrset} expired{detail}.",                                               \
+	  "Re-sign {zone} now and find out why automatic re-signing stopped (signer down, key files unreadable, zone not reloaded).") \
+	X(RRSIG_NOT_YET_VALID, AN_ERROR, 8, "RFC 4035 §5.3.1", AN_WHO_DNS_OPERATOR,                  \
+	  "The signature over {rrset} is not valid yet{detail}.",                                     \
+	  "Check the signer's clock and re-sign {zone} with an inception time in the past.")         \
+	X(RRSIG_INVALID, AN_ERROR, 6, "RFC 4035 §5.3.3", AN_WHO_DNS_OPERATOR,                        \
+	  "The signature over {rrset} does not verify{detail}.",                                      \
+	  "Re-sign {zone}; if it persists, the data was changed after signing (hand edits to the signed file, a broken transfer).") \
+	X(RRSIG_UNKNOWN_KEY, AN_ERROR, 6, "RFC 4035 §5.3.1", AN_WHO_DNS_OPERATOR,                    \
+	  "{rrset} is signed only by a key that is not in the DNSKEY RRset of {zone}{detail}.",       \
+	  "Publish the signing key in the DNSKEY RRset of {zone}, or re-sign with a published key.") \
+	X(DENIAL_MISSING, AN_ERROR, 12, "RFC 4035 §5.4", AN_WHO_DNS_OPERATOR,                         \
+	  "The negative answer for {rrset} carries no NSEC or NSEC3 proof{detail}.",                 \
+	  "Re-sign {zone} so that its NSEC/NSEC3 chain is complete, and make sure every server serves the signed copy.") \
+	X(DENIAL_INVALID, AN_ERROR, 12, "RFC 4035 §5.4", AN_WHO_DNS_OPERATOR,                         \
+	  "The NSEC/NSEC3 records in the negative answer for {rrset} do not prove it{detail}.",      \
+	  "Re-sign {zone} to rebuild its NSEC/NSEC3 chain.")                                         \
+	X(ZONE_UNREACHABLE, AN_ERROR, 22, "RFC 8914 §4.23", AN_WHO_DNS_OPERATOR,                      \
+	  "No name server of {zone} answered{detail}. This is not a DNSSEC problem.",                 \
+	  "Check the name servers of {zone}: are they running, reachable on UDP and TCP port 53, and listed correctly at the parent?") \
+	X(CHECK_INCOMPLETE, AN_WARNING, -1, "", AN_WHO_NONE,                                           \
+	  "The check stopped before it reached a verdict{detail}.",                                    \
+	  "Run the check again; if it persists, some name server on the path is very slow or the chain is unusually long.") \
+	X(CRYPTO_UNAVAILABLE, AN_WARNING, 5, "RFC 8624 §3", AN_WHO_NONE,                                \
+	  "This machine's crypto library cannot verify a signature of {zone}{detail}.",             \
+	  "Run the check on a machine whose OpenSSL supports the algorithm; this is not a fault of the zone.") \
+	X(RRSIG_EXPIRING_SOON, AN_WARNING, -1, "RFC 4035 §5.3.1", AN_WHO_DNS_OPERATOR,               \
+	  "The signature over {rrset} expires soon{detail}.",                                          \
+	  "Check that automatic re-signing of {zone} runs; it should refresh signatures well before they expire.") \
+	X(SIGNED_ISLAND, AN_WARNING, -1, "RFC 4035 §5.2", AN_WHO_REGISTRAR,                          \
+	  "{zone} is signed but the parent ({parent}) has no DS for it: validators treat it as insecure{detail}.", \
+	  "To secure {zone}, publish this DS at the registrar:\n{data}")                             \
+	X(SERVER_UNREACHABLE, AN_WARNING, 23, "RFC 1035 §4.2", AN_WHO_DNS_OPERATOR,                  \
+	  "A name server of {zone} did not answer{detail}.",                                             \
+	  "Fix or remove this name server: resolvers lose time on it, and if the others fail the zone goes dark.") \
+	X(SERVER_LAME, AN_WARNING, 20, "RFC 1034 §4.2.2", AN_WHO_DNS_OPERATOR,                        \
+	  "A name server of {zone} does not answer authoritatively for it{detail}.",                  \
+	  "Configure the zone on this server or remove the server from the NS set (at the registrar and in the zone).") \
+	X(SERVER_MALFORMED, AN_WARNING, 24, "RFC 1035 §4.1", AN_WHO_DNS_OPERATOR,                     \
+	  "A name server of {zone} answered with malformed data{detail}.",                             \
+	  "Upgrade or replace the name server software; resolvers discard these answers.")           \
+	X(NS_NO_ADDRESS, AN_WARNING, -1, "RFC 1034 §4.2.2", AN_WHO_DNS_OPERATOR,                     \
+	  "A name server of {zone} has no usable address{detail}.",                                   \
+	  "Publish glue (for in-zone name servers) or fix the name server's A/AAAA records.")         \
+	X(DS_ROLLOVER_IN_PROGRESS, AN_NOTICE, -1, "RFC 7583 §3.3.2", AN_WHO_NONE,                    \
+	  "A DS for {zone} matches no published key while another DS does: a key rollover is in progress{detail}.", \
+	  "Nothing is broken. When the rollover ends, remove the DS records that no longer match a key.") \
+	X(INSECURE_DELEGATION, AN_NOTICE, -1, "RFC 4035 §5.2", AN_WHO_NONE,                          \
+	  "{zone} is not signed: the parent ({parent}) proves that it has no DS{detail}.",           \
+	  "Nothing is broken. To protect {zone} with DNSSEC, sign it and publish its DS at the registrar.") \
+	X(NO_TRUST_ANCHOR, AN_NOTICE, -1, "RFC 4033 §5", AN_WHO_NONE,                                 \
+	  "No trust anchor covers {zone}: the answer cannot be validated{detail}.",                   \
+	  "Give a trust anchor for this part of the tree with --trust-anchor.")                       \
+	X(SERVER_NOT_TESTED, AN_NOTICE, -1, "", AN_WHO_NONE,                                            \
+	  "A name server address of {zone} was not tested from this machine{detail}.",               \
+	  "Run the check from a machine with that address family to cover it.")                      \
+	X(SERVERS_DIFFER, AN_NOTICE, -1, "", AN_WHO_NONE,                                              \
+	  "The name servers of {zone} serve different data{detail}.",                                 \
+	  "Nothing to do if this is a multi-signer setup or a zone update in flight; otherwise check zone transfers.")
+
+typedef enum an_fid {
+#define AN_F_ENUM(id, sev, ede, rfc, who, sum, fix) AN_F_##id,
+	AN_FINDINGS(AN_F_ENUM)
+#undef AN_F_ENUM
+	AN_F__COUNT
+} an_fid_t;
+
+typedef struct an_finding_def {
+	const char *id;
+	an_severity_t severity;
+	int ede; /* -1: none */
+	const char *rfc;
+	an_who_t who;
+	const char *summary;
+	const char *fix;
+} an_finding_def_t;
+
+const an_finding_def_t *an_finding_def(an_fid_t id);
+const char *an_severity_name(an_severity_t s);
+const char *an_who_name(an_who_t w);
+/* The RFC 8914 name of an EDE code ("Signature Expired"), or "Unknown". */
+const char *an_ede_name(int code);

@@ -1,0 +1,61 @@
+/*
+ * options.h — the command line, parsed into a configuration struct.
+ *
+ * Parsing never exits the process: errors come back as DD_EINVAL with a
+ * one-line message naming the problem (for exit code 3).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ldns/ldns.h>
+
+#include "analyse/analyse.h"
+#include "probe/probe.h"
+
+typedef enum dd_cmd { DD_CMD_CHECK, DD_CMD_PROBE, DD_CMD_ANALYSE } dd_cmd_t;
+typedef enum dd_format { DD_FMT_TEXT, DD_FMT_JSON } dd_format_t;
+
+typedef struct dd_opts {
+	dd_cmd_t cmd;
+	dd_format_t format;
+	char *name;               /* canonical query name (check/probe) */
+	uint16_t qtype;
+	char *evidence_file;      /* analyse */
+	bool have_at;
+	int64_t at;               /* --at */
+	an_policy_t policy;
+	ldns_rr_list *anchors;    /* owned; NULL until set */
+	bool anchors_given;       /* --trust-anchor */
+	ldns_rr_list *hints;      /* owned */
+	bool hints_given;         /* --root-hints */
+	char **resolvers;         /* --resolver, as given */
+	size_t n_resolvers;
+	bool no_resolvers;
+	bool v4_only, v6_only;
+	int color;                /* -1 auto, 0 never, 1 always */
+	engine_cfg_t engine;
+	bool help, version, list_findings;
+} dd_opts_t;
+
+/* Parse argv. Returns 0, or DD_EINVAL with `err` holding the message. */
+int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_size);
+void dd_opts_free(dd_opts_t *o);
+
+/*
+ * Read DS/DNSKEY (anchors) or NS/A/AAAA (hints) records in zone-file syntax
+ * from `path`. `what` is "--trust-anchor" or "--root-hints" for messages.
+ * Returns 0 and an owned list, or DD_EIO/DD_EPARSE with a message in `err`.
+ */
+int dd_read_rrs(const char *path, const char *what, bool anchors, ldns_rr_list **out, char *err, size_t err_size);
+
+/* The compiled-in IANA root anchors and root hints. */
+int dd_builtin_anchors(ldns_rr_list **out);
+int dd_builtin_hints(ldns_rr_list **out);
+
+/* Parse --at: RFC 3339 ("2026-11-25T12:00:00Z") or seconds since the epoch. */
+int dd_parse_time(const char *s, int64_t *out);
+
+/* Usage text. */
+extern const char dd_usage[];

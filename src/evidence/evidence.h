@@ -1,0 +1,130 @@
+/*
+ * evidence.h — what the probe saw, per server and per query, as plain data.
+ *
+ * Evidence serialises to JSON and loads back (ev_to_json / ev_from_json), so
+ * that analysis can be re-run without the network ("dnssec-doctor analyse").
+ * Responses are kept as raw wire bytes (base64 in JSON): the analyser parses
+ * them itself, so what it judges is exactly what the server sent.
+ * All names are presentation format, lower-case, with the trailing dot.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define EV_FORMAT_VERSION 1
+
+/* Why a query was sent; the analyser selects exchanges by zone and purpose. */
+#define EV_PURPOSES(X)                                                        \
+	X(EV_P_NS, "ns")         /* NS at a candidate cut, asked of the parent */  \
+	X(EV_P_SOA, "soa")       /* SOA at the zone apex */                        \
+	X(EV_P_DS, "ds")         /* DS of the zone, asked of the parent's servers */\
+	X(EV_P_DNSKEY, "dnskey") /* DNSKEY at the apex, asked of the zone's servers */\
+	X(EV_P_ANSWER, "answer") /* the queried name (or a CNAME target) */        \
+	X(EV_P_ADDR, "addr")     /* A/AAAA of a name server without glue */
+
+typedef enum ev_purpose {
+#define EV_P_ENUM(sym, str) sym,
+	EV_PURPOSES(EV_P_ENUM)
+#undef EV_P_ENUM
+	EV_P__COUNT
+} ev_purpose_t;
+
+const char *ev_purpose_name(ev_purpose_t p);
+int ev_purpose_from_name(const char *s, ev_purpose_t *out);
+
+typedef struct ev_exchange {
+	char *zone;       /* the zone this exchange is evidence for */
+	ev_purpose_t purpose;
+	char *server;     /* IP address text (no port) */
+	uint16_t port;    /* 53 unless a test world says otherwise */
+	char *ns_name;    /* name server name, may be NULL */
+	char *qname;
+	uint16_t qtype;
+	unsigned qflags;  /* ENGINE_F_* used */
+	int err;          /* 0 or DD_E* */
+	char *why;        /* detail for err, may be NULL */
+	unsigned rtt_ms;
+	unsigned tries;
+	bool tcp;
+	bool udp_truncated;
+	uint8_t *wire;    /* response bytes, NULL when err != 0 */
+	size_t wire_len;
+} ev_exchange_t;
+
+typedef struct ev_server {
+	char *name;       /* NS name */
+	char **addrs;     /* IP address text */
+	size_t n_addrs;
+	bool from_glue;   /* addresses came from the referral's glue */
+	char *addr_error; /* why no address could be found, or NULL */
+} ev_server_t;
+
+typedef struct ev_zone {
+	char *name;
+	char *parent;     /* NULL for the first zone (where the walk starts) */
+	ev_server_t *servers; /* the zone's own NS set, as used for the probe */
+	size_t n_servers;
+	bool parent_serves_child; /* a parent server answered for the child itself */
+} ev_zone_t;
+
+/* The names whose answers were asked, in order: the query, then CNAME targets. */
+typedef struct ev_target {
+	char *name;
+	char *zone;       /* the zone that holds it (deepest cut found) */
+} ev_target_t;
+
+typedef struct evidence {
+	char *qname;
+	uint16_t qtype;
+	int64_t probed_at;        /* seconds since the epoch */
+	char **anchors;           /* trust anchors used, one RR in zone-file syntax each */
+	size_t n_anchors;
+	ev_zone_t *zones;         /* root (or anchor) first, in walk order */
+	size_t n_zones;
+	ev_target_t *targets;
+	size_t n_targets;
+	ev_exchange_t *xs;
+	size_t n_xs;
+	int probe_err;            /* 0, or why the walk stopped early (DD_EDEADLINE, DD_ELIMIT, ...) */
+	char *probe_why;          /* text for probe_err, may be NULL */
+	unsigned elapsed_ms;
+	unsigned queries;
+	json_t *resolvers;        /* resolver observations (array), owned; may be NULL */
+} evidence_t;
+
+/* Allocate an empty evidence record; returns NULL on out of memory. */
+evidence_t *ev_new(void);
+void ev_free(evidence_t *ev);
+
+/* Append helpers: copy their string arguments; return a pointer to the new
+ * element (owned by ev) or NULL on out of memory. */
+ev_zone_t *ev_add_zone(evidence_t *ev, const char *name, const char *parent);
+ev_server_t *ev_zone_add_server(ev_zone_t *z, const char *ns_name);
+int ev_server_add_addr(ev_server_t *s, const char *addr);
+ev_exchange_t *ev_add_exchange(evidence_t *ev);
+int ev_add_anchor(evidence_t *ev, const char *rr_text);
+int ev_add_target(evidence_t *ev, const char *name, const char *zone);
+
+/* Lookups (NULL when absent). */
+ev_zone_t *ev_find_zone(const evidence_t *ev, const char *name);
+
+/* Serialise to a new JSON object (caller owns) or NULL on out of memory. */
+json_t *ev_to_json(const evidence_t *ev);
+
+/*
+ * Load evidence from JSON. Untrusted input: every field is type-checked,
+ * bounded and validated. Returns 0 or DD_EPARSE with a one-line reason in
+ * `err` (err_size bytes).
+ */
+int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_size);
+
+/* Lower-case a presentation name in place and make sure it ends in a dot;
+ * returns a new string (caller frees) or NULL. */
+char *ev_name_canon(const char *name);
+
+/* Simple helpers for growing arrays. */
+int ev_grow(void **arr, size_t *cap, size_t n, size_t elem);

@@ -1,0 +1,38 @@
+/*
+ * probe.h — walk from the root hints to a name and record, per server and
+ * per query, what validation needs. The probe records; it never judges.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <ldns/ldns.h>
+
+#include "engine/engine.h"
+#include "evidence/evidence.h"
+
+typedef struct probe_cfg {
+	engine_cfg_t engine;
+	const ldns_rr_list *root_hints; /* NS, A and AAAA records of the starting zone (not owned) */
+	const ldns_rr_list *anchors;    /* trust anchors, recorded in the evidence (not owned) */
+	bool use_v4, use_v6;            /* address families to query; the other is "not tested" */
+	uint16_t port;                  /* server port, 53 */
+	unsigned max_cnames;            /* CNAME links followed; default 16 */
+	unsigned max_ns;                /* NS names used per zone; default 20 */
+	unsigned max_addrs;             /* addresses used per zone; default 64 */
+	unsigned max_depth;             /* zone cuts followed; default 40 */
+	int64_t now;                    /* recorded as probed_at */
+} probe_cfg_t;
+
+/* Defaults for everything but root_hints/anchors/now. */
+void probe_cfg_default(probe_cfg_t *cfg);
+
+/*
+ * Probe `qname` (presentation format) / `qtype`. On success (even a partial
+ * walk, which the evidence records in probe_err) returns 0 and `*out` owns the
+ * evidence. Returns DD_EINVAL for a malformed name, DD_ENOMEM, or DD_EINVAL
+ * when the hints hold no usable address.
+ */
+int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidence_t **out);
