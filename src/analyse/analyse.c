@@ -986,7 +986,9 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 				n[c->r->n_answer++] = rr_text(ldns_rr_list_rr(rrs, k));
 			}
 		}
-		if (!s->insecure) {
+		/* An unsigned zone below a DS is already judged at the DS link. */
+		bool unsigned_zone = !s->keys || !ldns_rr_list_rr_count(s->keys);
+		if (!s->insecure && !unsigned_zone) {
 			char *gt = type_text(got);
 			char *rrset = xasprintf("%s %s", t->name, gt ? gt : "?");
 			if (rrs && ldns_rr_list_rr_count(rrs)) {
