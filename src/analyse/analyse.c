@@ -1194,7 +1194,7 @@ static void finish(actx_t *a)
 				f->n_zone_servers += c->zs[zi].z->servers[k].n_addrs;
 		/* A failure at some servers only: say so, it is what makes it intermittent. */
 		if (d->severity == AN_ERROR && f->n_servers && f->n_servers < f->n_zone_servers && f->summary) {
-			char *n = xasprintf("%s Only %zu of the zone's %zu server addresses serve this; resolvers that ask the others succeed, so failures come and go.",
+			char *n = xasprintf("%s Seen at %zu of the zone's %zu server addresses: resolvers that ask the others succeed, so failures come and go.",
 					    f->summary, f->n_servers, f->n_zone_servers);
 			free(f->summary);
 			f->summary = n;

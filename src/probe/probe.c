@@ -110,6 +110,11 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	socklen_t sl;
 	if (make_sockaddr(addr, p->cfg->port, &ss, &sl))
 		return 0;
+	/* A server that already timed out in this check is not asked again:
+	 * a dead server costs one timeout, not one per query. */
+	bool dead = false;
+	for (size_t i = 0; i < p->ev->n_xs && !dead; i++)
+		dead = p->ev->xs[i].err == DD_ETIMEOUT && strcmp(p->ev->xs[i].server, addr) == 0;
 	ev_exchange_t *x = ev_add_exchange(p->ev);
 	if (!x)
 		return DD_ENOMEM;
@@ -124,6 +129,11 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	x->qflags = ENGINE_F_DO;
 	if (!x->zone || !x->server || !x->qname)
 		return DD_ENOMEM;
+	if (dead) {
+		x->err = DD_ETIMEOUT;
+		x->why = strdup("not asked again: it timed out earlier in this check");
+		return 0;
+	}
 	qctx_t *q = malloc(sizeof(*q));
 	if (!q)
 		return DD_ENOMEM;

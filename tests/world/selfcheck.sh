@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2034  # cases.tsv columns not used by this check
 # selfcheck.sh OUTDIR -- prove the test world is what cases.tsv says, without
 # dnssec-doctor: ask the validating Unbound (127.53.3.1) for every case, and
 # cross-check with delv validating locally through the non-validating Unbound

@@ -1,10 +1,14 @@
 #!/bin/bash
+# shellcheck disable=SC2034,SC2154  # keys live in KSK_/ZSK_<zone> variables set via eval, read via ${!v}
 # world.sh -- the dnssec-doctor test world: a private DNS tree on 127.53.0.0/16.
 #
 #   world.sh build OUTDIR   keys, zones, signed zones, server configs, cases.tsv
 #   world.sh start OUTDIR   start the NSD groups, silentd and two Unbound resolvers
 #   world.sh stop  OUTDIR   stop everything started from OUTDIR (safe to repeat)
 #   world.sh status OUTDIR  list what is running
+#   world.sh run OUTDIR CMD [ARGS...]  start, run CMD, stop (trap: also on failure)
+#
+# OUTDIR holds absolute paths once built: rebuild rather than move it.
 #
 # start/stop must run inside the private network namespace (tests/world/netns.sh).
 # Addresses (all port 53, UDP+TCP):
@@ -21,6 +25,7 @@ die() { echo "world.sh: $*" >&2; exit 1; }
 
 usage() {
     echo "usage: $0 build|start|stop|status OUTDIR" >&2
+    echo "       $0 run OUTDIR CMD [ARGS...]   (start, run CMD, stop even if CMD fails)" >&2
     exit 3
 }
 
@@ -415,13 +420,13 @@ do_build() {
     done
     ADDRS="127.53.2.1 127.53.2.2" nsd_conf leaf1 "${leafz[@]}"
     ADDRS="127.53.2.3" nsd_conf leaf-stale "stale.test.:stale.test.expired.signed"
-    for d in "$OUT"/nsd/*/; do
+    for d in "$OUT"/nsd/*; do
         nsd-checkconf "$d/nsd.conf" || die "nsd-checkconf failed for $d"
     done
     unbound_conf validating 127.53.3.1 yes
     unbound_conf plain 127.53.3.2 no
     if command -v unbound-checkconf >/dev/null; then
-        for d in "$OUT"/unbound/*/; do
+        for d in "$OUT"/unbound/*; do
             unbound-checkconf "$d/unbound.conf" >/dev/null || die "unbound-checkconf failed for $d"
         done
     fi
@@ -536,7 +541,7 @@ do_start() {
     : >"$OUT/$STATE_REL"
     trap 'echo "world.sh: start failed, stopping what was started" >&2; do_stop >/dev/null 2>&1 || true' ERR
 
-    for d in "$OUT"/nsd/*/; do
+    for d in "$OUT"/nsd/*; do
         rm -f "$d/nsd.pid" "$d/nsd.log"
         nsd -c "$d/nsd.conf" </dev/null >>"$d/nsd.log" 2>&1 || fail_start "nsd ($(basename "$d")) did not start" "$d/nsd.log"
         for a in $(seq 50); do [ -s "$d/nsd.pid" ] && break; sleep 0.1; done
@@ -547,20 +552,20 @@ do_start() {
         || fail_start "silentd did not start on 127.53.9.2" "$OUT/run/silentd.log"
     record silentd "$OUT/run/silentd.pid" || fail_start "silentd is not running" "$OUT/run/silentd.log"
 
-    for d in "$OUT"/nsd/*/; do
+    for d in "$OUT"/nsd/*; do
         zone=$(cat "$d/probe-zone")
         for a in $(cat "$d/addrs"); do
             wait_answer "$a" "$zone" SOA || fail_start "nsd group $(basename "$d") does not answer on $a for $zone SOA" "$d/nsd.log"
         done
     done
 
-    for d in "$OUT"/unbound/*/; do
+    for d in "$OUT"/unbound/*; do
         rm -f "$d/unbound.pid" "$d/unbound.log"
         unbound -c "$d/unbound.conf" </dev/null >>"$d/unbound.log" 2>&1 || fail_start "unbound ($(basename "$d")) did not start" "$d/unbound.log"
         for a in $(seq 50); do [ -s "$d/unbound.pid" ] && break; sleep 0.1; done
         record unbound "$d/unbound.pid" || fail_start "unbound $(basename "$d") is not running" "$d/unbound.log"
     done
-    for d in "$OUT"/unbound/*/; do
+    for d in "$OUT"/unbound/*; do
         a=$(cat "$d/addrs")
         wait_answer "$a" localhost. A || fail_start "unbound $(basename "$d") does not answer on $a" "$d/unbound.log"
     done
@@ -615,6 +620,24 @@ do_status() {
     done
 }
 
+do_run() { # CMD ARGS...: start, run CMD, always stop (also on failure or signal)
+    local rc=0
+    require_netns run
+    trap 'do_stop >/dev/null 2>&1 || true' EXIT
+    trap 'exit 130' INT TERM
+    do_start
+    "$@" || rc=$?
+    do_stop
+    trap - EXIT
+    return "$rc"
+}
+
+if [ "${1:-}" = run ] && [ $# -ge 3 ]; then
+    OUT=$2
+    shift 2
+    do_run "$@"
+    exit $?
+fi
 [ $# -eq 2 ] || usage
 OUT=$2
 case $1 in

@@ -1,0 +1,39 @@
+# dnssec-doctor — the front door. Meson and ninja do the work.
+#   make          build build/dnssec-doctor
+#   make test     every test: unit + system, and again under ASan/UBSan
+#   make demo     the main job on the bundled test world (no internet needed)
+#   make deps     install the Debian packages (as root)
+BUILD ?= build
+ASAN ?= build-asan
+
+.PHONY: all deps deps-bench test demo clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+$(ASAN)/build.ninja:
+	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+	meson setup $(ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+deps:
+	scripts/deps.sh
+
+deps-bench:
+	scripts/deps.sh --bench
+
+test: $(BUILD)/build.ninja $(ASAN)/build.ninja
+	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+	ninja -C $(BUILD)
+	ninja -C $(ASAN)
+	@scripts/test-all.sh $(BUILD) $(ASAN)
+
+demo: all
+	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+	@tests/world/netns.sh bash scripts/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN)

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# cli.sh BIN WORLD — the command line's contract: bad input gives a one-line
+# error and exit 3; the offline guard; JSON shape; text report sections.
+set -u
+BIN=$1
+W=$2
+export DNSSEC_DOCTOR_OFFLINE=1
+C=(--root-hints "$W/root.hints" --trust-anchor "$W/root-anchor.ds" --no-resolvers)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# expect_usage DESCRIPTION PATTERN ARGS... : exit 3, one stderr line matching PATTERN, nothing on stdout
+expect_usage() {
+	local what=$1 pat=$2
+	shift 2
+	"$BIN" "$@" >"$TMP/o" 2>"$TMP/e"
+	local rc=$?
+	local lines
+	lines=$(wc -l <"$TMP/e")
+	if [ $rc = 3 ] && [ "$lines" = 1 ] && grep -q -- "$pat" "$TMP/e" && [ ! -s "$TMP/o" ]; then
+		echo "ok   bad input: $what"
+	else
+		echo "FAIL bad input: $what (exit $rc, stderr: $(head -c 300 "$TMP/e"))"
+	fi
+}
+
+long63=$(printf 'a%.0s' $(seq 63))
+long64=$(printf 'a%.0s' $(seq 64))
+long_name="$long63.$long63.$long63.$long63.test"
+expect_usage "unknown option" "unknown option --bogus" --bogus www.good13.test
+expect_usage "missing name" "missing NAME" "${C[@]}"
+expect_usage "label over 63 octets" "invalid name" "${C[@]}" "$long64.test"
+expect_usage "name over 255 octets" "invalid name" "${C[@]}" "$long_name"
+expect_usage "empty label" "invalid name" "${C[@]}" "a..test"
+expect_usage "unknown type" "unknown or unsupported query type" "${C[@]}" www.good13.test NOTATYPE
+expect_usage "too many arguments" "too many arguments" "${C[@]}" a.test A extra
+expect_usage "bad --at" "--at" "${C[@]}" --at yesterday www.good13.test
+expect_usage "bad --warn-days" "--warn-days" "${C[@]}" --warn-days -1 www.good13.test
+expect_usage "unreadable anchor file" "cannot read" --trust-anchor /nonexistent www.good13.test
+printf '. IN TXT "hello"\n' >"$TMP/bad-anchor"
+expect_usage "anchor file with a TXT record" "expected DS or DNSKEY, got TXT" --trust-anchor "$TMP/bad-anchor" www.good13.test
+printf 'this is not a zone file\n' >"$TMP/garbage"
+expect_usage "garbage hints file" "--root-hints" --root-hints "$TMP/garbage" www.good13.test
+printf '. IN A 127.0.0.1\n' >"$TMP/noNS"
+expect_usage "hints without NS" "no NS record" --root-hints "$TMP/noNS" www.good13.test
+expect_usage "offline without --root-hints" "DNSSEC_DOCTOR_OFFLINE" --trust-anchor "$W/root-anchor.ds" www.good13.test
+expect_usage "missing evidence file" "cannot read" analyse /nonexistent.json
+echo '{"format": "dnssec-doctor-evidence", "version": 1' >"$TMP/trunc.json"
+expect_usage "truncated evidence JSON" "not valid JSON" analyse "$TMP/trunc.json"
+echo '{"format": "dnssec-doctor-evidence", "version": 1, "query": {"name": 5}}' >"$TMP/badtype.json"
+expect_usage "evidence with wrong types" "evidence:" analyse "$TMP/badtype.json"
+echo '[1,2,3]' >"$TMP/arr.json"
+expect_usage "evidence that is not an object" "evidence:" analyse "$TMP/arr.json"
+
+# --help and --version succeed.
+if "$BIN" --help | grep -q -- "--trust-anchor FILE"; then echo "ok   --help lists the options"; else echo "FAIL --help"; fi
+if "$BIN" --version | grep -q "^dnssec-doctor "; then echo "ok   --version"; else echo "FAIL --version"; fi
+
+# JSON contract: the version-1 keys and types.
+"$BIN" "${C[@]}" --json www.good13.test >"$TMP/j" 2>/dev/null
+if jq -e '.version == 1 and .query.name == "www.good13.test." and .query.type == "A" and (.ede|type) == "array"
+	and .broken_zone == null and (.findings|type) == "array" and (.chain|length) == 3 and .chain[0].zone == "."
+	and (.resolvers|type) == "array" and (.diagnosis|type) == "string" and (.probed_at|type) == "string"
+	and (.validated_at|type) == "string"' "$TMP/j" >/dev/null; then
+	echo "ok   JSON version-1 top level"
+else
+	echo "FAIL JSON version-1 top level: $(head -c 400 "$TMP/j")"
+fi
+"$BIN" "${C[@]}" --json www.kskroll.test >"$TMP/j" 2>/dev/null
+if jq -e '[.findings[] | select(.id == "DS_NO_MATCHING_DNSKEY")][0] as $f | $f.severity == "error" and $f.ede == 9
+	and $f.who == "registrar" and $f.zone == "kskroll.test." and ($f.servers|length) == 2
+	and ($f.fix | test("IN\tDS\t|IN DS")) and ($f.records|length) >= 1' "$TMP/j" >/dev/null; then
+	echo "ok   JSON finding fields (and the DS to publish) for a rolled KSK"
+else
+	echo "FAIL JSON finding fields: $(jq -c '.findings' "$TMP/j" | head -c 600)"
+fi
+# The stale secondary: the error names only the failing server.
+"$BIN" "${C[@]}" --json www.stale.test >"$TMP/j" 2>/dev/null
+if jq -e '[.findings[] | select(.id == "RRSIG_EXPIRED")] | length > 0 and all(.servers == ["127.53.2.3"])' "$TMP/j" >/dev/null; then
+	echo "ok   stale secondary: only 127.53.2.3 is blamed"
+else
+	echo "FAIL stale secondary servers: $(jq -c '[.findings[] | {id, servers}]' "$TMP/j")"
+fi
+# --at: the same evidence judged at another time.
+"$BIN" probe "${C[@]}" www.good13.test >"$TMP/ev.json" 2>/dev/null
+"$BIN" analyse --json --at "$(date -u -d '+60 days' +%Y-%m-%dT%H:%M:%SZ)" "$TMP/ev.json" >"$TMP/j" 2>/dev/null
+rc=$?
+if [ $rc = 2 ] && jq -e '.status == "bogus" and .ede == [7]' "$TMP/j" >/dev/null; then
+	echo "ok   analyse --at 60 days later: signatures expired, bogus [7]"
+else
+	echo "FAIL analyse --at: exit $rc $(jq -c '{status, ede}' "$TMP/j")"
+fi
+"$BIN" analyse --json --warn-days 40 "$TMP/ev.json" >"$TMP/j" 2>/dev/null
+rc=$?
+if [ $rc = 1 ] && jq -e '.status == "secure" and any(.findings[]; .id == "RRSIG_EXPIRING_SOON")' "$TMP/j" >/dev/null; then
+	echo "ok   --warn-days 40: expiring-soon warning, exit 1"
+else
+	echo "FAIL --warn-days: exit $rc"
+fi
+# Text report: the five checks and the verdict, no colour when not a terminal.
+"$BIN" "${C[@]}" www.expired.test >"$TMP/t" 2>/dev/null
+if grep -q "^1. Is it DNSSEC" "$TMP/t" && grep -q "^3. Parent DS against child DNSKEY" "$TMP/t" &&
+	grep -q "^5. The chain from the root" "$TMP/t" && grep -q "^Verdict: bogus" "$TMP/t" &&
+	grep -q "^Emergency stop:" "$TMP/t" && ! grep -q $'\033' "$TMP/t"; then
+	echo "ok   text report sections"
+else
+	echo "FAIL text report sections"
+fi
+# A dead-and-silent server costs at most one timeout, not a hang.
+start=$(date +%s%N)
+"$BIN" "${C[@]}" --json --timeout 300 www.silentns.test >/dev/null 2>&1
+ms=$((($(date +%s%N) - start) / 1000000))
+if [ $ms -lt 5000 ]; then echo "ok   silent server: check finished in ${ms} ms"; else echo "FAIL silent server took ${ms} ms"; fi
+# Deadline: a very short one yields a result, not a hang.
+"$BIN" "${C[@]}" --json --deadline 100 --timeout 2000 www.silentns.test >"$TMP/j" 2>/dev/null
+rc=$?
+if jq -e '.status' "$TMP/j" >/dev/null && [ $rc -ge 1 ]; then echo "ok   deadline: partial result, exit $rc"; else echo "FAIL deadline (exit $rc)"; fi
+# Query cap.
+"$BIN" "${C[@]}" --json --max-queries 5 www.good13.test >"$TMP/j" 2>/dev/null
+rc=$?
+if [ $rc = 3 ] && jq -e '.status == "indeterminate" and any(.findings[]; .id == "CHECK_INCOMPLETE")' "$TMP/j" >/dev/null; then
+	echo "ok   query cap: indeterminate with CHECK_INCOMPLETE"
+else
+	echo "FAIL query cap: exit $rc $(jq -c '{status}' "$TMP/j")"
+fi

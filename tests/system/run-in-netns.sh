@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# run-in-netns.sh BUILD_DIR — build and start the test world, run every system
+# test, stop the world (also when a test fails). Runs inside netns.sh.
+set -u
+B=$1
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+W="$B/world"
+if [ "${DD_IN_NETNS:-}" != 1 ]; then
+	echo "FAIL system tests must run inside tests/world/netns.sh"
+	exit 1
+fi
+rm -rf "$W"
+if ! bash "$ROOT/tests/world/world.sh" build "$W" >"$B/world-build.log" 2>&1; then
+	echo "FAIL test world build (see $B/world-build.log)"
+	exit 1
+fi
+trap 'bash "$ROOT/tests/world/world.sh" stop "$W" >/dev/null 2>&1' EXIT
+if ! bash "$ROOT/tests/world/world.sh" start "$W" >"$B/world-start.log" 2>&1; then
+	echo "FAIL test world start (see $B/world-start.log)"
+	exit 1
+fi
+echo "ok   test world built and started"
+bash "$ROOT/tests/system/cases.sh" "$B/dnssec-doctor" "$W"
+bash "$ROOT/tests/system/cli.sh" "$B/dnssec-doctor" "$W"
