@@ -1275,7 +1275,8 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	for (size_t i = 0; i < ev->n_targets; i++)
 		analyse_answer(&a, &ev->targets[i], i + 1 == ev->n_targets);
 	finish(&a);
-	qsort(r->findings, r->n_findings, sizeof(an_finding_t), cmp_findings);
+	if (r->n_findings)
+		qsort(r->findings, r->n_findings, sizeof(an_finding_t), cmp_findings);
 
 	for (size_t i = 0; i < ev->n_zones; i++) {
 		ldns_rr_list_deep_free(c.zs[i].ds);
