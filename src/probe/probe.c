@@ -543,7 +543,17 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 	ldns_rdf_deep_free(cand);
 	ldns_rdf_deep_free(zone);
 
-	/* The answer itself, from every server of the zone that holds it. */
+	/* The answer itself, from every server of the zone that holds it. A DS
+	 * RRset lives at the parent side of a cut (RFC 4035 §3.1.4.1). */
+	if (qtype == LDNS_RR_TYPE_DS && p->ev->zones[zi].parent) {
+		char *tn = name_text(target);
+		if (tn && strcmp(tn, p->ev->zones[zi].name) == 0) {
+			ev_zone_t *pz = ev_find_zone(p->ev, p->ev->zones[zi].parent);
+			if (pz)
+				zi = (size_t)(pz - p->ev->zones);
+		}
+		free(tn);
+	}
 	char *tt = name_text(target);
 	char *zt = strdup(p->ev->zones[zi].name);
 	ldns_rdf *follow = NULL;

@@ -123,3 +123,11 @@ if [ $rc = 3 ] && jq -e '.status == "indeterminate" and any(.findings[]; .id == 
 else
 	echo "FAIL query cap: exit $rc $(jq -c '{status}' "$TMP/j")"
 fi
+# A DS query is answered by the parent's servers and validated with the parent's keys.
+"$BIN" "${C[@]}" --json good13.test DS >"$TMP/j" 2>/dev/null
+rc=$?
+if [ $rc = 0 ] && jq -e '.status == "secure" and (.answer.records|length) >= 1 and (.chain|length) == 2' "$TMP/j" >/dev/null; then
+	echo "ok   good13.test DS: answered by test., secure"
+else
+	echo "FAIL good13.test DS: exit $rc $(jq -c '{status, ede, broken_zone, answer, f: [.findings[].id]}' "$TMP/j")"
+fi
