@@ -131,3 +131,9 @@ if [ $rc = 0 ] && jq -e '.status == "secure" and (.answer.records|length) >= 1 a
 else
 	echo "FAIL good13.test DS: exit $rc $(jq -c '{status, ede, broken_zone, answer, f: [.findings[].id]}' "$TMP/j")"
 fi
+# docs/findings.md is generated from the findings table and kept in sync.
+if "$BIN" --list-findings | cmp -s - "$(dirname "$0")/../../docs/findings.md"; then
+	echo "ok   docs/findings.md matches the findings table"
+else
+	echo "FAIL docs/findings.md is out of date: run dnssec-doctor --list-findings > docs/findings.md"
+fi
