@@ -531,7 +531,8 @@ static void check_reachability(ctx_t *c, size_t zi)
 			for (size_t k = 0; k < c->ev->n_xs; k++) {
 				const ev_exchange_t *x = &c->ev->xs[k];
 				if (strcmp(x->server, a) != 0 || strcmp(x->zone, z->name) != 0 ||
-				    (x->purpose != EV_P_DNSKEY && x->purpose != EV_P_SOA && x->purpose != EV_P_ANSWER))
+				    (x->purpose != EV_P_DNSKEY && x->purpose != EV_P_SOA && x->purpose != EV_P_APEX_NS &&
+				     x->purpose != EV_P_ANSWER))
 					continue;
 				n++;
 				if (x->err) {

@@ -24,7 +24,8 @@
 	X(EV_P_DS, "ds")         /* DS of the zone, asked of the parent's servers */\
 	X(EV_P_DNSKEY, "dnskey") /* DNSKEY at the apex, asked of the zone's servers */\
 	X(EV_P_ANSWER, "answer") /* the queried name (or a CNAME target) */        \
-	X(EV_P_ADDR, "addr")     /* A/AAAA of a name server without glue */
+	X(EV_P_ADDR, "addr")     /* A/AAAA of a name server without glue */     \
+	X(EV_P_APEX_NS, "apex-ns") /* NS at the apex, asked of the zone's own servers */
 
 typedef enum ev_purpose {
 #define EV_P_ENUM(sym, str) sym,

@@ -464,6 +464,7 @@ static void ask_apex(probe_t *p, size_t zi, bool *asked)
 	if (zn) {
 		send_zone(p, zi, zn, EV_P_DNSKEY, apex, LDNS_RR_TYPE_DNSKEY);
 		send_zone(p, zi, zn, EV_P_SOA, apex, LDNS_RR_TYPE_SOA);
+		send_zone(p, zi, zn, EV_P_APEX_NS, apex, LDNS_RR_TYPE_NS);
 	}
 	free(zn);
 	ldns_rdf_deep_free(apex);
