@@ -59,22 +59,6 @@ typedef struct ctx {
 	int oom;
 } ctx_t;
 
-static char *xstrdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 static char *rdf_name(const ldns_rdf *r)
 {
 	char *s = ldns_rdf2str(r);
@@ -136,10 +120,10 @@ static an_finding_t *add_finding(ctx_t *c, an_fid_t id, const char *zone, const 
 		f = &r->findings[r->n_findings++];
 		memset(f, 0, sizeof(*f));
 		f->id = id;
-		f->zone = xstrdup(zone);
-		f->rrset = xstrdup(rrset);
-		f->detail = xstrdup(detail);
-		f->data = xstrdup(data ? data : "");
+		f->zone = dd_strdup(zone);
+		f->rrset = dd_strdup(rrset);
+		f->detail = dd_strdup(detail);
+		f->data = dd_strdup(data ? data : "");
 		f->when = when;
 	}
 	if (server) {
@@ -451,7 +435,7 @@ static bool check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, l
 			if (!sc.valid) {
 				char *owner = rdf_name(ldns_rr_owner(rr));
 				char *t = type_text(ptype);
-				char *rs = xasprintf("%s %s", owner ? owner : "?", t ? t : "?");
+				char *rs = dd_asprintf("%s %s", owner ? owner : "?", t ? t : "?");
 				emit_sig_findings(c, zone, rs, server, &sc, false, NULL);
 				free(rs);
 				free(t);
@@ -595,7 +579,7 @@ static char *expected_ds(const ldns_rr_list *keys, const ldns_rr_list *signers)
 			char *t = ds ? rr_text(ds) : NULL;
 			ldns_rr_free(ds);
 			if (t) {
-				char *n = xasprintf("%s    %s\n", out, t);
+				char *n = dd_asprintf("%s    %s\n", out, t);
 				free(out);
 				out = n;
 			}
@@ -683,7 +667,7 @@ static void collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 	zst_t *ps = &c->zs[s->parent];
 	const char *pname = ps->z->name;
 	unsigned with_ds = 0, without = 0;
-	char *rrset = xasprintf("%s DS", s->z->name);
+	char *rrset = dd_asprintf("%s DS", s->z->name);
 	ldns_rdf *owner = ldns_dname_new_frm_str(s->z->name);
 	for (size_t i = 0; owner && i < c->ev->n_xs; i++) {
 		const ev_exchange_t *x = &c->ev->xs[i];
@@ -753,8 +737,8 @@ static void analyse_zone(actx_t *a, size_t zi)
 	an_link_t *link = &a->links[zi];
 	const ev_zone_t *z = s->z;
 	s->analysed = true;
-	link->zone = xstrdup(z->name);
-	link->parent = xstrdup(z->parent);
+	link->zone = dd_strdup(z->name);
+	link->parent = dd_strdup(z->parent);
 	check_reachability(c, zi);
 
 	/* Trust: an anchor here, or the parent's DS, or nothing. */
@@ -790,7 +774,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 	}
 
 	/* The DNSKEY RRset at every server. */
-	char *rrset = xasprintf("%s DNSKEY", z->name);
+	char *rrset = dd_asprintf("%s DNSKEY", z->name);
 	ldns_rr_list *signers = ldns_rr_list_new();
 	for (size_t i = 0; apex && i < c->ev->n_xs; i++) {
 		const ev_exchange_t *x = &c->ev->xs[i];
@@ -991,7 +975,7 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 		bool unsigned_zone = !s->keys || !ldns_rr_list_rr_count(s->keys);
 		if (!s->insecure && !unsigned_zone) {
 			char *gt = type_text(got);
-			char *rrset = xasprintf("%s %s", t->name, gt ? gt : "?");
+			char *rrset = dd_asprintf("%s %s", t->name, gt ? gt : "?");
 			if (rrs && ldns_rr_list_rr_count(rrs)) {
 				ldns_rr_list *sigs = sigs_over(pkt, owner, got, LDNS_SECTION_ANSWER);
 				sigcheck_t sc;
@@ -1006,7 +990,7 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 				ldns_rr_list_deep_free(sigs);
 			} else {
 				free(rrset);
-				rrset = xasprintf("%s %s", t->name, tname ? tname : "?");
+				rrset = dd_asprintf("%s %s", t->name, tname ? tname : "?");
 				check_denial(c, t->zone, s->keys, pkt, t->name, c->ev->qtype, x->server, rrset);
 			}
 			free(rrset);
@@ -1127,7 +1111,7 @@ static void finish(actx_t *a)
 	}
 	if (best.broken >= 0) {
 		r->status = best.status;
-		r->broken_zone = xstrdup(c->zs[best.broken].z->name);
+		r->broken_zone = dd_strdup(c->zs[best.broken].z->name);
 		/* Codes of the topmost break first, then of breaks below it on the same path. */
 		zone_ede(r, r->broken_zone);
 		for (size_t i = 0; i < ev->n_targets; i++) {
@@ -1195,7 +1179,7 @@ static void finish(actx_t *a)
 				f->n_zone_servers += c->zs[zi].z->servers[k].n_addrs;
 		/* A failure at some servers only: say so, it is what makes it intermittent. */
 		if (d->severity == AN_ERROR && f->n_servers && f->n_servers < f->n_zone_servers && f->summary) {
-			char *n = xasprintf("%s Seen at %zu of the zone's %zu server addresses: resolvers that ask the others succeed, so failures come and go.",
+			char *n = dd_asprintf("%s Seen at %zu of the zone's %zu server addresses: resolvers that ask the others succeed, so failures come and go.",
 					    f->summary, f->n_servers, f->n_zone_servers);
 			free(f->summary);
 			f->summary = n;
@@ -1249,7 +1233,7 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 		free(a.links);
 		return DD_ENOMEM;
 	}
-	r->qname = xstrdup(ev->qname);
+	r->qname = dd_strdup(ev->qname);
 	r->qtype = ev->qtype;
 	r->probed_at = ev->probed_at;
 	r->validated_at = now;

@@ -1,3 +1,8 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "common/dd.h"
 
 struct err_entry {
@@ -39,4 +44,20 @@ const char *dd_errtoken(int err)
 		if (toks[i].code == err)
 			return toks[i].tok;
 	return "error";
+}
+
+char *dd_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *dd_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
 }

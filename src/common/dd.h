@@ -40,3 +40,9 @@ const char *dd_strerror(int err);
 const char *dd_errtoken(int err);
 
 #define DD_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* strdup that passes NULL through; returns NULL for NULL or out of memory. */
+char *dd_strdup(const char *s);
+
+/* printf into a new string (caller frees); NULL on out of memory. */
+char *dd_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -117,11 +117,6 @@ void ev_free(evidence_t *ev)
 	free((ev_priv_t *)ev);
 }
 
-static char *xstrdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 char *ev_name_canon(const char *name)
 {
 	if (!name)
@@ -145,8 +140,8 @@ ev_zone_t *ev_add_zone(evidence_t *ev, const char *name, const char *parent)
 		return NULL;
 	ev_zone_t *z = &ev->zones[ev->n_zones];
 	memset(z, 0, sizeof(*z));
-	z->name = xstrdup(name);
-	z->parent = xstrdup(parent);
+	z->name = dd_strdup(name);
+	z->parent = dd_strdup(parent);
 	if (!z->name || (parent && !z->parent)) {
 		zone_clear(z);
 		return NULL;
@@ -163,7 +158,7 @@ ev_server_t *ev_zone_add_server(ev_zone_t *z, const char *ns_name)
 	z->servers = s;
 	s = &z->servers[z->n_servers];
 	memset(s, 0, sizeof(*s));
-	s->name = xstrdup(ns_name);
+	s->name = dd_strdup(ns_name);
 	if (!s->name)
 		return NULL;
 	z->n_servers++;
@@ -213,8 +208,8 @@ int ev_add_target(evidence_t *ev, const char *name, const char *zone)
 	if (ev_grow((void **)&ev->targets, &p->cap_targets, ev->n_targets, sizeof(ev_target_t)))
 		return DD_ENOMEM;
 	ev_target_t *t = &ev->targets[ev->n_targets];
-	t->name = xstrdup(name);
-	t->zone = xstrdup(zone);
+	t->name = dd_strdup(name);
+	t->zone = dd_strdup(zone);
 	if (!t->name || (zone && !t->zone)) {
 		free(t->name);
 		free(t->zone);
@@ -429,7 +424,7 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 		const char *qn = ld_str(&l, q, "name", false);
 		if (qn && !name_ok(qn))
 			ld_fail(&l, "evidence: bad query name \"%s\"", qn);
-		ev->qname = xstrdup(qn);
+		ev->qname = dd_strdup(qn);
 		ev->qtype = (uint16_t)ld_int(&l, q, "qtype", 0, 65535);
 	}
 	ev->probed_at = ld_int(&l, root, "probed_at", 0, 253402300799LL);
@@ -438,7 +433,7 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 	const char *pe = ld_str(&l, root, "probe_error", true);
 	if (pe)
 		ev->probe_err = err_from_token(pe);
-	ev->probe_why = xstrdup(ld_str(&l, root, "probe_why", true));
+	ev->probe_why = dd_strdup(ld_str(&l, root, "probe_why", true));
 
 	const json_t *anchors = ld_arr(&l, root, "anchors", EV_MAX_ANCHORS);
 	size_t i;
@@ -494,7 +489,7 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 						break;
 					}
 					es->from_glue = json_is_true(json_object_get(s, "glue"));
-					es->addr_error = xstrdup(ld_str(&l, s, "address_error", true));
+					es->addr_error = dd_strdup(ld_str(&l, s, "address_error", true));
 					const json_t *addrs = ld_arr(&l, s, "addresses", EV_MAX_ADDRS);
 					size_t k;
 					const json_t *a;
@@ -538,19 +533,19 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 				ld_fail(&l, "%s", "out of memory");
 				break;
 			}
-			x->zone = xstrdup(ld_str(&l, v, "zone", false));
+			x->zone = dd_strdup(ld_str(&l, v, "zone", false));
 			const char *pn = ld_str(&l, v, "purpose", false);
 			if (pn && ev_purpose_from_name(pn, &x->purpose))
 				ld_fail(&l, "evidence: unknown purpose \"%s\"", pn);
-			x->server = xstrdup(ld_str(&l, v, "server", false));
+			x->server = dd_strdup(ld_str(&l, v, "server", false));
 			x->port = (uint16_t)ld_int(&l, v, "port", 1, 65535);
-			x->ns_name = xstrdup(ld_str(&l, v, "ns_name", true));
-			x->qname = xstrdup(ld_str(&l, v, "qname", false));
+			x->ns_name = dd_strdup(ld_str(&l, v, "ns_name", true));
+			x->qname = dd_strdup(ld_str(&l, v, "qname", false));
 			x->qtype = (uint16_t)ld_int(&l, v, "qtype", 0, 65535);
 			x->qflags = (unsigned)ld_int(&l, v, "qflags", 0, 255);
 			const char *e = ld_str(&l, v, "error", true);
 			x->err = e ? err_from_token(e) : 0;
-			x->why = xstrdup(ld_str(&l, v, "why", true));
+			x->why = dd_strdup(ld_str(&l, v, "why", true));
 			x->rtt_ms = (unsigned)ld_int(&l, v, "rtt_ms", 0, 3600000);
 			x->tries = (unsigned)ld_int(&l, v, "tries", 0, 1000);
 			x->tcp = json_is_true(json_object_get(v, "tcp"));

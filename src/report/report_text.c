@@ -13,18 +13,6 @@
 #define C_BOLD "\033[1m"
 #define C_OFF "\033[0m"
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 static const an_finding_t *first_error(const an_result_t *r, const char *zone)
 {
 	for (size_t i = 0; i < r->n_findings; i++) {
@@ -44,17 +32,17 @@ char *rep_verdict_line(const an_result_t *r)
 	}
 	switch (r->status) {
 	case AN_SECURE:
-		return xasprintf("secure: the chain of trust holds from the trust anchor to %s", r->qname);
+		return dd_asprintf("secure: the chain of trust holds from the trust anchor to %s", r->qname);
 	case AN_INSECURE:
-		return xasprintf("insecure: %s is not protected by DNSSEC, and that is provably so (not an error)", r->qname);
+		return dd_asprintf("insecure: %s is not protected by DNSSEC, and that is provably so (not an error)", r->qname);
 	case AN_BOGUS:
-		return xasprintf("bogus: the chain of trust breaks at %s (%s); validating resolvers answer SERVFAIL",
+		return dd_asprintf("bogus: the chain of trust breaks at %s (%s); validating resolvers answer SERVFAIL",
 				 r->broken_zone ? r->broken_zone : "?", ede);
 	case AN_UNREACHABLE:
-		return xasprintf("unreachable: no name server of %s answers (%s); this is not a DNSSEC problem",
+		return dd_asprintf("unreachable: no name server of %s answers (%s); this is not a DNSSEC problem",
 				 r->broken_zone ? r->broken_zone : "?", ede);
 	default:
-		return xasprintf("indeterminate: no verdict could be reached%s%s%s", ede[0] ? " (" : "", ede, ede[0] ? ")" : "");
+		return dd_asprintf("indeterminate: no verdict could be reached%s%s%s", ede[0] ? " (" : "", ede, ede[0] ? ")" : "");
 	}
 }
 
@@ -69,7 +57,7 @@ char *rep_emergency(const an_result_t *r)
 	if (f->rrset && strstr(f->rrset, " DS") && strcmp(f->zone, r->broken_zone) == 0 &&
 	    strncmp(f->rrset, r->broken_zone, strlen(r->broken_zone)) != 0)
 		return NULL;
-	return xasprintf("If the fix cannot be made quickly, ask the registrar of %s to remove all its DS records. "
+	return dd_asprintf("If the fix cannot be made quickly, ask the registrar of %s to remove all its DS records. "
 			 "Validating resolvers then treat %s as unsigned and resolve it again once the old DS has "
 			 "expired from their caches (up to the DS TTL, often one to two days at the TLD). The cost: "
 			 "until a new DS is published, answers from %s are not protected against forgery, and DANE "
