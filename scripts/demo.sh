@@ -12,7 +12,8 @@ rm -rf "$W"
 bash "$ROOT/tests/world/world.sh" build "$W" >"$ROOT/$B/demo-world.log" 2>&1 || { echo "demo: world build failed (see $B/demo-world.log)"; exit 1; }
 trap 'bash "$ROOT/tests/world/world.sh" stop "$W" >/dev/null 2>&1' EXIT
 bash "$ROOT/tests/world/world.sh" start "$W" >>"$ROOT/$B/demo-world.log" 2>&1 || { echo "demo: world start failed (see $B/demo-world.log)"; exit 1; }
-C=(--root-hints "$W/root.hints" --trust-anchor "$W/root-anchor.ds" --no-resolvers)
+# The world's own resolvers: Unbound validating (127.53.3.1) and not (127.53.3.2).
+C=(--root-hints "$W/root.hints" --trust-anchor "$W/root-anchor.ds" --resolver 127.53.3.1 --resolver 127.53.3.2)
 run() {
 	echo "================================================================================"
 	echo "\$ dnssec-doctor $*"
@@ -23,9 +24,10 @@ run() {
 run www.good13.test
 run www.kskroll.test
 run www.stale.test
+run www.alldead.test
 echo "================================================================================"
 echo "Summary of every case in the demo world:"
 tail -n +2 "$W/cases.tsv" | while IFS=$'\t' read -r name type _; do
-	"$BIN" "${C[@]}" --json "$name" "$type" | jq -r --arg n "$name $type" '"  \($n | .[0:34] | . + " " * (34 - length)) \(.status | . + " " * (12 - length)) ede=\(.ede) broken=\(.broken_zone)"'
+	"$BIN" "${C[@]}" --json "$name" "$type" | jq -r --arg n "$name $type" '"  \($n | .[0:34] | . + " " * (34 - length)) \(.status | . + " " * (12 - length)) \(.diagnosis | . + " " * (13 - length)) ede=\(.ede) broken=\(.broken_zone)"'
 done
 exit 0

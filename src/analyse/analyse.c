@@ -1262,6 +1262,8 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	finish(&a);
 	if (r->n_findings)
 		qsort(r->findings, r->n_findings, sizeof(an_finding_t), cmp_findings);
+	if (an_resolvers(ev, r))
+		c.oom = true;
 
 	for (size_t i = 0; i < ev->n_zones; i++) {
 		ldns_rr_list_deep_free(c.zs[i].ds);
@@ -1310,6 +1312,7 @@ void an_result_free(an_result_t *r)
 	for (size_t i = 0; i < r->n_answer; i++)
 		free(r->answer[i]);
 	free(r->answer);
+	an_resolvers_free(r);
 	free(r);
 }
 

@@ -72,6 +72,43 @@ typedef struct an_link {
 	unsigned servers_total, servers_ok;
 } an_link_t;
 
+/* The resolver view (issue: is it DNSSEC?). */
+typedef enum an_diagnosis {
+	AN_DIAG_UNKNOWN,           /* resolvers not asked, none answered, or inconclusive */
+	AN_DIAG_NONE,              /* no resolver fails */
+	AN_DIAG_DNSSEC,            /* validating resolvers SERVFAIL, +cd answers */
+	AN_DIAG_NOT_DNSSEC,        /* everything fails, +cd too */
+	AN_DIAG_INTERMITTENT,      /* some of the zone's servers fail validation */
+	AN_DIAG_RESOLVER_SPECIFIC, /* a resolver fails while the chain is valid */
+} an_diagnosis_t;
+
+const char *an_diagnosis_name(an_diagnosis_t d);
+/* "SERVFAIL", "BADVERS", "RCODE23" ... */
+void an_rcode_text(int rcode, char out[16]);
+
+typedef struct an_ede_seen {
+	int code;
+	char *text;             /* EXTRA-TEXT (printable), may be "" */
+	const char *finding;    /* id of our finding that explains it, or NULL (static) */
+	char *finding_summary;  /* that finding's summary, or NULL */
+} an_ede_seen_t;
+
+typedef struct an_resolver {
+	char *address;
+	uint16_t port;
+	char *label;            /* may be NULL */
+	int validating;         /* 1 yes, 0 no, -1 cannot tell */
+	int agrees;             /* with our verdict: 1, 0, -1 (not a validating resolver or no clear verdict) */
+	int rcode, rcode_cd;    /* -1: no answer (see error, error_cd) */
+	bool ad, ad_cd;
+	char *error, *error_cd; /* NULL when it answered */
+	an_ede_seen_t *ede, *ede_cd;
+	size_t n_ede, n_ede_cd;
+	char **answer;          /* answer section without CD, zone-file syntax */
+	size_t n_answer;
+	unsigned rtt_ms, rtt_cd_ms;
+} an_resolver_t;
+
 typedef struct an_result {
 	char *qname;
 	uint16_t qtype;
@@ -89,6 +126,10 @@ typedef struct an_result {
 	char *answer_rcode;  /* rcode of the final answer as most servers gave it, or NULL */
 	char **answer;       /* the final answer's records, zone-file syntax */
 	size_t n_answer;
+	an_resolver_t *resolvers;
+	size_t n_resolvers;
+	an_diagnosis_t diagnosis;
+	char *diagnosis_text;
 } an_result_t;
 
 /*
@@ -100,6 +141,10 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy,
 	       const ldns_rr_list *anchors, an_result_t **out);
 
 void an_result_free(an_result_t *r);
+
+/* The resolver view of `r` (called by an_analyse once the findings are final). */
+int an_resolvers(const evidence_t *ev, an_result_t *r);
+void an_resolvers_free(an_result_t *r);
 
 /* The process exit code for a result (monitoring-plugin convention). */
 int an_exit_code(const an_result_t *r);

@@ -184,8 +184,19 @@ int main(int argc, char **argv)
 	}
 	if (!o.anchors_given)
 		dd_builtin_anchors(&o.anchors);
-	if (offline() && o.n_resolvers == 0)
-		o.no_resolvers = true; /* never fall back to public or system resolvers here */
+	bool v6 = !o.v4_only && have_route(AF_INET6);
+	probe_resolver_t *defaults = NULL;
+	size_t n_defaults = 0;
+	if (!o.no_resolvers && o.n_resolvers == 0) {
+		if (offline()) {
+			die_usage("DNSSEC_DOCTOR_OFFLINE is set: the built-in public resolvers and the system resolver are refused; give --resolver ADDR or --no-resolvers");
+			goto out;
+		}
+		if (dd_default_resolvers(v6, "/etc/resolv.conf", &defaults, &n_defaults)) {
+			die_usage("out of memory");
+			goto out;
+		}
+	}
 
 	probe_cfg_t pc;
 	probe_cfg_default(&pc);
@@ -193,9 +204,14 @@ int main(int argc, char **argv)
 	pc.root_hints = o.hints;
 	pc.anchors = o.anchors;
 	pc.use_v4 = !o.v6_only;
-	pc.use_v6 = !o.v4_only && have_route(AF_INET6);
+	pc.use_v6 = v6;
 	pc.now = (int64_t)time(NULL);
+	if (!o.no_resolvers) {
+		pc.resolvers = o.n_resolvers ? o.resolvers : defaults;
+		pc.n_resolvers = o.n_resolvers ? o.n_resolvers : n_defaults;
+	}
 	int r = probe_run(&pc, o.name, o.qtype, &ev);
+	free(defaults);
 	if (r) {
 		snprintf(err, sizeof(err), "%s: %s", o.name, r == DD_EINVAL ? "the root hints hold no usable server, or the name lies outside them" : dd_strerror(r));
 		die_usage(err);

@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ const char dd_usage[] =
 	"  --deadline MS           whole-check deadline (default 10000)\n"
 	"  --max-queries N         query cap per check (default 600)\n"
 	"Resolvers:\n"
-	"  --resolver ADDR[#PORT]  a resolver to ask (repeatable)\n"
+	"  --resolver ADDR[#PORT]  a resolver to ask, with and without CD (repeatable; default: Cloudflare,\n"
+	"                          Google, Quad9 and the resolvers in /etc/resolv.conf)\n"
 	"  --no-resolvers          ask no resolver\n"
 	"Other:\n"
 	"  --list-findings         print the table of findings and exit\n"
@@ -230,6 +232,96 @@ int dd_parse_time(const char *s, int64_t *out)
 	return 0;
 }
 
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
+
+int dd_parse_resolver(const char *s, probe_resolver_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->port = 53;
+	char buf[64];
+	if (!s || strlen(s) >= sizeof(buf))
+		return DD_EINVAL;
+	strcpy(buf, s);
+	char *hash = strchr(buf, '#');
+	if (hash) {
+		*hash = '\0';
+		unsigned p;
+		if (parse_uint(hash + 1, 1, 65535, &p))
+			return DD_EINVAL;
+		out->port = (uint16_t)p;
+	}
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, buf, &a4) == 1)
+		inet_ntop(AF_INET, &a4, out->addr, sizeof(out->addr));
+	else if (inet_pton(AF_INET6, buf, &a6) == 1)
+		inet_ntop(AF_INET6, &a6, out->addr, sizeof(out->addr));
+	else
+		return DD_EINVAL;
+	return 0;
+}
+
+static const struct {
+	const char *label, *addr;
+	bool v6;
+} public_resolvers[] = {
+	{"Cloudflare", "1.1.1.1", false},
+	{"Google", "8.8.8.8", false},
+	{"Quad9", "9.9.9.9", false},
+	{"Cloudflare", "2606:4700:4700::1111", true},
+	{"Google", "2001:4860:4860::8888", true},
+	{"Quad9", "2620:fe::fe", true},
+};
+
+static int add_resolver(probe_resolver_t **arr, size_t *n, const probe_resolver_t *r)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*arr)[i].addr, r->addr) == 0 && (*arr)[i].port == r->port)
+			return 0;
+	if (*n >= DD_MAX_RESOLVERS)
+		return 0;
+	probe_resolver_t *a = realloc(*arr, (*n + 1) * sizeof(*a));
+	if (!a)
+		return DD_ENOMEM;
+	a[(*n)++] = *r;
+	*arr = a;
+	return 0;
+}
+
+int dd_default_resolvers(bool v6, const char *resolv_conf, probe_resolver_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < sizeof(public_resolvers) / sizeof(public_resolvers[0]); i++) {
+		if (public_resolvers[i].v6 && !v6)
+			continue;
+		probe_resolver_t r;
+		dd_parse_resolver(public_resolvers[i].addr, &r);
+		snprintf(r.label, sizeof(r.label), "%s", public_resolvers[i].label);
+		if (add_resolver(out, n, &r))
+			return DD_ENOMEM;
+	}
+	FILE *f = resolv_conf ? fopen(resolv_conf, "r") : NULL;
+	char line[512];
+	for (unsigned lines = 0; f && lines < 1000 && fgets(line, sizeof(line), f); lines++) {
+		char kw[16], addr[64];
+		/* "nameserver ADDR"; a scoped IPv6 address (fe80::1%eth0) is not usable here. */
+		if (sscanf(line, "%15s %63s", kw, addr) != 2 || strcmp(kw, "nameserver") != 0 || strchr(addr, '%'))
+			continue;
+		probe_resolver_t r;
+		if (dd_parse_resolver(addr, &r) || (strchr(r.addr, ':') && !v6))
+			continue;
+		snprintf(r.label, sizeof(r.label), "system");
+		if (add_resolver(out, n, &r)) {
+			fclose(f);
+			return DD_ENOMEM;
+		}
+	}
+	if (f)
+		fclose(f);
+	return 0;
+}
+
 static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
 	char *end = NULL;
@@ -332,14 +424,19 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 			o->hints_given = true;
 			break;
 		case O_RESOLVER: {
-			char **n = realloc(o->resolvers, (o->n_resolvers + 1) * sizeof(char *));
-			if (!n || !(n[o->n_resolvers] = strdup(optarg))) {
-				free(n);
+			probe_resolver_t pr;
+			if (dd_parse_resolver(optarg, &pr)) {
+				snprintf(err, err_size, "--resolver: expected an IPv4 or IPv6 address, optionally with #PORT (192.0.2.53#5353), got \"%.60s\"", optarg);
+				return DD_EINVAL;
+			}
+			if (o->n_resolvers >= DD_MAX_RESOLVERS) {
+				snprintf(err, err_size, "--resolver: at most %d resolvers", DD_MAX_RESOLVERS);
+				return DD_EINVAL;
+			}
+			if (add_resolver(&o->resolvers, &o->n_resolvers, &pr)) {
 				snprintf(err, err_size, "out of memory");
 				return DD_EINVAL;
 			}
-			o->resolvers = n;
-			o->n_resolvers++;
 			break;
 		}
 		case O_NORES:
@@ -443,7 +540,5 @@ void dd_opts_free(dd_opts_t *o)
 	free(o->evidence_file);
 	ldns_rr_list_deep_free(o->anchors);
 	ldns_rr_list_deep_free(o->hints);
-	for (size_t i = 0; i < o->n_resolvers; i++)
-		free(o->resolvers[i]);
 	free(o->resolvers);
 }

@@ -30,7 +30,7 @@ typedef struct dd_opts {
 	bool anchors_given;       /* --trust-anchor */
 	ldns_rr_list *hints;      /* owned */
 	bool hints_given;         /* --root-hints */
-	char **resolvers;         /* --resolver, as given */
+	probe_resolver_t *resolvers; /* --resolver, parsed; owned */
 	size_t n_resolvers;
 	bool no_resolvers;
 	bool v4_only, v6_only;
@@ -53,6 +53,18 @@ int dd_read_rrs(const char *path, const char *what, bool anchors, ldns_rr_list *
 /* The compiled-in IANA root anchors and root hints. */
 int dd_builtin_anchors(ldns_rr_list **out);
 int dd_builtin_hints(ldns_rr_list **out);
+
+/* Parse a resolver address "ADDR[#PORT]" (IPv4 or IPv6). Returns 0 or DD_EINVAL. */
+int dd_parse_resolver(const char *s, probe_resolver_t *out);
+
+#define DD_MAX_RESOLVERS 16
+
+/*
+ * The default resolvers: public validating resolvers (IPv6 ones only when
+ * `v6`) and the nameserver lines of `resolv_conf` (labelled "system").
+ * Returns 0 and an owned array, or DD_ENOMEM.
+ */
+int dd_default_resolvers(bool v6, const char *resolv_conf, probe_resolver_t **out, size_t *n);
 
 /* Parse --at: RFC 3339 ("2026-11-25T12:00:00Z") or seconds since the epoch. */
 int dd_parse_time(const char *s, int64_t *out);

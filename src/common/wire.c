@@ -18,7 +18,7 @@
 #define DD_TYPE_OPT 41
 #define DD_EDNS_EDE 15
 #define DD_EDE_MAX 8
-#define DD_EDE_TEXT_MAX 127
+#define DD_EDE_TEXT_MAX 299
 
 static inline uint8_t ascii_lower(uint8_t ch)
 {

@@ -57,7 +57,7 @@ typedef struct dd_wire_summary {
 	unsigned n_ede;
 	struct {
 		uint16_t code;
-		char text[128]; /* EXTRA-TEXT, NUL-terminated, non-printables replaced by '?' */
+		char text[300]; /* EXTRA-TEXT, NUL-terminated, non-printables replaced by '?' */
 	} ede[8];
 } dd_wire_summary_t;
 

@@ -15,6 +15,7 @@
 #define EV_MAX_EXCHANGES 20000
 #define EV_MAX_ANCHORS 256
 #define EV_MAX_TARGETS 64
+#define EV_MAX_RESOLVERS 64
 #define EV_MAX_WIRE 65535
 #define EV_MAX_STR 1100
 
@@ -56,7 +57,7 @@ int ev_grow(void **arr, size_t *cap, size_t n, size_t elem)
 /* Capacities are kept beside the arrays in a private wrapper. */
 typedef struct ev_priv {
 	evidence_t pub;
-	size_t cap_zones, cap_xs, cap_anchors, cap_targets;
+	size_t cap_zones, cap_xs, cap_anchors, cap_targets, cap_resolvers;
 } ev_priv_t;
 
 evidence_t *ev_new(void)
@@ -113,7 +114,13 @@ void ev_free(evidence_t *ev)
 		exchange_clear(&ev->xs[i]);
 	free(ev->xs);
 	free(ev->probe_why);
-	json_decref(ev->resolvers);
+	for (size_t i = 0; i < ev->n_resolvers; i++) {
+		free(ev->resolvers[i].address);
+		free(ev->resolvers[i].label);
+		for (unsigned k = 0; k < EV_RQ__COUNT; k++)
+			exchange_clear(&ev->resolvers[i].q[k]);
+	}
+	free(ev->resolvers);
 	free((ev_priv_t *)ev);
 }
 
@@ -219,6 +226,30 @@ int ev_add_target(evidence_t *ev, const char *name, const char *zone)
 	return 0;
 }
 
+ev_resolver_t *ev_add_resolver(evidence_t *ev, const char *address, uint16_t port, const char *label)
+{
+	ev_priv_t *p = (ev_priv_t *)ev;
+	if (ev_grow((void **)&ev->resolvers, &p->cap_resolvers, ev->n_resolvers, sizeof(ev_resolver_t)))
+		return NULL;
+	ev_resolver_t *r = &ev->resolvers[ev->n_resolvers];
+	memset(r, 0, sizeof(*r));
+	r->address = dd_strdup(address);
+	r->label = dd_strdup(label);
+	if (!r->address || (label && !r->label)) {
+		free(r->address);
+		free(r->label);
+		return NULL;
+	}
+	r->port = port;
+	static const ev_purpose_t purposes[EV_RQ__COUNT] = {EV_P_RESOLVER, EV_P_RESOLVER_CD, EV_P_RESOLVER_CHECK};
+	for (unsigned k = 0; k < EV_RQ__COUNT; k++) {
+		r->q[k].purpose = purposes[k];
+		r->q[k].port = port;
+	}
+	ev->n_resolvers++;
+	return r;
+}
+
 ev_zone_t *ev_find_zone(const evidence_t *ev, const char *name)
 {
 	for (size_t i = 0; i < ev->n_zones; i++)
@@ -243,6 +274,28 @@ static json_t *b64_encode(const uint8_t *buf, size_t len)
 	json_t *j = json_string(out);
 	free(out);
 	return j;
+}
+
+static json_t *exchange_to_json(const ev_exchange_t *x)
+{
+	json_t *jx = json_object();
+	json_object_set_new(jx, "zone", jstr_or_null(x->zone));
+	json_object_set_new(jx, "purpose", json_string(ev_purpose_name(x->purpose)));
+	json_object_set_new(jx, "server", json_string(x->server ? x->server : ""));
+	json_object_set_new(jx, "port", json_integer(x->port));
+	json_object_set_new(jx, "ns_name", jstr_or_null(x->ns_name));
+	json_object_set_new(jx, "qname", json_string(x->qname ? x->qname : "."));
+	json_object_set_new(jx, "qtype", json_integer(x->qtype));
+	json_object_set_new(jx, "qflags", json_integer(x->qflags));
+	json_object_set_new(jx, "error", x->err ? json_string(dd_errtoken(x->err)) : json_null());
+	json_object_set_new(jx, "why", jstr_or_null(x->why));
+	json_object_set_new(jx, "sent_ms", json_integer(x->sent_ms));
+	json_object_set_new(jx, "rtt_ms", json_integer(x->rtt_ms));
+	json_object_set_new(jx, "tries", json_integer(x->tries));
+	json_object_set_new(jx, "tcp", json_boolean(x->tcp));
+	json_object_set_new(jx, "udp_truncated", json_boolean(x->udp_truncated));
+	json_object_set_new(jx, "wire", x->wire ? b64_encode(x->wire, x->wire_len) : json_null());
+	return jx;
 }
 
 json_t *ev_to_json(const evidence_t *ev)
@@ -303,28 +356,23 @@ json_t *ev_to_json(const evidence_t *ev)
 	json_object_set_new(root, "targets", targets);
 
 	json_t *xs = json_array();
-	for (size_t i = 0; i < ev->n_xs; i++) {
-		const ev_exchange_t *x = &ev->xs[i];
-		json_t *jx = json_object();
-		json_object_set_new(jx, "zone", json_string(x->zone));
-		json_object_set_new(jx, "purpose", json_string(ev_purpose_name(x->purpose)));
-		json_object_set_new(jx, "server", json_string(x->server));
-		json_object_set_new(jx, "port", json_integer(x->port));
-		json_object_set_new(jx, "ns_name", jstr_or_null(x->ns_name));
-		json_object_set_new(jx, "qname", json_string(x->qname));
-		json_object_set_new(jx, "qtype", json_integer(x->qtype));
-		json_object_set_new(jx, "qflags", json_integer(x->qflags));
-		json_object_set_new(jx, "error", x->err ? json_string(dd_errtoken(x->err)) : json_null());
-		json_object_set_new(jx, "why", jstr_or_null(x->why));
-		json_object_set_new(jx, "rtt_ms", json_integer(x->rtt_ms));
-		json_object_set_new(jx, "tries", json_integer(x->tries));
-		json_object_set_new(jx, "tcp", json_boolean(x->tcp));
-		json_object_set_new(jx, "udp_truncated", json_boolean(x->udp_truncated));
-		json_object_set_new(jx, "wire", x->wire ? b64_encode(x->wire, x->wire_len) : json_null());
-		json_array_append_new(xs, jx);
-	}
+	for (size_t i = 0; i < ev->n_xs; i++)
+		json_array_append_new(xs, exchange_to_json(&ev->xs[i]));
 	json_object_set_new(root, "exchanges", xs);
-	json_object_set_new(root, "resolvers", ev->resolvers ? json_incref(ev->resolvers) : json_array());
+	json_t *res = json_array();
+	for (size_t i = 0; i < ev->n_resolvers; i++) {
+		const ev_resolver_t *r = &ev->resolvers[i];
+		json_t *jr = json_object();
+		json_object_set_new(jr, "address", json_string(r->address));
+		json_object_set_new(jr, "port", json_integer(r->port));
+		json_object_set_new(jr, "label", jstr_or_null(r->label));
+		json_t *qs = json_array();
+		for (unsigned k = 0; k < EV_RQ__COUNT; k++)
+			json_array_append_new(qs, exchange_to_json(&r->q[k]));
+		json_object_set_new(jr, "queries", qs);
+		json_array_append_new(res, jr);
+	}
+	json_object_set_new(root, "resolvers", res);
 	return root;
 }
 
@@ -393,6 +441,75 @@ static bool name_ok(const char *s)
 {
 	size_t n = strlen(s);
 	return n > 0 && n <= 1024 && s[n - 1] == '.';
+}
+
+/* One exchange object. Resolver exchanges have no zone and a resolver
+ * purpose; walk exchanges need a zone and a walk purpose. Returns nonzero
+ * (with l->failed set) on a bad entry. */
+static int exchange_from_json(ld_t *l, const json_t *v, ev_exchange_t *x, bool resolver)
+{
+	if (!json_is_object(v)) {
+		ld_fail(l, "evidence: %s entries must be objects", "exchanges");
+		return -1;
+	}
+	x->zone = dd_strdup(ld_str(l, v, "zone", resolver));
+	const char *pn = ld_str(l, v, "purpose", false);
+	if (pn && ev_purpose_from_name(pn, &x->purpose))
+		ld_fail(l, "evidence: unknown purpose \"%s\"", pn);
+	bool rp = x->purpose == EV_P_RESOLVER || x->purpose == EV_P_RESOLVER_CD || x->purpose == EV_P_RESOLVER_CHECK;
+	if (!l->failed && rp != resolver)
+		ld_fail(l, "evidence: purpose \"%s\" does not belong here", pn);
+	x->server = dd_strdup(ld_str(l, v, "server", false));
+	x->port = (uint16_t)ld_int(l, v, "port", 1, 65535);
+	x->ns_name = dd_strdup(ld_str(l, v, "ns_name", true));
+	x->qname = dd_strdup(ld_str(l, v, "qname", false));
+	x->qtype = (uint16_t)ld_int(l, v, "qtype", 0, 65535);
+	x->qflags = (unsigned)ld_int(l, v, "qflags", 0, 255);
+	const char *e = ld_str(l, v, "error", true);
+	x->err = e ? err_from_token(e) : 0;
+	x->why = dd_strdup(ld_str(l, v, "why", true));
+	/* sent_ms came later in version 1: optional. */
+	if (json_object_get(v, "sent_ms"))
+		x->sent_ms = (unsigned)ld_int(l, v, "sent_ms", 0, 86400000);
+	x->rtt_ms = (unsigned)ld_int(l, v, "rtt_ms", 0, 3600000);
+	x->tries = (unsigned)ld_int(l, v, "tries", 0, 1000);
+	x->tcp = json_is_true(json_object_get(v, "tcp"));
+	x->udp_truncated = json_is_true(json_object_get(v, "udp_truncated"));
+	const json_t *w = json_object_get(v, "wire");
+	if (l->failed)
+		return -1;
+	if ((!resolver && (!x->zone || !name_ok(x->zone))) || (x->zone && !name_ok(x->zone)) || !x->server ||
+	    !x->qname || !name_ok(x->qname)) {
+		ld_fail(l, "evidence: exchange %s has a bad zone, server or qname", "entry");
+		return -1;
+	}
+	if (w && !json_is_null(w)) {
+		size_t blen = json_is_string(w) ? json_string_length(w) : 0;
+		if (!json_is_string(w) || blen == 0 || blen % 4 != 0 || blen > 4 * ((EV_MAX_WIRE + 2) / 3)) {
+			ld_fail(l, "evidence: exchange %s: \"wire\" must be base64", "entry");
+			return -1;
+		}
+		x->wire = malloc(blen / 4 * 3);
+		if (!x->wire) {
+			ld_fail(l, "%s", "out of memory");
+			return -1;
+		}
+		const char *b = json_string_value(w);
+		int n = EVP_DecodeBlock(x->wire, (const unsigned char *)b, (int)blen);
+		if (n < 0) {
+			ld_fail(l, "evidence: exchange %s: \"wire\" is not valid base64", "entry");
+			return -1;
+		}
+		/* EVP_DecodeBlock counts padding as zero bytes. */
+		if (blen >= 1 && b[blen - 1] == '=')
+			n--;
+		if (blen >= 2 && b[blen - 2] == '=')
+			n--;
+		x->wire_len = (size_t)n;
+	} else if (!x->err) {
+		x->err = DD_ENETWORK;
+	}
+	return 0;
 }
 
 int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_size)
@@ -533,61 +650,41 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 				ld_fail(&l, "%s", "out of memory");
 				break;
 			}
-			x->zone = dd_strdup(ld_str(&l, v, "zone", false));
-			const char *pn = ld_str(&l, v, "purpose", false);
-			if (pn && ev_purpose_from_name(pn, &x->purpose))
-				ld_fail(&l, "evidence: unknown purpose \"%s\"", pn);
-			x->server = dd_strdup(ld_str(&l, v, "server", false));
-			x->port = (uint16_t)ld_int(&l, v, "port", 1, 65535);
-			x->ns_name = dd_strdup(ld_str(&l, v, "ns_name", true));
-			x->qname = dd_strdup(ld_str(&l, v, "qname", false));
-			x->qtype = (uint16_t)ld_int(&l, v, "qtype", 0, 65535);
-			x->qflags = (unsigned)ld_int(&l, v, "qflags", 0, 255);
-			const char *e = ld_str(&l, v, "error", true);
-			x->err = e ? err_from_token(e) : 0;
-			x->why = dd_strdup(ld_str(&l, v, "why", true));
-			x->rtt_ms = (unsigned)ld_int(&l, v, "rtt_ms", 0, 3600000);
-			x->tries = (unsigned)ld_int(&l, v, "tries", 0, 1000);
-			x->tcp = json_is_true(json_object_get(v, "tcp"));
-			x->udp_truncated = json_is_true(json_object_get(v, "udp_truncated"));
-			const json_t *w = json_object_get(v, "wire");
+			if (exchange_from_json(&l, v, x, false))
+				break;
+		}
+	const json_t *res = json_object_get(root, "resolvers") ? ld_arr(&l, root, "resolvers", EV_MAX_RESOLVERS) : NULL;
+	if (res && !l.failed)
+		json_array_foreach(res, i, v)
+		{
+			if (!json_is_object(v)) {
+				ld_fail(&l, "evidence: %s entries must be objects", "resolvers");
+				break;
+			}
+			const char *ra = ld_str(&l, v, "address", false);
+			uint16_t rp = (uint16_t)ld_int(&l, v, "port", 1, 65535);
+			const char *rl = ld_str(&l, v, "label", true);
+			const json_t *qs = ld_arr(&l, v, "queries", EV_RQ__COUNT);
 			if (l.failed)
 				break;
-			if (!x->zone || !x->server || !x->qname || !name_ok(x->zone) || !name_ok(x->qname)) {
-				ld_fail(&l, "evidence: exchange %s has a bad zone, server or qname", "entry");
+			if (json_array_size(qs) != EV_RQ__COUNT) {
+				ld_fail(&l, "evidence: a resolver needs exactly %s queries", "3");
 				break;
 			}
-			if (w && !json_is_null(w)) {
-				size_t blen = json_is_string(w) ? json_string_length(w) : 0;
-				if (!json_is_string(w) || blen == 0 || blen % 4 != 0 ||
-				    blen > 4 * ((EV_MAX_WIRE + 2) / 3)) {
-					ld_fail(&l, "evidence: exchange %s: \"wire\" must be base64", "entry");
+			ev_resolver_t *r = ev_add_resolver(ev, ra, rp, rl);
+			if (!r) {
+				ld_fail(&l, "%s", "out of memory");
+				break;
+			}
+			for (unsigned k = 0; k < EV_RQ__COUNT && !l.failed; k++) {
+				ev_purpose_t want = r->q[k].purpose;
+				if (exchange_from_json(&l, json_array_get(qs, k), &r->q[k], true))
 					break;
-				}
-				x->wire = malloc(blen / 4 * 3);
-				if (!x->wire) {
-					ld_fail(&l, "%s", "out of memory");
-					break;
-				}
-				const char *b = json_string_value(w);
-				int n = EVP_DecodeBlock(x->wire, (const unsigned char *)b, (int)blen);
-				if (n < 0) {
-					ld_fail(&l, "evidence: exchange %s: \"wire\" is not valid base64", "entry");
-					break;
-				}
-				/* EVP_DecodeBlock counts padding as zero bytes. */
-				if (blen >= 1 && b[blen - 1] == '=')
-					n--;
-				if (blen >= 2 && b[blen - 2] == '=')
-					n--;
-				x->wire_len = (size_t)n;
-			} else if (!x->err) {
-				x->err = DD_ENETWORK;
+				if (r->q[k].purpose != want)
+					ld_fail(&l, "evidence: resolver queries must be %s, in that order",
+						"resolver, resolver-cd, resolver-check");
 			}
 		}
-	const json_t *res = json_object_get(root, "resolvers");
-	if (json_is_array(res))
-		ev->resolvers = json_deep_copy(res);
 	if (l.failed) {
 		ev_free(ev);
 		return DD_EPARSE;

@@ -25,7 +25,10 @@
 	X(EV_P_DNSKEY, "dnskey") /* DNSKEY at the apex, asked of the zone's servers */\
 	X(EV_P_ANSWER, "answer") /* the queried name (or a CNAME target) */        \
 	X(EV_P_ADDR, "addr")     /* A/AAAA of a name server without glue */     \
-	X(EV_P_APEX_NS, "apex-ns") /* NS at the apex, asked of the zone's own servers */
+	X(EV_P_APEX_NS, "apex-ns") /* NS at the apex, asked of the zone's own servers */ \
+	X(EV_P_RESOLVER, "resolver")       /* the query, RD+DO, asked of a resolver */     \
+	X(EV_P_RESOLVER_CD, "resolver-cd") /* the same with CD (checking disabled) */      \
+	X(EV_P_RESOLVER_CHECK, "resolver-check") /* SOA of the anchored start zone: does it set AD? */
 
 typedef enum ev_purpose {
 #define EV_P_ENUM(sym, str) sym,
@@ -38,7 +41,7 @@ const char *ev_purpose_name(ev_purpose_t p);
 int ev_purpose_from_name(const char *s, ev_purpose_t *out);
 
 typedef struct ev_exchange {
-	char *zone;       /* the zone this exchange is evidence for */
+	char *zone;       /* the zone this exchange is evidence for (NULL for resolvers) */
 	ev_purpose_t purpose;
 	char *server;     /* IP address text (no port) */
 	uint16_t port;    /* 53 unless a test world says otherwise */
@@ -48,6 +51,7 @@ typedef struct ev_exchange {
 	unsigned qflags;  /* ENGINE_F_* used */
 	int err;          /* 0 or DD_E* */
 	char *why;        /* detail for err, may be NULL */
+	unsigned sent_ms; /* when it was sent, ms after the check started */
 	unsigned rtt_ms;
 	unsigned tries;
 	bool tcp;
@@ -78,6 +82,18 @@ typedef struct ev_target {
 	char *zone;       /* the zone that holds it (deepest cut found) */
 } ev_target_t;
 
+/* One resolver and the three questions put to it, in parallel with the walk. */
+#define EV_RQ_PLAIN 0 /* purpose resolver */
+#define EV_RQ_CD 1    /* purpose resolver-cd */
+#define EV_RQ_CHECK 2 /* purpose resolver-check */
+#define EV_RQ__COUNT 3
+typedef struct ev_resolver {
+	char *address;    /* IP address text */
+	uint16_t port;
+	char *label;      /* "Cloudflare", "system", ... or NULL */
+	ev_exchange_t q[EV_RQ__COUNT];
+} ev_resolver_t;
+
 typedef struct evidence {
 	char *qname;
 	uint16_t qtype;
@@ -94,7 +110,8 @@ typedef struct evidence {
 	char *probe_why;          /* text for probe_err, may be NULL */
 	unsigned elapsed_ms;
 	unsigned queries;
-	json_t *resolvers;        /* resolver observations (array), owned; may be NULL */
+	ev_resolver_t *resolvers; /* resolvers asked, in the order given */
+	size_t n_resolvers;
 } evidence_t;
 
 /* Allocate an empty evidence record; returns NULL on out of memory. */
@@ -109,6 +126,8 @@ int ev_server_add_addr(ev_server_t *s, const char *addr);
 ev_exchange_t *ev_add_exchange(evidence_t *ev);
 int ev_add_anchor(evidence_t *ev, const char *rr_text);
 int ev_add_target(evidence_t *ev, const char *name, const char *zone);
+/* A resolver with its three exchanges zeroed (purposes and port set). */
+ev_resolver_t *ev_add_resolver(evidence_t *ev, const char *address, uint16_t port, const char *label);
 
 /* Lookups (NULL when absent). */
 ev_zone_t *ev_find_zone(const evidence_t *ev, const char *name);

@@ -17,12 +17,20 @@ void probe_cfg_default(probe_cfg_t *cfg)
 	cfg->max_ns = 20;
 	cfg->max_addrs = 64;
 	cfg->max_depth = 40;
+	engine_cfg_default(&cfg->resolver_engine);
+	/* A resolver may have to walk a slow or dead delegation itself before it
+	 * answers (SERVFAIL after its own timeouts): give it time. */
+	cfg->resolver_engine.timeout_ms = 2500;
+	cfg->resolver_engine.retries = 1;
+	cfg->resolver_engine.tcp_timeout_ms = 4000;
+	cfg->resolver_engine.max_queries = 3 * 64;
 }
 
 typedef struct probe {
 	const probe_cfg_t *cfg;
 	struct event_base *base;
 	engine_t *eng;
+	engine_t *reng; /* resolvers: its own engine on the same loop, so the walk never waits for them */
 	evidence_t *ev;
 	bool stopped; /* deadline or query cap: no further phases */
 } probe_t;
@@ -76,12 +84,14 @@ static int make_sockaddr(const char *addr, uint16_t port, struct sockaddr_storag
 	return DD_EINVAL;
 }
 
-static void on_answer(const engine_result_t *res, void *arg)
+static void record_result(ev_exchange_t *x, const engine_result_t *res)
 {
-	qctx_t *q = arg;
-	ev_exchange_t *x = &q->p->ev->xs[q->xi];
 	x->err = res->err;
-	x->why = res->why ? strdup(res->why) : NULL;
+	if (res->err == DD_ETIMEOUT && res->dropped)
+		x->why = dd_asprintf("no usable answer: %u datagram%s dropped as malformed or not matching the query",
+				     res->dropped, res->dropped == 1 ? "" : "s");
+	else
+		x->why = res->why ? strdup(res->why) : NULL;
 	x->rtt_ms = res->rtt_ms;
 	x->tries = res->tries;
 	x->tcp = res->tcp;
@@ -95,6 +105,12 @@ static void on_answer(const engine_result_t *res, void *arg)
 			x->err = DD_ENOMEM;
 		}
 	}
+}
+
+static void on_answer(const engine_result_t *res, void *arg)
+{
+	qctx_t *q = arg;
+	record_result(&q->p->ev->xs[q->xi], res);
 	if (res->err == DD_EDEADLINE || res->err == DD_ELIMIT)
 		q->p->stopped = true;
 	free(q);
@@ -127,6 +143,7 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	x->qname = name_text(qname);
 	x->qtype = qtype;
 	x->qflags = ENGINE_F_DO;
+	x->sent_ms = engine_elapsed_ms(p->eng);
 	if (!x->zone || !x->server || !x->qname)
 		return DD_ENOMEM;
 	if (dead) {
@@ -583,6 +600,74 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 	return follow;
 }
 
+/* ---- resolvers ------------------------------------------------------------ */
+
+typedef struct rctx {
+	probe_t *p;
+	size_t ri;
+	unsigned k;
+} rctx_t;
+
+static void on_resolver_answer(const engine_result_t *res, void *arg)
+{
+	rctx_t *q = arg;
+	record_result(&q->p->ev->resolvers[q->ri].q[q->k], res);
+	free(q);
+}
+
+/*
+ * Put three questions to every resolver, on the resolver engine: the query
+ * with DO (validation on), the same with CD, and the start zone's SOA (a
+ * validating resolver sets AD on it). They run while the walk runs.
+ */
+static void ask_resolvers(probe_t *p, const ldns_rdf *target, uint16_t qtype, const ldns_rdf *start)
+{
+	const probe_cfg_t *cfg = p->cfg;
+	for (size_t i = 0; i < cfg->n_resolvers; i++) {
+		const probe_resolver_t *pr = &cfg->resolvers[i];
+		ev_resolver_t *r = ev_add_resolver(p->ev, pr->addr, pr->port, pr->label[0] ? pr->label : NULL);
+		if (!r)
+			return;
+		size_t ri = (size_t)(r - p->ev->resolvers);
+		struct sockaddr_storage ss;
+		socklen_t sl = 0;
+		int bad = make_sockaddr(pr->addr, pr->port, &ss, &sl);
+		bool family = !bad && addr_family_ok(p, pr->addr);
+		for (unsigned k = 0; k < EV_RQ__COUNT; k++) {
+			ev_exchange_t *x = &p->ev->resolvers[ri].q[k];
+			const ldns_rdf *qn = k == EV_RQ_CHECK ? start : target;
+			x->server = strdup(pr->addr);
+			x->ns_name = pr->label[0] ? strdup(pr->label) : NULL;
+			x->qname = name_text(qn);
+			x->qtype = k == EV_RQ_CHECK ? LDNS_RR_TYPE_SOA : qtype;
+			x->qflags = ENGINE_F_DO | ENGINE_F_RD | (k == EV_RQ_CD ? ENGINE_F_CD : 0);
+			x->sent_ms = engine_elapsed_ms(p->eng);
+			if (!x->server || !x->qname) {
+				x->err = DD_ENOMEM;
+				continue;
+			}
+			if (bad || !family) {
+				x->err = DD_ENETWORK;
+				x->why = strdup(bad ? "not an IP address" : "not asked: this machine has no route for its address family");
+				continue;
+			}
+			rctx_t *q = malloc(sizeof(*q));
+			if (!q) {
+				x->err = DD_ENOMEM;
+				continue;
+			}
+			*q = (rctx_t){p, ri, k};
+			int rc = engine_query(p->reng, (struct sockaddr *)&ss, sl, ldns_rdf_data(qn), ldns_rdf_size(qn),
+					      x->qtype, x->qflags, on_resolver_answer, q);
+			if (rc) {
+				free(q);
+				x->err = rc;
+				x->why = strdup(dd_strerror(rc));
+			}
+		}
+	}
+}
+
 int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidence_t **out)
 {
 	*out = NULL;
@@ -596,6 +681,12 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 	int ret = DD_ENOMEM;
 	if (!p.ev || !p.base || engine_new(p.base, &cfg->engine, &p.eng))
 		goto out;
+	if (cfg->n_resolvers) {
+		engine_cfg_t rc = cfg->resolver_engine;
+		rc.deadline_ms = cfg->engine.deadline_ms;
+		if (engine_new(p.base, &rc, &p.reng))
+			goto out;
+	}
 	p.ev->qname = name_text(target);
 	p.ev->qtype = qtype;
 	p.ev->probed_at = cfg->now;
@@ -650,6 +741,8 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 		ret = DD_EINVAL;
 		goto out;
 	}
+	if (p.reng)
+		ask_resolvers(&p, target, qtype, start);
 
 	/* One "asked" flag per zone; zones are bounded by depth × CNAME links. */
 	size_t asked_cap = (size_t)(cfg->max_depth + 1) * (cfg->max_cnames + 1);
@@ -676,6 +769,8 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 	}
 	ldns_rdf_deep_free(cur);
 	free(asked);
+	if (p.reng)
+		engine_wait(p.reng); /* usually done already: they ran alongside the walk */
 	if (engine_deadline_passed(p.eng)) {
 		p.ev->probe_err = DD_EDEADLINE;
 		p.ev->probe_why = strdup("the check's deadline passed before the walk finished");
@@ -689,6 +784,8 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 	p.ev = NULL;
 	ret = 0;
 out:
+	if (p.reng)
+		engine_free(p.reng);
 	if (p.eng)
 		engine_free(p.eng);
 	if (p.base)

@@ -13,6 +13,13 @@
 #include "engine/engine.h"
 #include "evidence/evidence.h"
 
+/* A resolver to ask alongside the walk. */
+typedef struct probe_resolver {
+	char addr[48];   /* IPv4 or IPv6 address text */
+	uint16_t port;
+	char label[32];  /* "Cloudflare", "system", or "" */
+} probe_resolver_t;
+
 typedef struct probe_cfg {
 	engine_cfg_t engine;
 	const ldns_rr_list *root_hints; /* NS, A and AAAA records of the starting zone (not owned) */
@@ -24,6 +31,9 @@ typedef struct probe_cfg {
 	unsigned max_addrs;             /* addresses used per zone; default 64 */
 	unsigned max_depth;             /* zone cuts followed; default 40 */
 	int64_t now;                    /* recorded as probed_at */
+	const probe_resolver_t *resolvers; /* asked in parallel with the walk (not owned) */
+	size_t n_resolvers;
+	engine_cfg_t resolver_engine;   /* resolvers recurse: longer timeouts than name servers */
 } probe_cfg_t;
 
 /* Defaults for everything but root_hints/anchors/now. */

@@ -83,6 +83,59 @@ static json_t *link_json(const an_link_t *l)
 	return j;
 }
 
+static json_t *rcode_json(int rcode)
+{
+	char b[16];
+	if (rcode < 0)
+		return json_null();
+	an_rcode_text(rcode, b);
+	return json_string(b);
+}
+
+static json_t *ede_seen_json(const an_ede_seen_t *e, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "code", json_integer(e[i].code));
+		json_object_set_new(o, "name", json_string(an_ede_name(e[i].code)));
+		json_object_set_new(o, "text", json_string(e[i].text ? e[i].text : ""));
+		json_object_set_new(o, "finding", e[i].finding ? json_string(e[i].finding) : json_null());
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *tri_json(int v)
+{
+	return v < 0 ? json_null() : json_boolean(v);
+}
+
+static json_t *resolver_json(const an_resolver_t *v)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "address", json_string(v->address ? v->address : ""));
+	json_object_set_new(j, "port", json_integer(v->port));
+	json_object_set_new(j, "label", v->label ? json_string(v->label) : json_null());
+	json_object_set_new(j, "validating", tri_json(v->validating));
+	json_object_set_new(j, "agrees", tri_json(v->agrees));
+	json_object_set_new(j, "rcode", rcode_json(v->rcode));
+	json_object_set_new(j, "rcode_cd", rcode_json(v->rcode_cd));
+	json_object_set_new(j, "ad", json_boolean(v->ad));
+	json_object_set_new(j, "ad_cd", json_boolean(v->ad_cd));
+	json_object_set_new(j, "ede", ede_seen_json(v->ede, v->n_ede));
+	json_object_set_new(j, "ede_cd", ede_seen_json(v->ede_cd, v->n_ede_cd));
+	json_object_set_new(j, "error", v->error ? json_string(v->error) : json_null());
+	json_object_set_new(j, "error_cd", v->error_cd ? json_string(v->error_cd) : json_null());
+	json_object_set_new(j, "rtt_ms", json_integer(v->rtt_ms));
+	json_object_set_new(j, "rtt_cd_ms", json_integer(v->rtt_cd_ms));
+	json_t *ans = json_array();
+	for (size_t i = 0; i < v->n_answer; i++)
+		json_array_append_new(ans, json_string(v->answer[i]));
+	json_object_set_new(j, "answer", ans);
+	return j;
+}
+
 json_t *rep_json(const an_result_t *r, const evidence_t *ev)
 {
 	json_t *j = json_object();
@@ -109,9 +162,12 @@ json_t *rep_json(const an_result_t *r, const evidence_t *ev)
 	for (size_t i = 0; i < r->n_chain; i++)
 		json_array_append_new(chain, link_json(&r->chain[i]));
 	json_object_set_new(j, "chain", chain);
-	json_object_set_new(j, "resolvers",
-			    ev && ev->resolvers ? json_deep_copy(ev->resolvers) : json_array());
-	json_object_set_new(j, "diagnosis", json_string("unknown"));
+	json_t *res = json_array();
+	for (size_t i = 0; i < r->n_resolvers; i++)
+		json_array_append_new(res, resolver_json(&r->resolvers[i]));
+	json_object_set_new(j, "resolvers", res);
+	json_object_set_new(j, "diagnosis", json_string(an_diagnosis_name(r->diagnosis)));
+	json_object_set_new(j, "diagnosis_text", r->diagnosis_text ? json_string(r->diagnosis_text) : json_null());
 	json_object_set_new(j, "probed_at", time_json(r->probed_at));
 	json_object_set_new(j, "validated_at", time_json(r->validated_at));
 	json_object_set_new(j, "earliest_expiry", time_json(r->earliest_expiry));

@@ -97,18 +97,64 @@ void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
 
 	/* 1. Confirmation through resolvers. */
 	fprintf(out, "%s1. Is it DNSSEC?%s\n", COL(C_BOLD), COL(C_OFF));
-	size_t nres = ev && ev->resolvers ? json_array_size(ev->resolvers) : 0;
-	if (!nres)
-		fprintf(out, "   No resolvers were asked; the verdict below comes from our own walk of the chain.\n");
-	else
-		fprintf(out, "   %zu resolver(s) asked; see the JSON output for their answers.\n", nres);
+	fprintf(out, "   %s%s%s: %s\n", COL(C_BOLD), an_diagnosis_name(r->diagnosis), COL(C_OFF),
+		r->diagnosis_text ? r->diagnosis_text : "");
+	for (size_t i = 0; i < r->n_resolvers; i++) {
+		const an_resolver_t *v = &r->resolvers[i];
+		char who[96], a[16], b[16];
+		if (v->port == 53)
+			snprintf(who, sizeof(who), "%s%s%s%s", v->label ? v->label : "", v->label ? " (" : "", v->address,
+				 v->label ? ")" : "");
+		else
+			snprintf(who, sizeof(who), "%s%s%s#%u%s", v->label ? v->label : "", v->label ? " (" : "",
+				 v->address, v->port, v->label ? ")" : "");
+		fprintf(out, "   %-30s %-15s ", who,
+			v->validating == 1 ? "validating" : v->validating == 0 ? "not validating" : "validation ?");
+		if (v->rcode >= 0) {
+			an_rcode_text(v->rcode, a);
+			fprintf(out, "%s%s%s%s", COL(v->rcode == 2 ? C_RED : C_GRN), a, v->ad ? " (AD)" : "", COL(C_OFF));
+		} else {
+			fprintf(out, "%sno answer%s", COL(C_RED), COL(C_OFF));
+		}
+		if (v->rcode_cd >= 0) {
+			an_rcode_text(v->rcode_cd, b);
+			fprintf(out, ", with +cd %s", b);
+		} else {
+			fprintf(out, ", with +cd no answer");
+		}
+		if (v->agrees == 0)
+			fprintf(out, "  %s(disagrees with our verdict)%s", COL(C_YEL), COL(C_OFF));
+		fprintf(out, "\n");
+		if (v->error)
+			fprintf(out, "     %s\n", v->error);
+	}
 
 	/* 2. Extended DNS Error. */
 	fprintf(out, "\n%s2. Extended DNS Error (RFC 8914)%s\n", COL(C_BOLD), COL(C_OFF));
+	bool any_res_ede = false;
+	for (size_t i = 0; i < r->n_resolvers; i++) {
+		const an_resolver_t *v = &r->resolvers[i];
+		for (size_t k = 0; k < v->n_ede; k++) {
+			const an_ede_seen_t *e = &v->ede[k];
+			fprintf(out, "   %s%s%s says EDE %d (%s)", v->label ? v->label : "", v->label ? " " : "", v->address,
+				e->code, an_ede_name(e->code));
+			if (e->text && e->text[0])
+				fprintf(out, " \"%s\"", e->text);
+			if (e->finding_summary)
+				fprintf(out, "\n     we found: %s", e->finding_summary);
+			else
+				fprintf(out, "\n     %s", e->code == 22 || e->code == 23 ? "relayed: the resolver could not reach the zone's servers"
+								     : "relayed as the resolver reports it; our analysis has no finding with this code");
+			fprintf(out, "\n");
+			any_res_ede = true;
+		}
+	}
+	if (r->n_resolvers && !any_res_ede)
+		fprintf(out, "   resolvers: no Extended DNS Error reported\n");
 	if (!r->n_ede)
-		fprintf(out, "   none derived: a validating resolver has no error to report\n");
+		fprintf(out, "   ours: none derived: a validating resolver has no error to report\n");
 	for (size_t i = 0; i < r->n_ede; i++)
-		fprintf(out, "   derived: EDE %d (%s)\n", r->ede[i], an_ede_name(r->ede[i]));
+		fprintf(out, "   ours: EDE %d (%s)\n", r->ede[i], an_ede_name(r->ede[i]));
 
 	/* 3. DS vs DNSKEY, zone by zone. */
 	fprintf(out, "\n%s3. Parent DS against child DNSKEY%s\n", COL(C_BOLD), COL(C_OFF));
@@ -119,10 +165,15 @@ void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
 			fprintf(out, "     trust anchor here\n");
 		if (!l->n_ds && !l->anchored)
 			fprintf(out, "     no DS at the parent%s\n", l->n_keys ? " (the zone publishes keys)" : "");
-		for (size_t d = 0; d < l->n_ds; d++)
+		for (size_t d = 0; d < l->n_ds; d++) {
+			bool unknown = l->status == AN_UNREACHABLE && !l->n_keys;
 			fprintf(out, "     DS  tag %-5u alg %-2u digest %u  %s%s%s\n", l->ds[d].tag, l->ds[d].algorithm,
-				l->ds[d].digest_type, COL(l->ds[d].matched ? C_GRN : C_RED),
-				l->ds[d].matched ? "matches a published key" : "matches NO published key", COL(C_OFF));
+				l->ds[d].digest_type, COL(unknown ? C_DIM : l->ds[d].matched ? C_GRN : C_RED),
+				unknown		    ? "not checked: no server of the zone answered"
+				: l->ds[d].matched ? "matches a published key"
+						    : "matches NO published key",
+				COL(C_OFF));
+		}
 		for (size_t k = 0; k < l->n_keys; k++) {
 			const an_key_t *key = &l->keys[k];
 			fprintf(out, "     KEY tag %-5u alg %-2u %s%s %4u bits%s%s\n", key->tag, key->algorithm,
@@ -202,4 +253,7 @@ void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
 			fprintf(out, "%sEmergency stop:%s %s\n", COL(C_BOLD), COL(C_OFF), e);
 		free(e);
 	}
+	if (r->diagnosis == AN_DIAG_RESOLVER_SPECIFIC)
+		fprintf(out, "%sWho must act:%s the operator of the failing resolver (flush %s from its cache); "
+			"nothing needs to change in the zone\n", COL(C_BOLD), COL(C_OFF), r->qname);
 }

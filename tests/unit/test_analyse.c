@@ -256,6 +256,107 @@ static void test_evidence_rejects(void **state)
 	}
 }
 
+static void set_rcode(ev_exchange_t *x, int rcode)
+{
+	assert_non_null(x->wire);
+	assert_true(x->wire_len >= 12);
+	x->wire[3] = (uint8_t)((x->wire[3] & 0xf0) | rcode);
+}
+
+/* The resolver view, from saved evidence with a validating and a plain Unbound. */
+static void test_resolver_view(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *file;
+		an_diagnosis_t diag;
+	} cases[] = {
+		{"resolvers.www.expired.test", AN_DIAG_DNSSEC},
+		{"resolvers.www.alldead.test", AN_DIAG_NOT_DNSSEC},
+		{"resolvers.www.good13.test", AN_DIAG_NONE},
+		{"resolvers.www.stale.test", AN_DIAG_INTERMITTENT},
+		{"www.expired.test", AN_DIAG_UNKNOWN}, /* no resolvers asked */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		evidence_t *ev = load(cases[i].file);
+		an_result_t *r = run(ev, 0);
+		if (r->diagnosis != cases[i].diag)
+			fail_msg("%s: diagnosis %s, want %s", cases[i].file, an_diagnosis_name(r->diagnosis),
+				 an_diagnosis_name(cases[i].diag));
+		assert_non_null(r->diagnosis_text);
+		an_result_free(r);
+		ev_free(ev);
+	}
+
+	/* Expired: the validating resolver's EDE 7 is tied to our finding; the
+	 * garbage resolver is an error, never trusted. */
+	evidence_t *ev = load("resolvers.www.expired.test");
+	an_result_t *r = run(ev, 0);
+	assert_int_equal(r->n_resolvers, 3);
+	const an_resolver_t *v = &r->resolvers[0];
+	assert_int_equal(v->validating, 1);
+	assert_int_equal(v->agrees, 1);
+	assert_int_equal(v->rcode, 2);
+	assert_int_equal(v->rcode_cd, 0);
+	assert_true(v->n_ede >= 1);
+	assert_int_equal(v->ede[0].code, 7);
+	assert_string_equal(v->ede[0].finding, "RRSIG_EXPIRED");
+	assert_int_equal(r->resolvers[1].validating, 0);
+	assert_int_equal(r->resolvers[2].rcode, -1);
+	assert_int_equal(r->resolvers[2].validating, -1);
+	assert_non_null(r->resolvers[2].error);
+	an_result_free(r);
+
+	/* If the validating resolver answered, our bogus verdict stands alone: inconclusive. */
+	set_rcode(&ev->resolvers[0].q[EV_RQ_PLAIN], 0);
+	r = run(ev, 0);
+	assert_int_equal(r->diagnosis, AN_DIAG_UNKNOWN);
+	assert_int_equal(r->resolvers[0].agrees, 0);
+	an_result_free(r);
+	ev_free(ev);
+
+	/* A healthy chain that one validating resolver SERVFAILs: resolver-specific. */
+	ev = load("resolvers.www.good13.test");
+	set_rcode(&ev->resolvers[0].q[EV_RQ_PLAIN], 2);
+	r = run(ev, 0);
+	assert_int_equal(r->diagnosis, AN_DIAG_RESOLVER_SPECIFIC);
+	assert_non_null(strstr(r->diagnosis_text, "cache"));
+	an_result_free(r);
+	ev_free(ev);
+}
+
+/* Resolver exchanges survive the JSON round trip; bad resolver entries are refused. */
+static void test_resolver_evidence(void **state)
+{
+	(void)state;
+	evidence_t *ev = load("resolvers.www.expired.test");
+	json_t *j = ev_to_json(ev);
+	evidence_t *ev2 = NULL;
+	char err[256];
+	assert_int_equal(ev_from_json(j, &ev2, err, sizeof(err)), 0);
+	assert_int_equal(ev2->n_resolvers, ev->n_resolvers);
+	for (size_t i = 0; i < ev->n_resolvers; i++)
+		for (unsigned k = 0; k < EV_RQ__COUNT; k++) {
+			assert_int_equal(ev2->resolvers[i].q[k].wire_len, ev->resolvers[i].q[k].wire_len);
+			assert_int_equal(ev2->resolvers[i].q[k].sent_ms, ev->resolvers[i].q[k].sent_ms);
+		}
+	/* Two queries instead of three, and a walk purpose in a resolver's place. */
+	json_t *res = json_object_get(j, "resolvers");
+	json_t *qs = json_object_get(json_array_get(res, 0), "queries");
+	json_t *saved = json_deep_copy(json_array_get(qs, 2));
+	json_array_remove(qs, 2);
+	evidence_t *bad = NULL;
+	assert_int_equal(ev_from_json(j, &bad, err, sizeof(err)), DD_EPARSE);
+	assert_null(bad);
+	json_object_set_new(saved, "purpose", json_string("dnskey"));
+	json_array_append_new(qs, saved);
+	assert_int_equal(ev_from_json(j, &bad, err, sizeof(err)), DD_EPARSE);
+	assert_non_null(strstr(err, "does not belong"));
+	json_decref(j);
+	ev_free(ev2);
+	ev_free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +368,8 @@ int main(void)
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_mutated_wire),
 		cmocka_unit_test(test_evidence_rejects),
+		cmocka_unit_test(test_resolver_view),
+		cmocka_unit_test(test_resolver_evidence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

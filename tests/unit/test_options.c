@@ -128,6 +128,48 @@ static void test_builtins(void **state)
 	ldns_rr_list_deep_free(l);
 }
 
+static void test_resolvers(void **state)
+{
+	(void)state;
+	probe_resolver_t r;
+	assert_int_equal(dd_parse_resolver("192.0.2.1", &r), 0);
+	assert_string_equal(r.addr, "192.0.2.1");
+	assert_int_equal(r.port, 53);
+	assert_int_equal(dd_parse_resolver("2001:DB8::1#5353", &r), 0);
+	assert_string_equal(r.addr, "2001:db8::1");
+	assert_int_equal(r.port, 5353);
+	static const char *bad[] = {"", "#53", "192.0.2.1#", "192.0.2.1#0", "192.0.2.1#65536", "192.0.2.1#53x",
+				    "example.com", "192.0.2.256", "1.2.3.4.5", "[::1]:53", "fe80::1%eth0",
+				    "1111111111111111111111111111111111111111111111111111111111111111111111"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (dd_parse_resolver(bad[i], &r) != DD_EINVAL)
+			fail_msg("accepted resolver \"%s\"", bad[i]);
+
+	/* Defaults: the public resolvers, then resolv.conf's, without duplicates. */
+	char path[] = "/tmp/dd-resolv-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fputs("# comment\nsearch example.\nnameserver 127.0.0.53\nnameserver 1.1.1.1\nnameserver ::1\n"
+	      "nameserver fe80::1%eth0\nnameserver garbage\noptions edns0\n", f);
+	fclose(f);
+	probe_resolver_t *list = NULL;
+	size_t n = 0;
+	assert_int_equal(dd_default_resolvers(false, path, &list, &n), 0);
+	assert_int_equal(n, 4); /* 1.1.1.1, 8.8.8.8, 9.9.9.9, 127.0.0.53 */
+	assert_string_equal(list[0].label, "Cloudflare");
+	assert_string_equal(list[3].addr, "127.0.0.53");
+	assert_string_equal(list[3].label, "system");
+	free(list);
+	assert_int_equal(dd_default_resolvers(true, path, &list, &n), 0);
+	assert_int_equal(n, 8); /* and three IPv6 public ones, and ::1 */
+	free(list);
+	assert_int_equal(dd_default_resolvers(false, "/nonexistent/resolv.conf", &list, &n), 0);
+	assert_int_equal(n, 3);
+	free(list);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_names_and_types),
 		cmocka_unit_test(test_anchor_files),
 		cmocka_unit_test(test_builtins),
+		cmocka_unit_test(test_resolvers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "detach.h"
+
 #define MAXCONN 64
 
 static volatile sig_atomic_t stop;
@@ -93,34 +95,8 @@ int main(int argc, char **argv)
 	if (udp < 0 || tcp < 0)
 		return 1;
 
-	if (argc > 3) {
-		pid_t pid = fork();
-		FILE *f;
-		int nul;
-
-		if (pid < 0) {
-			perror("silentd: fork");
-			return 1;
-		}
-		if (pid > 0) {
-			f = fopen(argv[3], "w");
-			if (f == NULL || fprintf(f, "%ld\n", (long)pid) < 0 || fclose(f) != 0) {
-				perror("silentd: pidfile");
-				kill(pid, SIGTERM);
-				return 1;
-			}
-			return 0;
-		}
-		(void)setsid();
-		nul = open("/dev/null", O_RDWR);
-		if (nul >= 0) {
-			(void)dup2(nul, 0);
-			(void)dup2(nul, 1);
-			(void)dup2(nul, 2);
-			if (nul > 2)
-				close(nul);
-		}
-	}
+	if (argc > 3)
+		detach("silentd", argv[3]);
 
 	memset(&act, 0, sizeof(act));
 	act.sa_handler = on_signal;

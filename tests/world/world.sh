@@ -16,6 +16,8 @@
 #   127.53.1.3       broken.                      127.53.2.1 .2.2  leaf1 (all leaf zones)
 #   127.53.2.3       leaf-stale (expired stale.test copy)
 #   127.53.3.1       Unbound, validating          127.53.3.2       Unbound, non-validating
+#   127.53.3.3       fakedns: answers after 200 ms 127.53.3.4      fakedns: garbage answers
+#   127.53.3.5       fakedns: answers with a wrong ID
 #   127.53.9.1 .9.3 .9.4  nothing listens         127.53.9.2       silentd (black hole)
 set -euo pipefail
 
@@ -194,6 +196,9 @@ server:
     outgoing-interface: $2
     local-zone: "test." nodefault
     infra-cache-max-rtt: 400
+    # Re-validate bogus data on every query, so each test sees the full EDE
+    # (a cached bogus answer carries only EDE 6 without its reason).
+    val-bogus-ttl: 0
     outbound-msg-retry: 2
 EOF
         if [ "$3" = yes ]; then
@@ -232,6 +237,7 @@ do_build() {
     echo "$now" >"$OUT/built_at"
 
     cc -O2 -Wall -Wextra -o "$OUT/silentd" "$HERE/silentd.c" || die "cannot compile silentd"
+    cc -O2 -Wall -Wextra -o "$OUT/fakedns" "$HERE/fakedns.c" || die "cannot compile fakedns"
 
     # ------------------------------------------------------ leaf zones --
     local k zone
@@ -551,6 +557,15 @@ do_start() {
     "$OUT/silentd" 127.53.9.2 53 "$OUT/run/silentd.pid" 2>"$OUT/run/silentd.log" \
         || fail_start "silentd did not start on 127.53.9.2" "$OUT/run/silentd.log"
     record silentd "$OUT/run/silentd.pid" || fail_start "silentd is not running" "$OUT/run/silentd.log"
+    # Fake resolvers: slow (200 ms), garbage answers, answers with the wrong ID.
+    local fa fm
+    for f in "127.53.3.3 delay:200" "127.53.3.4 garbage" "127.53.3.5 badid"; do
+        read -r fa fm <<<"$f"
+        rm -f "$OUT/run/fakedns-$fa.pid"
+        "$OUT/fakedns" "$fm" "$fa" 53 "$OUT/run/fakedns-$fa.pid" 2>"$OUT/run/fakedns-$fa.log" \
+            || fail_start "fakedns $fm did not start on $fa" "$OUT/run/fakedns-$fa.log"
+        record fakedns "$OUT/run/fakedns-$fa.pid" || fail_start "fakedns on $fa is not running" "$OUT/run/fakedns-$fa.log"
+    done
 
     for d in "$OUT"/nsd/*; do
         zone=$(cat "$d/probe-zone")
@@ -570,7 +585,7 @@ do_start() {
         wait_answer "$a" localhost. A || fail_start "unbound $(basename "$d") does not answer on $a" "$d/unbound.log"
     done
     trap - ERR
-    echo "world.sh: started $(running_pids | wc -l) daemons (root 127.53.0.1-2, test. 127.53.1.1-2, broken. 127.53.1.3, leaf1 127.53.2.1-2, leaf-stale 127.53.2.3, silentd 127.53.9.2, unbound 127.53.3.1 (validating) 127.53.3.2 (plain))"
+    echo "world.sh: started $(running_pids | wc -l) daemons (root 127.53.0.1-2, test. 127.53.1.1-2, broken. 127.53.1.3, leaf1 127.53.2.1-2, leaf-stale 127.53.2.3, silentd 127.53.9.2, unbound 127.53.3.1 (validating) 127.53.3.2 (plain), fake resolvers 127.53.3.3 (200 ms) 127.53.3.4 (garbage) 127.53.3.5 (wrong ID))"
 }
 
 fail_start() { # MESSAGE LOGFILE
