@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "analyse/analyse.h"
+#include "check/check.h"
 #include "cli/options.h"
 #include "common/dd.h"
 #include "evidence/evidence.h"
@@ -26,39 +27,6 @@
 static void die_usage(const char *msg)
 {
 	fprintf(stderr, "dnssec-doctor: %s\n", msg);
-}
-
-static bool offline(void)
-{
-	const char *v = getenv("DNSSEC_DOCTOR_OFFLINE");
-	return v && *v && strcmp(v, "0") != 0;
-}
-
-/* Is there a route for this family? connect() on UDP sends nothing. */
-static bool have_route(int family)
-{
-	int fd = socket(family, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return false;
-	struct sockaddr_storage ss;
-	socklen_t len;
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(53);
-		inet_pton(AF_INET6, "2001:500:2f::f", &s6->sin6_addr);
-		len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(53);
-		inet_pton(AF_INET, "192.5.5.241", &s4->sin_addr);
-		len = sizeof(*s4);
-	}
-	bool ok = connect(fd, (struct sockaddr *)&ss, len) == 0;
-	close(fd);
-	return ok;
 }
 
 static void print_json(json_t *j)
@@ -126,8 +94,7 @@ static int load_evidence(const char *path, evidence_t **ev)
 static int report(const dd_opts_t *o, const evidence_t *ev)
 {
 	an_result_t *res = NULL;
-	int64_t at = o->have_at ? o->at : ev->probed_at;
-	if (an_analyse(ev, at, &o->policy, o->anchors_given ? o->anchors : NULL, &res)) {
+	if (dd_check_analyse(o, ev, &res)) {
 		die_usage("out of memory during analysis");
 		return EXIT_USAGE;
 	}
@@ -175,45 +142,8 @@ int main(int argc, char **argv)
 			code = report(&o, ev);
 		goto out;
 	}
-	if (!o.hints_given) {
-		if (offline()) {
-			die_usage("DNSSEC_DOCTOR_OFFLINE is set: the built-in root servers are refused; give --root-hints FILE");
-			goto out;
-		}
-		dd_builtin_hints(&o.hints);
-	}
-	if (!o.anchors_given)
-		dd_builtin_anchors(&o.anchors);
-	bool v6 = !o.v4_only && have_route(AF_INET6);
-	probe_resolver_t *defaults = NULL;
-	size_t n_defaults = 0;
-	if (!o.no_resolvers && o.n_resolvers == 0) {
-		if (offline()) {
-			die_usage("DNSSEC_DOCTOR_OFFLINE is set: the built-in public resolvers and the system resolver are refused; give --resolver ADDR or --no-resolvers");
-			goto out;
-		}
-		if (dd_default_resolvers(v6, "/etc/resolv.conf", &defaults, &n_defaults)) {
-			die_usage("out of memory");
-			goto out;
-		}
-	}
-
-	probe_cfg_t pc;
-	probe_cfg_default(&pc);
-	pc.engine = o.engine;
-	pc.root_hints = o.hints;
-	pc.anchors = o.anchors;
-	pc.use_v4 = !o.v6_only;
-	pc.use_v6 = v6;
-	pc.now = (int64_t)time(NULL);
-	if (!o.no_resolvers) {
-		pc.resolvers = o.n_resolvers ? o.resolvers : defaults;
-		pc.n_resolvers = o.n_resolvers ? o.n_resolvers : n_defaults;
-	}
-	int r = probe_run(&pc, o.name, o.qtype, &ev);
-	free(defaults);
-	if (r) {
-		snprintf(err, sizeof(err), "%s: %s", o.name, r == DD_EINVAL ? "the root hints hold no usable server, or the name lies outside them" : dd_strerror(r));
+	if (dd_check_setup(&o, err, sizeof(err)) ||
+	    dd_check_probe(&o, o.name, o.qtype, (int64_t)time(NULL), &ev, err, sizeof(err))) {
 		die_usage(err);
 		goto out;
 	}

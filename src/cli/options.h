@@ -34,6 +34,7 @@ typedef struct dd_opts {
 	size_t n_resolvers;
 	bool no_resolvers;
 	bool v4_only, v6_only;
+	bool v6_route;            /* this machine can reach IPv6 (set by dd_check_setup) */
 	int color;                /* -1 auto, 0 never, 1 always */
 	engine_cfg_t engine;
 	bool help, version, list_findings;
