@@ -36,6 +36,9 @@ typedef struct zst {
 	bool unreachable;
 	bool indeterminate;      /* crypto unavailable, or data missing */
 	bool has_errors;
+	int insecure_ede;        /* why it is insecure when policy says so: 1, 2 or 27; 0 otherwise */
+	int ds_policy;           /* DS set judged by policy: 0 fine, 1 or 2 unsupported, 3 SHA-1 only */
+	char *ds_policy_detail;
 	ldns_rr_list *ds;        /* DS set from the parent (or anchors) */
 	ldns_rr_list *anchor_keys;
 	ldns_rr_list *keys;      /* validated keys (or, when none validated, all seen) */
@@ -56,6 +59,7 @@ typedef struct ctx {
 	ldns_pkt **pkts;          /* parsed responses, one per exchange (NULL: none) */
 	size_t cap_findings;
 	int64_t earliest;
+	int *t_insecure_ede;      /* per target: an answer made insecure by policy (27), else 0 */
 	int oom;
 } ctx_t;
 
@@ -189,6 +193,50 @@ static char *expand(const char *tpl, const an_finding_t *f, const char *parent)
 	return out;
 }
 
+/* ---- algorithm policy ---------------------------------------------------- */
+
+void an_policy_default(an_policy_t *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->warn_days = 7;
+	p->nsec3_iter_limit = 150;
+	p->skew_s = 3600;
+}
+
+/* RFC 8624 §3.1 as maintained in the IANA registry (RFC 9904): validators
+ * MUST NOT use 1 (RSAMD5), 3 (DSA), 6 (DSA-NSEC3-SHA1); 12 (ECC-GOST) is
+ * rarely implemented and is treated as unsupported; the rest of the
+ * registry's signing algorithms are allowed. 5 and 7 (SHA-1) are still
+ * validated, with a warning (RFC 9905). */
+bool an_alg_allowed(unsigned alg)
+{
+	switch (alg) {
+	case 5:
+	case 7:
+	case 8:
+	case 10:
+	case 13:
+	case 14:
+	case 15:
+	case 16:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* RFC 8624 §3.3: SHA-1 (1), SHA-256 (2) and SHA-384 (4); GOST (3) is treated as unsupported. */
+bool an_digest_supported(unsigned digest)
+{
+	return digest == 1 || digest == 2 || digest == 4;
+}
+
+/* Allowed by policy, but this machine cannot verify it: indeterminate, not insecure. */
+static bool alg_unverifiable(const ctx_t *c, unsigned alg)
+{
+	return an_alg_allowed(alg) && c->pol.selftest_done && !c->pol.alg_verifies[alg & 0xff];
+}
+
 /* ---- RRSIG checks -------------------------------------------------------- */
 
 /* RRSIG times are 32-bit serial numbers (RFC 4034 §3.1.5): take the one nearest `now`. */
@@ -203,7 +251,10 @@ typedef struct sigcheck {
 	int64_t valid_expiry;   /* the latest expiry among valid signatures */
 	uint16_t valid_tag;
 	unsigned n_sigs;        /* RRSIGs covering the type */
-	bool expired, notyet, invalid, unknown_key, crypto_unavail, bad_signer;
+	bool expired, notyet, invalid, unknown_key, crypto_unavail, bad_signer, inverted;
+	bool skew;              /* the valid signature's inception lies a little in the future */
+	int64_t skew_at;
+	uint32_t valid_ottl;    /* original TTL of the valid signature with the latest expiry */
 	int64_t expired_at, incept_at;
 	uint16_t tag;           /* of the first failing signature */
 	uint8_t alg;
@@ -230,9 +281,11 @@ static void check_sigs(const ctx_t *c, const char *zone, ldns_rr_list *rrset, co
 			continue;
 		if (ldns_dname_compare(ldns_rr_owner(sig), ldns_rr_owner(ldns_rr_list_rr(rrset, 0))) != 0)
 			continue;
-		sc->n_sigs++;
 		uint16_t tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
 		uint8_t alg = ldns_rdf2native_int8(ldns_rr_rrsig_algorithm(sig));
+		if (!an_alg_allowed(alg))
+			continue; /* signatures of algorithms validators do not use are ignored */
+		sc->n_sigs++;
 		uint8_t labels = ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig));
 		bool failed_first = !sc->expired && !sc->notyet && !sc->invalid && !sc->unknown_key;
 		if (failed_first) {
@@ -261,13 +314,34 @@ static void check_sigs(const ctx_t *c, const char *zone, ldns_rr_list *rrset, co
 		}
 		int64_t inc = sig_time(ldns_rr_rrsig_inception(sig), c->now);
 		int64_t exp = sig_time(ldns_rr_rrsig_expiration(sig), c->now);
-		bool dates_ok = inc <= c->now && c->now <= exp;
+		if (exp < inc) {
+			/* RFC 4034 §3.1.5: serial arithmetic; an expiration "before" the inception never validates. */
+			sc->inverted = true;
+			sc->incept_at = inc;
+			sc->expired_at = exp;
+			ldns_rr_list_free(ks);
+			continue;
+		}
+		if (alg_unverifiable(c, alg)) {
+			sc->crypto_unavail = true;
+			ldns_rr_list_free(ks);
+			continue;
+		}
+		bool skewed = inc > c->now && inc - c->now <= (int64_t)c->pol.skew_s;
+		bool dates_ok = (inc <= c->now || skewed) && c->now <= exp;
 		ldns_status st = ldns_verify_rrsig_keylist_notime(rrset, sig, ks, NULL);
 		ldns_rr_list_free(ks);
 		if (st == LDNS_STATUS_OK && dates_ok) {
 			if (!sc->valid || exp > sc->valid_expiry) {
 				sc->valid_expiry = exp;
 				sc->valid_tag = tag;
+				sc->valid_ottl = ldns_rdf2native_int32(ldns_rr_rrsig_origttl(sig));
+			}
+			if (skewed && (!sc->valid || sc->skew)) {
+				sc->skew = true;
+				sc->skew_at = inc;
+			} else if (!skewed) {
+				sc->skew = false;
 			}
 			sc->valid = true;
 			continue;
@@ -306,6 +380,13 @@ static void emit_sig_findings(ctx_t *c, const char *zone, const char *rrset, con
 		snprintf(buf, sizeof(buf), ": its inception is %s (key tag %u, algorithm %u)", when, sc->tag, sc->alg);
 		add_finding(c, AN_F_RRSIG_NOT_YET_VALID, zone, rrset, buf, NULL, server, sc->incept_at);
 	}
+	if (sc->inverted) {
+		char when2[40];
+		an_time_text(sc->incept_at, when, sizeof(when));
+		an_time_text(sc->expired_at, when2, sizeof(when2));
+		snprintf(buf, sizeof(buf), " (inception %s, expiration %s; key tag %u)", when, when2, sc->tag);
+		add_finding(c, AN_F_RRSIG_VALIDITY_INVERTED, zone, rrset, buf, NULL, server, 0);
+	}
 	if (sc->invalid) {
 		snprintf(buf, sizeof(buf), sc->bad_signer ? " (its signer name or label count is wrong; key tag %u)"
 							  : " (key tag %u, algorithm %u)",
@@ -316,7 +397,7 @@ static void emit_sig_findings(ctx_t *c, const char *zone, const char *rrset, con
 		snprintf(buf, sizeof(buf), " (algorithm %u)", sc->alg);
 		add_finding(c, AN_F_CRYPTO_UNAVAILABLE, zone, rrset, buf, NULL, server, 0);
 	}
-	if (sc->unknown_key && !sc->expired && !sc->notyet && !sc->invalid && !sc->crypto_unavail) {
+	if (sc->unknown_key && !sc->expired && !sc->notyet && !sc->invalid && !sc->crypto_unavail && !sc->inverted) {
 		if (dnskey_link) {
 			snprintf(buf, sizeof(buf), " (it is signed by key tag %u)", sc->tag);
 			add_finding(c, AN_F_DNSKEY_NOT_SIGNED_BY_DS_KEY, zone, rrset, buf, data, server, 0);
@@ -338,6 +419,19 @@ static void note_expiry(ctx_t *c, const char *zone, const char *rrset, const cha
 		an_time_text(sc->valid_expiry, when, sizeof(when));
 		snprintf(buf, sizeof(buf), ": on %s (key tag %u); validation fails from then on", when, sc->valid_tag);
 		add_finding(c, AN_F_RRSIG_EXPIRING_SOON, zone, rrset, buf, NULL, server, sc->valid_expiry);
+	} else if (sc->valid_expiry - c->now < (int64_t)sc->valid_ottl) {
+		char when[40], buf[200];
+		an_time_text(sc->valid_expiry, when, sizeof(when));
+		snprintf(buf, sizeof(buf), ": it expires on %s, within the %u-second TTL (key tag %u)", when, sc->valid_ottl,
+			 sc->valid_tag);
+		add_finding(c, AN_F_RRSIG_EXPIRES_WITHIN_TTL, zone, rrset, buf, NULL, server, sc->valid_expiry);
+	}
+	if (sc->skew) {
+		char when[40], buf[200];
+		an_time_text(sc->skew_at, when, sizeof(when));
+		snprintf(buf, sizeof(buf), " at %s, %lld seconds after this check (key tag %u)", when,
+			 (long long)(sc->skew_at - c->now), sc->valid_tag);
+		add_finding(c, AN_F_RRSIG_CLOCK_SKEW, zone, rrset, buf, NULL, server, sc->skew_at);
 	}
 }
 
@@ -408,17 +502,82 @@ static void parse_all(ctx_t *c)
 
 /* ---- denial of existence ------------------------------------------------- */
 
-/* Returns true when `pkt` proves that qname/qtype does not exist (signatures and logic). */
-static bool check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt,
-			 const char *qname, uint16_t qtype, const char *server, const char *rrset)
+/* NSEC3 and NSEC3PARAM share their first fields: hash, flags, iterations, salt. */
+typedef struct nsec3_params {
+	unsigned hash, iterations, salt_len;
+} nsec3_params_t;
+
+static bool nsec3_params(const ldns_rr *rr, nsec3_params_t *p)
+{
+	if (ldns_rr_rd_count(rr) < 4 || ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 1 || ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 2 ||
+	    ldns_rdf_size(ldns_rr_rdf(rr, 3)) < 1)
+		return false;
+	p->hash = ldns_rdf_data(ldns_rr_rdf(rr, 0))[0];
+	p->iterations = ldns_rdf2native_int16(ldns_rr_rdf(rr, 2));
+	p->salt_len = ldns_rdf_data(ldns_rr_rdf(rr, 3))[0];
+	return true;
+}
+
+/* RFC 9276 §3.1: iterations above 0 or a salt are a warning on the zone. */
+static void nsec3_advice(ctx_t *c, const char *zone, const nsec3_params_t *p, const char *server)
+{
+	if (!p->iterations && !p->salt_len)
+		return;
+	char buf[200];
+	snprintf(buf, sizeof(buf), " %u extra iteration%s and a %u-octet salt%s", p->iterations, p->iterations == 1 ? "" : "s",
+		 p->salt_len,
+		 p->iterations > c->pol.nsec3_iter_limit ? " (above the limit resolvers enforce: its negative answers are insecure)" : "");
+	add_finding(c, AN_F_NSEC3_PARAMETERS, zone, NULL, buf, NULL, server, 0);
+}
+
+#define DENIAL_BOGUS 0
+#define DENIAL_PROVEN 1
+#define DENIAL_INSECURE 2 /* NSEC3 iterations above the limit: resolvers treat it as insecure */
+
+/* Does `pkt` prove that qname/qtype does not exist (signatures and logic)? */
+static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt,
+			const char *qname, uint16_t qtype, const char *server, const char *rrset)
 {
 	ldns_rr_list *nsec = section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC, LDNS_SECTION_AUTHORITY);
 	ldns_rr_list *nsec3 = section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC3, LDNS_SECTION_AUTHORITY);
+	int ok = DENIAL_BOGUS;
+	/* RFC 5155 §8.1: NSEC3 records with an unknown hash algorithm are ignored. */
+	size_t seen3 = nsec3 ? ldns_rr_list_rr_count(nsec3) : 0;
+	nsec3_params_t worst = {0, 0, 0};
+	for (size_t i = 0; nsec3 && i < ldns_rr_list_rr_count(nsec3);) {
+		nsec3_params_t p;
+		if (!nsec3_params(ldns_rr_list_rr(nsec3, i), &p) || p.hash != 1) {
+			ldns_rr *last = ldns_rr_list_pop_rr(nsec3);
+			if (i < ldns_rr_list_rr_count(nsec3)) {
+				ldns_rr_free(ldns_rr_list_rr(nsec3, i));
+				ldns_rr_list_set_rr(nsec3, last, i);
+			} else {
+				ldns_rr_free(last);
+			}
+			continue;
+		}
+		if (p.iterations > worst.iterations)
+			worst.iterations = p.iterations;
+		if (p.salt_len > worst.salt_len)
+			worst.salt_len = p.salt_len;
+		i++;
+	}
 	ldns_rr_list *proof = (nsec3 && ldns_rr_list_rr_count(nsec3)) ? nsec3 : nsec;
-	bool ok = false;
 	if (!proof || !ldns_rr_list_rr_count(proof)) {
-		add_finding(c, AN_F_DENIAL_MISSING, zone, rrset, "", NULL, server, 0);
+		add_finding(c, AN_F_DENIAL_MISSING, zone, rrset,
+			    seen3 ? " (its NSEC3 records use an unknown hash algorithm, which validators ignore)" : "",
+			    NULL, server, 0);
 		goto out;
+	}
+	if (proof == nsec3) {
+		nsec3_advice(c, zone, &worst, server);
+		if (worst.iterations > c->pol.nsec3_iter_limit) {
+			char buf[120];
+			snprintf(buf, sizeof(buf), " (%u iterations; the limit is %u)", worst.iterations, c->pol.nsec3_iter_limit);
+			add_finding(c, AN_F_NSEC3_ITERATIONS_INSECURE, zone, rrset, buf, NULL, server, 0);
+			ok = DENIAL_INSECURE;
+			goto out;
+		}
 	}
 	ldns_rr_type ptype = proof == nsec3 ? LDNS_RR_TYPE_NSEC3 : LDNS_RR_TYPE_NSEC;
 	ldns_rr_list *allsigs = sigs_over(pkt, NULL, ptype, LDNS_SECTION_AUTHORITY);
@@ -466,7 +625,7 @@ static bool check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, l
 		ldns_rdf_deep_free(qn);
 		ldns_rr_free(q);
 		if (st == LDNS_STATUS_OK) {
-			ok = true;
+			ok = DENIAL_PROVEN;
 		} else {
 			char buf[200];
 			snprintf(buf, sizeof(buf), " (%s)", ldns_get_errorstr_by_id(st));
@@ -478,6 +637,71 @@ out:
 	ldns_rr_list_deep_free(nsec);
 	ldns_rr_list_deep_free(nsec3);
 	return ok;
+}
+
+/*
+ * A wildcard answer (RRSIG labels below the owner's label count, RFC 4035
+ * §5.3.4) is valid only with proof that the name asked does not exist, so
+ * that no closer match could have answered (RFC 4035 §3.1.3.3, RFC 5155
+ * §7.2.6): an NSEC covering the name, or an NSEC3 covering the hash of the
+ * "next closer" name. The proving records must carry valid signatures.
+ */
+static void check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt, const ldns_rdf *owner,
+			   const ldns_rr_list *sigs, const char *server, const char *rrset)
+{
+	size_t owner_labels = ldns_dname_label_count(owner), labels = owner_labels;
+	for (size_t i = 0; sigs && i < ldns_rr_list_rr_count(sigs); i++) {
+		ldns_rr *sig = ldns_rr_list_rr(sigs, i);
+		if (ldns_rr_rd_count(sig) >= 9) {
+			size_t l = ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig));
+			if (l < labels)
+				labels = l;
+		}
+	}
+	if (labels >= owner_labels)
+		return; /* not a wildcard expansion */
+	/* The next closer name: the owner's rightmost labels+1 labels. */
+	ldns_rdf *next_closer = ldns_dname_clone_from(owner, (uint16_t)(owner_labels - labels - 1));
+	ldns_rdf *apex = ldns_dname_new_frm_str(zone);
+	bool proven = false;
+	for (int pass = 0; pass < 2 && next_closer && apex && !proven; pass++) {
+		ldns_rr_type type = pass ? LDNS_RR_TYPE_NSEC3 : LDNS_RR_TYPE_NSEC;
+		ldns_rr_list *recs = section_rrs(pkt, NULL, type, LDNS_SECTION_AUTHORITY);
+		for (size_t i = 0; recs && i < ldns_rr_list_rr_count(recs) && !proven; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(recs, i);
+			bool covers = false;
+			if (type == LDNS_RR_TYPE_NSEC) {
+				covers = ldns_nsec_covers_name(rr, owner);
+			} else {
+				nsec3_params_t np;
+				if (!nsec3_params(rr, &np) || np.hash != 1 || np.iterations > c->pol.nsec3_iter_limit)
+					continue;
+				ldns_rdf *h = ldns_nsec3_hash_name_frm_nsec3(rr, next_closer);
+				if (h && ldns_dname_cat(h, apex) == LDNS_STATUS_OK) {
+					ldns_dname2canonical(h);
+					covers = ldns_nsec_covers_name(rr, h);
+				}
+				ldns_rdf_deep_free(h);
+			}
+			if (!covers)
+				continue;
+			ldns_rr_list *one = ldns_rr_list_new();
+			ldns_rr_list *rsigs = sigs_over(pkt, ldns_rr_owner(rr), type, LDNS_SECTION_AUTHORITY);
+			sigcheck_t sc;
+			if (one) {
+				ldns_rr_list_push_rr(one, rr);
+				check_sigs(c, zone, one, rsigs, keys, &sc);
+				proven = sc.valid;
+				ldns_rr_list_free(one);
+			}
+			ldns_rr_list_deep_free(rsigs);
+		}
+		ldns_rr_list_deep_free(recs);
+	}
+	if (!proven)
+		add_finding(c, AN_F_WILDCARD_PROOF_MISSING, zone, rrset, "", NULL, server, 0);
+	ldns_rdf_deep_free(next_closer);
+	ldns_rdf_deep_free(apex);
 }
 
 /* ---- one zone ------------------------------------------------------------ */
@@ -660,6 +884,68 @@ typedef struct actx {
 	an_link_t *links; /* one per evidence zone */
 } actx_t;
 
+static void link_add_ds(an_link_t *link, const ldns_rr *d)
+{
+	if (ldns_rr_rd_count(d) < 4)
+		return;
+	an_ds_t *n = realloc(link->ds, (link->n_ds + 1) * sizeof(*n));
+	if (!n)
+		return;
+	link->ds = n;
+	an_ds_t *e = &link->ds[link->n_ds++];
+	memset(e, 0, sizeof(*e));
+	e->tag = ldns_rdf2native_int16(ldns_rr_rdf(d, 0));
+	e->algorithm = ldns_rdf2native_int8(ldns_rr_rdf(d, 1));
+	e->digest_type = ldns_rdf2native_int8(ldns_rr_rdf(d, 2));
+	e->text = rr_text(d);
+}
+
+/*
+ * RFC 4035 §5.2 and RFC 6840 §5.2: only DS records with an algorithm and a
+ * digest type the validator supports count. When none is left the zone is
+ * insecure (EDE 1 or 2); otherwise the unusable ones are dropped. A set of
+ * SHA-1 digests only is noted for a warning (the fix needs the zone's keys,
+ * so the finding is made once they are known).
+ */
+static void ds_policy(zst_t *s)
+{
+	size_t n = s->ds ? ldns_rr_list_rr_count(s->ds) : 0;
+	if (!n)
+		return;
+	ldns_rr_list *usable = ldns_rr_list_new();
+	bool any_alg = false, all_sha1 = true;
+	char bad[160] = "";
+	for (size_t i = 0; usable && i < n; i++) {
+		ldns_rr *d = ldns_rr_list_rr(s->ds, i);
+		if (ldns_rr_rd_count(d) < 4)
+			continue;
+		unsigned alg = ldns_rdf2native_int8(ldns_rr_rdf(d, 1)), dt = ldns_rdf2native_int8(ldns_rr_rdf(d, 2));
+		any_alg |= an_alg_allowed(alg);
+		if (an_alg_allowed(alg) && an_digest_supported(dt)) {
+			ldns_rr_list_push_rr(usable, ldns_rr_clone(d));
+			all_sha1 &= dt == 1;
+		} else {
+			size_t l = strlen(bad);
+			snprintf(bad + l, sizeof(bad) - l, "%s%s %u", l ? ", " : "",
+				 an_alg_allowed(alg) ? "digest type" : "algorithm", an_alg_allowed(alg) ? dt : alg);
+		}
+	}
+	if (!usable)
+		return;
+	if (!ldns_rr_list_rr_count(usable)) {
+		s->insecure = true;
+		s->insecure_ede = any_alg ? 2 : 1;
+		s->ds_policy = any_alg ? 2 : 1;
+		s->ds_policy_detail = dd_asprintf(" (%s)", bad);
+		ldns_rr_list_deep_free(usable);
+		return;
+	}
+	if (all_sha1)
+		s->ds_policy = 3;
+	ldns_rr_list_deep_free(s->ds);
+	s->ds = usable;
+}
+
 /* Collect the DS set of zone `zi` from its parent's answers. */
 static void collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 {
@@ -698,8 +984,11 @@ static void collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 				with_ds++;
 			}
 		} else if (!ps->insecure && ps->keys) {
-			if (check_denial(c, pname, ps->keys, pkt, s->z->name, LDNS_RR_TYPE_DS, x->server, rrset))
+			int d = check_denial(c, pname, ps->keys, pkt, s->z->name, LDNS_RR_TYPE_DS, x->server, rrset);
+			if (d != DENIAL_BOGUS)
 				without++;
+			if (d == DENIAL_INSECURE)
+				s->insecure_ede = 27;
 		} else {
 			without++;
 		}
@@ -709,25 +998,235 @@ static void collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 		add_finding(c, AN_F_SERVERS_DIFFER, pname, rrset,
 			    ": some of its servers publish a DS for the child, others prove there is none", NULL,
 			    NULL, 0);
-	for (size_t i = 0; s->ds && i < ldns_rr_list_rr_count(s->ds); i++) {
-		ldns_rr *d = ldns_rr_list_rr(s->ds, i);
-		if (ldns_rr_rd_count(d) < 4)
-			continue;
-		an_ds_t *n = realloc(link->ds, (link->n_ds + 1) * sizeof(*n));
-		if (!n)
-			break;
-		link->ds = n;
-		an_ds_t *e = &link->ds[link->n_ds++];
-		memset(e, 0, sizeof(*e));
-		e->tag = ldns_rdf2native_int16(ldns_rr_rdf(d, 0));
-		e->algorithm = ldns_rdf2native_int8(ldns_rr_rdf(d, 1));
-		e->digest_type = ldns_rdf2native_int8(ldns_rr_rdf(d, 2));
-		e->text = rr_text(d);
-	}
+	for (size_t i = 0; s->ds && i < ldns_rr_list_rr_count(s->ds); i++)
+		link_add_ds(link, ldns_rr_list_rr(s->ds, i));
 	if (!with_ds && without)
 		s->insecure = true;
+	ds_policy(s);
 	ldns_rdf_deep_free(owner);
 	free(rrset);
+}
+
+/* --ds: the DS records given for this zone replace what the parent serves. */
+static bool whatif_ds(ctx_t *c, an_link_t *link, size_t zi)
+{
+	zst_t *s = &c->zs[zi];
+	ldns_rdf *apex = ldns_dname_new_frm_str(s->z->name);
+	bool any = false;
+	for (size_t i = 0; apex && c->pol.ds_whatif && i < ldns_rr_list_rr_count(c->pol.ds_whatif); i++) {
+		ldns_rr *d = ldns_rr_list_rr(c->pol.ds_whatif, i);
+		if (ldns_rr_get_type(d) != LDNS_RR_TYPE_DS || ldns_dname_compare(ldns_rr_owner(d), apex) != 0)
+			continue;
+		if (!s->ds)
+			s->ds = ldns_rr_list_new();
+		if (s->ds)
+			ldns_rr_list_push_rr(s->ds, ldns_rr_clone(d));
+		link_add_ds(link, d);
+		any = true;
+	}
+	ldns_rdf_deep_free(apex);
+	if (any && !c->r->whatif_zone)
+		c->r->whatif_zone = dd_strdup(s->z->name);
+	return any;
+}
+
+/* NSEC3PARAM at the apex of a zone that holds an answer: RFC 9276 advice even for positive answers. */
+static void check_nsec3param(ctx_t *c, size_t zi)
+{
+	zst_t *s = &c->zs[zi];
+	if (s->insecure)
+		return;
+	ldns_rdf *apex = ldns_dname_new_frm_str(s->z->name);
+	for (size_t i = 0; apex && i < c->ev->n_xs; i++) {
+		const ev_exchange_t *x = &c->ev->xs[i];
+		ldns_pkt *pkt = c->pkts[i];
+		if (x->purpose != EV_P_NSEC3PARAM || strcmp(x->zone, s->z->name) != 0 || !pkt ||
+		    ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR || !ldns_pkt_aa(pkt))
+			continue;
+		ldns_rr_list *p = section_rrs(pkt, apex, LDNS_RR_TYPE_NSEC3PARAM, LDNS_SECTION_ANSWER);
+		for (size_t k = 0; p && k < ldns_rr_list_rr_count(p); k++) {
+			nsec3_params_t np;
+			if (nsec3_params(ldns_rr_list_rr(p, k), &np) && np.hash == 1)
+				nsec3_advice(c, s->z->name, &np, x->server);
+		}
+		ldns_rr_list_deep_free(p);
+	}
+	ldns_rdf_deep_free(apex);
+}
+
+/* A CDNSKEY (or DNSKEY) as a DNSKEY, so ldns computes its key tag and compares it. */
+static ldns_rr *as_dnskey(const ldns_rr *rr)
+{
+	ldns_rr *k = ldns_rr_clone(rr);
+	if (k)
+		ldns_rr_set_type(k, LDNS_RR_TYPE_DNSKEY);
+	return k;
+}
+
+static void append_tag(char *buf, size_t size, unsigned tag)
+{
+	char t[8];
+	snprintf(t, sizeof(t), "%u", tag);
+	for (const char *p = buf; (p = strstr(p, t)); p++)
+		if ((p == buf || p[-1] == ' ') && (p[strlen(t)] == ',' || p[strlen(t)] == '\0'))
+			return; /* listed already */
+	size_t l = strlen(buf);
+	if (l + 8 < size)
+		snprintf(buf + l, size - l, "%s%u", l ? ", " : "", tag);
+}
+
+/*
+ * CDS / CDNSKEY (RFC 7344, RFC 8078) at the apex of a zone that holds an
+ * answer: signed, the same at every server, consistent with each other and
+ * with the DNSKEY RRset, and safe for the parent to act on (they must name a
+ * key that signs the DNSKEY RRset). `signers`: the keys that do.
+ */
+static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
+{
+	zst_t *s = &c->zs[zi];
+	const char *zone = s->z->name;
+	if (s->insecure || !s->keys_validated || !s->keys)
+		return;
+	ldns_rdf *apex = ldns_dname_new_frm_str(zone);
+	ldns_rr_list *all[2] = {NULL, NULL};    /* union over servers: CDS, CDNSKEY */
+	ldns_rr_list *first[2] = {NULL, NULL};  /* the first server's set */
+	bool seen[2] = {false, false}, differ = false;
+	for (size_t i = 0; apex && i < c->ev->n_xs; i++) {
+		const ev_exchange_t *x = &c->ev->xs[i];
+		ldns_pkt *pkt = c->pkts[i];
+		if ((x->purpose != EV_P_CDS && x->purpose != EV_P_CDNSKEY) || strcmp(x->zone, zone) != 0 || !pkt ||
+		    ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR || !ldns_pkt_aa(pkt))
+			continue;
+		int w = x->purpose == EV_P_CDNSKEY;
+		ldns_rr_type t = w ? LDNS_RR_TYPE_CDNSKEY : LDNS_RR_TYPE_CDS;
+		ldns_rr_list *rrs = section_rrs(pkt, apex, t, LDNS_SECTION_ANSWER);
+		if (!rrs)
+			continue;
+		if (!seen[w]) {
+			seen[w] = true;
+			first[w] = ldns_rr_list_clone(rrs);
+		} else if (ldns_rr_list_compare(first[w], rrs) != 0) {
+			ldns_rr_list_sort(rrs);
+			ldns_rr_list_sort(first[w]);
+			differ |= ldns_rr_list_compare(first[w], rrs) != 0;
+		}
+		if (ldns_rr_list_rr_count(rrs)) {
+			ldns_rr_list *sigs = sigs_over(pkt, apex, t, LDNS_SECTION_ANSWER);
+			sigcheck_t sc;
+			check_sigs(c, zone, rrs, sigs, s->keys, &sc);
+			if (!sc.valid) {
+				char buf[120];
+				snprintf(buf, sizeof(buf), " (the %s RRset has no valid signature at this server)", w ? "CDNSKEY" : "CDS");
+				add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, buf, NULL, x->server, 0);
+			}
+			ldns_rr_list_deep_free(sigs);
+			list_union(&all[w], rrs);
+		}
+		ldns_rr_list_deep_free(rrs);
+	}
+	if (differ)
+		add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (the servers publish different CDS/CDNSKEY sets)", NULL, NULL, 0);
+	size_t ncds = all[0] ? ldns_rr_list_rr_count(all[0]) : 0, nkey = all[1] ? ldns_rr_list_rr_count(all[1]) : 0;
+	/* Delete requests: CDS "0 0 0 00", CDNSKEY "0 3 0 AA==" (algorithm 0). */
+	unsigned deletes = 0;
+	for (int w = 0; w < 2; w++)
+		for (size_t k = 0; all[w] && k < ldns_rr_list_rr_count(all[w]); k++) {
+			ldns_rr *rr = ldns_rr_list_rr(all[w], k);
+			unsigned alg_idx = w ? 2 : 1;
+			if (ldns_rr_rd_count(rr) > alg_idx && ldns_rdf_size(ldns_rr_rdf(rr, alg_idx)) == 1 &&
+			    ldns_rdf_data(ldns_rr_rdf(rr, alg_idx))[0] == 0)
+				deletes++;
+		}
+	if (deletes) {
+		if (deletes < ncds + nkey)
+			add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (a delete request is mixed with other records)", NULL,
+				    NULL, 0);
+		else
+			add_finding(c, AN_F_CDS_DELETE, zone, NULL, "", NULL, NULL, 0);
+		goto out;
+	}
+	char named[160] = "", unmatched[160] = "", signing[160] = "";
+	bool names_signer = false;
+	for (size_t k = 0; k < ncds; k++) {
+		ldns_rr *cds = ldns_rr_list_rr(all[0], k);
+		ds_miss_t miss = DS_MISS_NOKEY;
+		bool hit = false;
+		for (size_t j = 0; j < ldns_rr_list_rr_count(s->keys) && !hit; j++) {
+			ldns_rr *key = ldns_rr_list_rr(s->keys, j);
+			if (ldns_rr_get_type(key) == LDNS_RR_TYPE_DNSKEY && ds_matches(cds, key, &miss)) {
+				hit = true;
+				for (size_t g = 0; signers && g < ldns_rr_list_rr_count(signers); g++)
+					names_signer |= ldns_rr_compare(ldns_rr_list_rr(signers, g), key) == 0;
+			}
+		}
+		unsigned tag = ldns_rr_rd_count(cds) ? ldns_rdf2native_int16(ldns_rr_rdf(cds, 0)) : 0;
+		append_tag(hit ? named : unmatched, sizeof(named), tag);
+	}
+	char cdnskey_tags[160] = "";
+	for (size_t k = 0; k < nkey; k++) {
+		ldns_rr *ck = as_dnskey(ldns_rr_list_rr(all[1], k));
+		if (!ck)
+			continue;
+		bool hit = false;
+		for (size_t j = 0; j < ldns_rr_list_rr_count(s->keys) && !hit; j++)
+			hit = ldns_rr_compare(ldns_rr_list_rr(s->keys, j), ck) == 0;
+		for (size_t g = 0; hit && signers && g < ldns_rr_list_rr_count(signers); g++)
+			names_signer |= ldns_rr_compare(ldns_rr_list_rr(signers, g), ck) == 0;
+		append_tag(hit ? named : unmatched, sizeof(named), ldns_calc_keytag(ck));
+		append_tag(cdnskey_tags, sizeof(cdnskey_tags), ldns_calc_keytag(ck));
+		/* Each CDNSKEY should have a CDS, and each CDS a CDNSKEY (RFC 7344 §4). */
+		bool in_cds = !ncds;
+		for (size_t j = 0; j < ncds && !in_cds; j++) {
+			ds_miss_t miss = DS_MISS_NOKEY;
+			in_cds = ds_matches(ldns_rr_list_rr(all[0], j), ck, &miss);
+		}
+		if (!in_cds)
+			add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (a CDNSKEY has no matching CDS: they name different keys)",
+				    NULL, NULL, 0);
+		ldns_rr_free(ck);
+	}
+	if (unmatched[0]) {
+		char buf[220];
+		snprintf(buf, sizeof(buf), " (key tag %s: not in the DNSKEY RRset)", unmatched);
+		add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, buf, NULL, NULL, 0);
+	}
+	if ((ncds || nkey) && !names_signer) {
+		for (size_t g = 0; signers && g < ldns_rr_list_rr_count(signers); g++)
+			append_tag(signing, sizeof(signing), ldns_calc_keytag(ldns_rr_list_rr(signers, g)));
+		char buf[400];
+		snprintf(buf, sizeof(buf), " (they name key tag %s; the DNSKEY RRset is signed by key tag %s)",
+			 named[0] ? named : unmatched, signing[0] ? signing : "none");
+		add_finding(c, AN_F_CDS_WOULD_BREAK, zone, NULL, buf, NULL, NULL, 0);
+	}
+out:
+	for (int w = 0; w < 2; w++) {
+		ldns_rr_list_deep_free(all[w]);
+		ldns_rr_list_deep_free(first[w]);
+	}
+	ldns_rdf_deep_free(apex);
+}
+
+/* Warnings on the keys of a zone whose chain holds: SHA-1 algorithms, short RSA keys. */
+static void key_policy(ctx_t *c, size_t zi)
+{
+	zst_t *s = &c->zs[zi];
+	for (size_t i = 0; s->keys_validated && s->keys && i < ldns_rr_list_rr_count(s->keys); i++) {
+		ldns_rr *k = ldns_rr_list_rr(s->keys, i);
+		if (ldns_rr_get_type(k) != LDNS_RR_TYPE_DNSKEY || ldns_rr_rd_count(k) < 4 || !key_usable(k))
+			continue;
+		unsigned alg = ldns_rdf2native_int8(ldns_rr_rdf(k, 2));
+		char buf[120];
+		if (alg == 5 || alg == 7) {
+			snprintf(buf, sizeof(buf), " (algorithm %u, %s; key tag %u)", alg, alg == 5 ? "RSASHA1" : "RSASHA1-NSEC3-SHA1",
+				 ldns_calc_keytag(k));
+			add_finding(c, AN_F_DNSKEY_ALGORITHM_DEPRECATED, s->z->name, NULL, buf, NULL, NULL, 0);
+		}
+		size_t bits = ldns_rr_dnskey_key_size(k);
+		if ((alg == 5 || alg == 7 || alg == 8 || alg == 10) && bits && bits < 2048) {
+			snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u: %zu bits)", ldns_calc_keytag(k), alg, bits);
+			add_finding(c, AN_F_DNSKEY_RSA_SHORT, s->z->name, NULL, buf, NULL, NULL, 0);
+		}
+	}
 }
 
 static void analyse_zone(actx_t *a, size_t zi)
@@ -768,6 +1267,8 @@ static void analyse_zone(actx_t *a, size_t zi)
 			add_finding(c, AN_F_NO_TRUST_ANCHOR, z->name, NULL, "", NULL, NULL, 0);
 		} else if (c->zs[s->parent].insecure) {
 			s->insecure = true;
+		} else if (whatif_ds(c, link, zi)) {
+			ds_policy(s);
 		} else {
 			collect_ds(c, link, zi);
 		}
@@ -897,6 +1398,18 @@ static void analyse_zone(actx_t *a, size_t zi)
 				if (lk)
 					lk->signs_dnskey = true;
 				note_expiry(c, z->name, rrset, x->server, &sc);
+				for (size_t m = 0; m < ldns_rr_list_rr_count(matched); m++) {
+					ldns_rr *mk = ldns_rr_list_rr(matched, m);
+					bool signs = false;
+					for (size_t g = 0; signers && g < ldns_rr_list_rr_count(signers) && !signs; g++)
+						signs = ldns_rr_compare(ldns_rr_list_rr(signers, g), mk) == 0;
+					if (!signs && !s->anchored) {
+						char buf[80];
+						snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u)", ldns_calc_keytag(mk),
+							 ldns_rdf2native_int8(ldns_rr_rdf(mk, 2)));
+						add_finding(c, AN_F_DS_KEY_NOT_SIGNING, z->name, NULL, buf, NULL, x->server, 0);
+					}
+				}
 			} else {
 				emit_sig_findings(c, z->name, rrset, x->server, &sc, true, exp);
 				if (sc.crypto_unavail)
@@ -909,11 +1422,20 @@ static void analyse_zone(actx_t *a, size_t zi)
 		ldns_rr_list_deep_free(sigs);
 	}
 	link->ds_expected = expected_ds(s->seen_keys, signers);
+	check_cds(c, zi, signers);
+	check_nsec3param(c, zi);
 	ldns_rr_list_deep_free(signers);
+	if (s->ds_policy == 1)
+		add_finding(c, AN_F_DS_ALGORITHM_UNSUPPORTED, z->name, NULL, s->ds_policy_detail, NULL, NULL, 0);
+	else if (s->ds_policy == 2)
+		add_finding(c, AN_F_DS_DIGEST_UNSUPPORTED, z->name, NULL, s->ds_policy_detail, link->ds_expected, NULL, 0);
+	else if (s->ds_policy == 3 && s->keys_validated)
+		add_finding(c, AN_F_DS_SHA1_ONLY, z->name, NULL, "", link->ds_expected, NULL, 0);
+	key_policy(c, zi);
 	if (!s->keys_validated)
 		list_union(&s->keys, s->seen_keys); /* unvalidated: only to report more facts below */
 
-	if (s->insecure && !s->no_anchor && z->parent) {
+	if (s->insecure && !s->no_anchor && z->parent && s->ds_policy != 1 && s->ds_policy != 2) {
 		bool signed_zone = s->seen_keys && ldns_rr_list_rr_count(s->seen_keys);
 		if (signed_zone && !c->zs[s->parent].insecure)
 			add_finding(c, AN_F_SIGNED_ISLAND, z->name, NULL, "", link->ds_expected, NULL, 0);
@@ -980,9 +1502,10 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 				ldns_rr_list *sigs = sigs_over(pkt, owner, got, LDNS_SECTION_ANSWER);
 				sigcheck_t sc;
 				check_sigs(c, t->zone, rrs, sigs, s->keys, &sc);
-				if (sc.valid)
+				if (sc.valid) {
 					note_expiry(c, t->zone, rrset, x->server, &sc);
-				else {
+					check_wildcard(c, t->zone, s->keys, pkt, owner, sigs, x->server, rrset);
+				} else {
 					emit_sig_findings(c, t->zone, rrset, x->server, &sc, false, NULL);
 					if (sc.crypto_unavail)
 						s->indeterminate = true;
@@ -991,7 +1514,9 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 			} else {
 				free(rrset);
 				rrset = dd_asprintf("%s %s", t->name, tname ? tname : "?");
-				check_denial(c, t->zone, s->keys, pkt, t->name, c->ev->qtype, x->server, rrset);
+				if (check_denial(c, t->zone, s->keys, pkt, t->name, c->ev->qtype, x->server, rrset) ==
+				    DENIAL_INSECURE)
+					c->t_insecure_ede[t - c->ev->targets] = 27;
 			}
 			free(rrset);
 			free(gt);
@@ -1004,6 +1529,129 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 	}
 	free(tname);
 	ldns_rdf_deep_free(owner);
+}
+
+/* ---- the per-server view --------------------------------------------------- */
+
+/* "NOERROR, 2 keys (tags 1, 2), 1 RRSIG" for `type` at `owner` in one exchange. */
+static char *exchange_summary(const ctx_t *c, size_t xi, const ldns_rdf *owner, ldns_rr_type type)
+{
+	const ev_exchange_t *x = &c->ev->xs[xi];
+	ldns_pkt *pkt = c->pkts[xi];
+	if (x->err)
+		return dd_asprintf("%s", x->why ? x->why : dd_strerror(x->err));
+	if (!pkt)
+		return dd_strdup("malformed answer");
+	char *rc = ldns_pkt_rcode2str(ldns_pkt_get_rcode(pkt));
+	ldns_rr_list *rrs = section_rrs(pkt, owner, type, LDNS_SECTION_ANSWER);
+	ldns_rr_list *sigs = sigs_over(pkt, owner, type, LDNS_SECTION_ANSWER);
+	size_t n = rrs ? ldns_rr_list_rr_count(rrs) : 0, ns = sigs ? ldns_rr_list_rr_count(sigs) : 0;
+	char tags[100] = "";
+	for (size_t i = 0; type == LDNS_RR_TYPE_DNSKEY && i < n && i < 8; i++) {
+		size_t l = strlen(tags);
+		snprintf(tags + l, sizeof(tags) - l, "%s%u", l ? ", " : " (tags ", ldns_calc_keytag(ldns_rr_list_rr(rrs, i)));
+	}
+	if (tags[0])
+		strncat(tags, ")", sizeof(tags) - strlen(tags) - 1);
+	const char *what = type == LDNS_RR_TYPE_DNSKEY ? "key" : "record";
+	char *out = dd_asprintf("%s%s, %zu %s%s%s, %zu RRSIG%s", rc ? rc : "?", ldns_pkt_aa(pkt) ? "" : " (not authoritative)", n,
+				what, n == 1 ? "" : "s", tags, ns, ns == 1 ? "" : "s");
+	free(rc);
+	ldns_rr_list_deep_free(rrs);
+	ldns_rr_list_deep_free(sigs);
+	return out;
+}
+
+static void server_view(ctx_t *c)
+{
+	an_result_t *r = c->r;
+	const evidence_t *ev = c->ev;
+	for (size_t t = 0; t < ev->n_targets; t++) {
+		long zi = zone_index(c, ev->targets[t].zone);
+		bool dup = zi < 0;
+		for (size_t k = 0; k < t && !dup; k++)
+			dup = ev->targets[k].zone && strcmp(ev->targets[k].zone, ev->targets[t].zone) == 0;
+		if (dup)
+			continue;
+		const ev_zone_t *z = &ev->zones[zi];
+		ldns_rdf *apex = ldns_dname_new_frm_str(z->name), *owner = ldns_dname_new_frm_str(ev->targets[t].name);
+		int64_t first_serial = -1;
+		char serials[200] = "";
+		bool differ = false;
+		for (size_t i = 0; apex && owner && i < z->n_servers; i++)
+			for (size_t j = 0; j < z->servers[i].n_addrs; j++) {
+				const char *a = z->servers[i].addrs[j];
+				an_server_view_t *v = realloc(r->servers, (r->n_servers + 1) * sizeof(*v));
+				if (!v) {
+					c->oom = 1;
+					goto next;
+				}
+				r->servers = v;
+				v = &r->servers[r->n_servers++];
+				memset(v, 0, sizeof(*v));
+				v->zone = dd_strdup(z->name);
+				v->ns = dd_strdup(z->servers[i].name);
+				v->address = dd_strdup(a);
+				v->serial = -1;
+				bool asked = false;
+				for (size_t k = 0; k < ev->n_xs; k++) {
+					const ev_exchange_t *x = &ev->xs[k];
+					if (strcmp(x->server, a) != 0 || strcmp(x->zone, z->name) != 0)
+						continue;
+					asked = true;
+					if (x->purpose == EV_P_SOA && c->pkts[k]) {
+						ldns_rr_list *soa = section_rrs(c->pkts[k], apex, LDNS_RR_TYPE_SOA, LDNS_SECTION_ANSWER);
+						if (soa && ldns_rr_list_rr_count(soa) && ldns_rr_rd_count(ldns_rr_list_rr(soa, 0)) >= 3)
+							v->serial = ldns_rdf2native_int32(ldns_rr_rdf(ldns_rr_list_rr(soa, 0), 2));
+						ldns_rr_list_deep_free(soa);
+					} else if (x->purpose == EV_P_DNSKEY && !v->dnskey) {
+						v->dnskey = exchange_summary(c, k, apex, LDNS_RR_TYPE_DNSKEY);
+					} else if (x->purpose == EV_P_ANSWER && !v->answer && strcmp(x->qname, ev->targets[t].name) == 0) {
+						v->answer = exchange_summary(c, k, owner, (ldns_rr_type)ev->qtype);
+					}
+				}
+				/* What our findings say about this address. */
+				char ids[300] = "";
+				const char *status = asked ? "ok" : "not tested";
+				for (size_t f = 0; f < r->n_findings; f++) {
+					const an_finding_t *fd = &r->findings[f];
+					an_severity_t sev = an_finding_def(fd->id)->severity;
+					bool here = false;
+					for (size_t m = 0; m < fd->n_servers && !here; m++)
+						here = strcmp(fd->servers[m], a) == 0;
+					if (!here || sev == AN_NOTICE)
+						continue;
+					size_t l = strlen(ids);
+					if (!strstr(ids, an_finding_def(fd->id)->id))
+						snprintf(ids + l, sizeof(ids) - l, "%s%s", l ? ", " : "", an_finding_def(fd->id)->id);
+					if (fd->id == AN_F_SERVER_UNREACHABLE)
+						status = "no answer";
+					else if (fd->id == AN_F_SERVER_LAME && strcmp(status, "no answer") != 0)
+						status = "lame";
+					else if (fd->id == AN_F_SERVER_MALFORMED && !strcmp(status, "ok"))
+						status = "malformed";
+					else if (sev == AN_ERROR)
+						status = "fails validation";
+				}
+				v->status = dd_strdup(status);
+				v->findings = dd_strdup(ids);
+				if (v->serial >= 0) {
+					if (first_serial < 0)
+						first_serial = v->serial;
+					differ |= v->serial != first_serial;
+					size_t l = strlen(serials);
+					snprintf(serials + l, sizeof(serials) - l, "%s%s %lld", l ? ", " : "", a, (long long)v->serial);
+				}
+			}
+		if (differ) {
+			char buf[260];
+			snprintf(buf, sizeof(buf), ": their SOA serials differ (%s)", serials);
+			add_finding(c, AN_F_SERVERS_DIFFER, z->name, NULL, buf, NULL, NULL, 0);
+		}
+	next:
+		ldns_rdf_deep_free(apex);
+		ldns_rdf_deep_free(owner);
+	}
 }
 
 /* ---- verdict --------------------------------------------------------------- */
@@ -1061,17 +1709,25 @@ static size_t path_to(const ctx_t *c, long zi, long *out, size_t max)
 
 typedef struct tverdict {
 	an_status_t status;
-	long broken; /* zone index or -1 */
+	long broken;      /* zone index or -1 */
+	int insecure_ede; /* why it is insecure, when policy made it so (1, 2, 27) */
 } tverdict_t;
 
-static tverdict_t target_verdict(const ctx_t *c, long zi)
+static tverdict_t target_verdict(const ctx_t *c, long zi, size_t ti)
 {
-	tverdict_t v = {AN_SECURE, -1};
+	tverdict_t v = {AN_SECURE, -1, 0};
 	long path[64];
 	size_t n = path_to(c, zi, path, 64);
 	bool insecure = false;
-	for (size_t i = 0; i < n; i++) {
+	/* Validation starts at the closest enclosing trust anchor: what lies above it does not matter. */
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++)
+		if (c->zs[path[i]].anchored)
+			start = i;
+	for (size_t i = start; i < n; i++) {
 		const zst_t *s = &c->zs[path[i]];
+		if (s->insecure && !insecure)
+			v.insecure_ede = s->insecure_ede;
 		if (s->insecure)
 			insecure = true;
 		if (s->unreachable && zone_only_unreachable(c, s->z->name)) {
@@ -1089,6 +1745,10 @@ static tverdict_t target_verdict(const ctx_t *c, long zi)
 			return v;
 		}
 	}
+	if (!insecure && c->t_insecure_ede && c->t_insecure_ede[ti]) {
+		insecure = true;
+		v.insecure_ede = c->t_insecure_ede[ti];
+	}
 	if (insecure)
 		v.status = AN_INSECURE;
 	return v;
@@ -1100,12 +1760,15 @@ static void finish(actx_t *a)
 	an_result_t *r = c->r;
 	const evidence_t *ev = c->ev;
 	/* Verdict over the targets, in order: the first break wins. */
-	tverdict_t best = {AN_SECURE, -1};
+	tverdict_t best = {AN_SECURE, -1, 0};
 	bool any_insecure = false, any_indet = false;
+	int insecure_ede = 0;
 	for (size_t i = 0; i < ev->n_targets; i++) {
-		tverdict_t v = target_verdict(c, zone_index(c, ev->targets[i].zone));
+		tverdict_t v = target_verdict(c, zone_index(c, ev->targets[i].zone), i);
 		if ((v.status == AN_BOGUS || v.status == AN_UNREACHABLE) && best.broken < 0)
 			best = v;
+		if (v.status == AN_INSECURE && !any_insecure)
+			insecure_ede = v.insecure_ede;
 		any_insecure |= v.status == AN_INSECURE;
 		any_indet |= v.status == AN_INDETERMINATE;
 	}
@@ -1130,6 +1793,8 @@ static void finish(actx_t *a)
 			push_ede(r, 5);
 	} else if (any_insecure) {
 		r->status = AN_INSECURE;
+		if (insecure_ede)
+			push_ede(r, insecure_ede);
 	} else {
 		r->status = AN_SECURE;
 	}
@@ -1219,14 +1884,19 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 {
 	*out = NULL;
 	ctx_t c = {.ev = ev, .now = now};
-	c.pol.warn_days = policy ? policy->warn_days : 7;
+	if (policy)
+		c.pol = *policy;
+	else
+		an_policy_default(&c.pol);
 	an_result_t *r = calloc(1, sizeof(*r));
 	actx_t a = {.c = &c};
 	c.r = r;
 	c.zs = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(zst_t));
 	c.pkts = calloc(ev->n_xs ? ev->n_xs : 1, sizeof(ldns_pkt *));
+	c.t_insecure_ede = calloc(ev->n_targets ? ev->n_targets : 1, sizeof(int));
 	a.links = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(an_link_t));
-	if (!r || !c.zs || !c.pkts || !a.links) {
+	if (!r || !c.zs || !c.pkts || !a.links || !c.t_insecure_ede) {
+		free(c.t_insecure_ede);
 		free(r);
 		free(c.zs);
 		free(c.pkts);
@@ -1259,6 +1929,7 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 		analyse_zone(&a, i);
 	for (size_t i = 0; i < ev->n_targets; i++)
 		analyse_answer(&a, &ev->targets[i], i + 1 == ev->n_targets);
+	server_view(&c);
 	finish(&a);
 	if (r->n_findings)
 		qsort(r->findings, r->n_findings, sizeof(an_finding_t), cmp_findings);
@@ -1270,11 +1941,13 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 		ldns_rr_list_deep_free(c.zs[i].anchor_keys);
 		ldns_rr_list_deep_free(c.zs[i].keys);
 		ldns_rr_list_deep_free(c.zs[i].seen_keys);
+		free(c.zs[i].ds_policy_detail);
 		link_clear(&a.links[i]);
 	}
 	for (size_t i = 0; i < ev->n_xs; i++)
 		ldns_pkt_free(c.pkts[i]);
 	free(c.pkts);
+	free(c.t_insecure_ede);
 	free(c.zs);
 	free(a.links);
 	ldns_rr_list_deep_free(c.anchors);
@@ -1292,6 +1965,7 @@ void an_result_free(an_result_t *r)
 		return;
 	free(r->qname);
 	free(r->broken_zone);
+	free(r->whatif_zone);
 	for (size_t i = 0; i < r->n_findings; i++) {
 		an_finding_t *f = &r->findings[i];
 		free(f->zone);
@@ -1313,6 +1987,17 @@ void an_result_free(an_result_t *r)
 		free(r->answer[i]);
 	free(r->answer);
 	an_resolvers_free(r);
+	for (size_t i = 0; i < r->n_servers; i++) {
+		an_server_view_t *v = &r->servers[i];
+		free(v->zone);
+		free(v->ns);
+		free(v->address);
+		free(v->dnskey);
+		free(v->answer);
+		free(v->status);
+		free(v->findings);
+	}
+	free(r->servers);
 	free(r);
 }
 

@@ -25,8 +25,25 @@ typedef enum an_status {
 const char *an_status_name(an_status_t s);
 
 typedef struct an_policy {
-	unsigned warn_days; /* warn when a signature on the path expires within this; default 7 */
+	unsigned warn_days;        /* warn when a signature on the path expires within this; default 7 */
+	unsigned nsec3_iter_limit; /* NSEC3 iterations above this make a denial insecure (EDE 27); default 150 */
+	unsigned skew_s;           /* an inception this far in the future is clock skew (warning), not bogus; default 3600 */
+	bool selftest_done;        /* alg_verifies[] holds the crypto self-test's result */
+	bool alg_verifies[256];    /* this machine verifies signatures of the algorithm */
+	const ldns_rr_list *ds_whatif; /* --ds: analyse as if the parent published these DS (not owned) */
 } an_policy_t;
+
+/* Defaults: warn_days 7, nsec3_iter_limit 150, skew_s 3600, no self-test, no what-if. */
+void an_policy_default(an_policy_t *p);
+
+/* Verify one known signature per algorithm (5, 7, 8, 10, 13, 14, 15, 16). */
+void an_crypto_selftest(bool verifies[256]);
+/* A corrupted vector fails (the self-test can fail); for the unit tests. */
+bool an_crypto_selftest_corrupt_one(void);
+
+/* RFC 8624 / 9904: algorithms validators may use (before the self-test) and DS digests. */
+bool an_alg_allowed(unsigned alg);
+bool an_digest_supported(unsigned digest);
 
 typedef struct an_finding {
 	an_fid_t id;
@@ -109,6 +126,19 @@ typedef struct an_resolver {
 	unsigned rtt_ms, rtt_cd_ms;
 } an_resolver_t;
 
+/* The per-server view ("DNS check"): what each address of a zone that holds
+ * an answer returned, side by side. */
+typedef struct an_server_view {
+	char *zone;
+	char *ns;            /* name server name */
+	char *address;
+	int64_t serial;      /* SOA serial, -1 unknown */
+	char *dnskey;        /* "NOERROR, 3 keys (tags 1, 2, 3), 2 RRSIGs" or the error */
+	char *answer;        /* "NOERROR, 1 record, 1 RRSIG" or the error, for the name asked in this zone */
+	char *status;        /* "ok", "fails validation", "lame", "no answer", "malformed", "not tested" */
+	char *findings;      /* ids of the warnings and errors that name this address, comma-separated */
+} an_server_view_t;
+
 typedef struct an_result {
 	char *qname;
 	uint16_t qtype;
@@ -130,6 +160,9 @@ typedef struct an_result {
 	size_t n_resolvers;
 	an_diagnosis_t diagnosis;
 	char *diagnosis_text;
+	char *whatif_zone;   /* --ds replaced the parent's DS of this zone, or NULL */
+	an_server_view_t *servers;
+	size_t n_servers;
 } an_result_t;
 
 /*

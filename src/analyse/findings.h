@@ -49,6 +49,12 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	X(DENIAL_INVALID, AN_ERROR, 12, "RFC 4035 §5.4", AN_WHO_DNS_OPERATOR,                         \
 	  "The NSEC/NSEC3 records in the negative answer for {rrset} do not prove it{detail}.",      \
 	  "Re-sign {zone} to rebuild its NSEC/NSEC3 chain.")                                         \
+	X(WILDCARD_PROOF_MISSING, AN_ERROR, 12, "RFC 4035 §5.3.4", AN_WHO_DNS_OPERATOR,                \
+	  "The wildcard answer {rrset} comes without a valid proof that no closer name exists{detail}.", \
+	  "Re-sign {zone} so that its NSEC/NSEC3 chain is complete, and make sure every server serves the signed copy with its proofs.") \
+	X(RRSIG_VALIDITY_INVERTED, AN_ERROR, 25, "RFC 4034 §3.1.5", AN_WHO_DNS_OPERATOR,             \
+	  "The signature over {rrset} expires before it becomes valid{detail}.",                     \
+	  "Fix the signer's validity settings for {zone} (the inception must come before the expiration) and re-sign.") \
 	X(ZONE_UNREACHABLE, AN_ERROR, 22, "RFC 8914 §4.23", AN_WHO_DNS_OPERATOR,                      \
 	  "No name server of {zone} answered{detail}. This is not a DNSSEC problem.",                 \
 	  "Check the name servers of {zone}: are they running, reachable on UDP and TCP port 53, and listed correctly at the parent?") \
@@ -64,6 +70,42 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	X(SIGNED_ISLAND, AN_WARNING, -1, "RFC 4035 §5.2", AN_WHO_REGISTRAR,                          \
 	  "{zone} is signed but the parent ({parent}) has no DS for it: validators treat it as insecure{detail}.", \
 	  "To secure {zone}, publish this DS at the registrar:\n{data}")                             \
+	X(DS_ALGORITHM_UNSUPPORTED, AN_WARNING, 1, "RFC 8624 §3.1", AN_WHO_DNS_OPERATOR,           \
+	  "Every DS for {zone} names a DNSKEY algorithm that validators do not support or must not use{detail}: validating resolvers treat {zone} as unsigned (insecure).", \
+	  "Roll {zone} to a recommended algorithm (13, ECDSAP256SHA256, or 8, RSASHA256), then replace its DS at the registrar.") \
+	X(DS_DIGEST_UNSUPPORTED, AN_WARNING, 2, "RFC 8624 §3.3", AN_WHO_REGISTRAR,                    \
+	  "Every DS for {zone} uses a digest type that validators do not support{detail}: validating resolvers treat {zone} as unsigned (insecure).", \
+	  "At the registrar of {zone}, publish a SHA-256 DS (digest type 2):\n{data}")               \
+	X(DS_SHA1_ONLY, AN_WARNING, -1, "RFC 8624 §3.3", AN_WHO_REGISTRAR,                             \
+	  "{zone} is secured only by SHA-1 DS records (digest type 1){detail}; SHA-1 is deprecated and validators are dropping it.", \
+	  "At the registrar of {zone}, publish the SHA-256 DS, then remove the SHA-1 one:\n{data}") \
+	X(DNSKEY_ALGORITHM_DEPRECATED, AN_WARNING, -1, "RFC 9905 §2", AN_WHO_DNS_OPERATOR,           \
+	  "{zone} is signed with a SHA-1 based algorithm{detail}, which RFC 9905 deprecates: validators that stop supporting it will treat {zone} as insecure.", \
+	  "Roll {zone} to algorithm 13 (ECDSAP256SHA256) or 8 (RSASHA256) with an algorithm rollover (RFC 6781 §4.1.4).") \
+	X(DNSKEY_RSA_SHORT, AN_WARNING, -1, "RFC 8624 §3.1", AN_WHO_DNS_OPERATOR,                    \
+	  "{zone} uses an RSA key shorter than 2048 bits{detail}.",                                    \
+	  "Replace the key with a 2048-bit RSA key, or roll to algorithm 13 (ECDSAP256SHA256).")      \
+	X(DS_KEY_NOT_SIGNING, AN_WARNING, -1, "RFC 4035 §5.2", AN_WHO_DNS_OPERATOR,                  \
+	  "A DS for {zone} names a published key that does not sign the DNSKEY RRset{detail}; another DS'd key keeps the chain valid.", \
+	  "If that key is to take over, have the signer sign the DNSKEY RRset with it before its DS becomes the only one; otherwise remove its DS at the registrar.") \
+	X(NSEC3_ITERATIONS_INSECURE, AN_WARNING, 27, "RFC 9276 §3.2", AN_WHO_DNS_OPERATOR,           \
+	  "The negative answer for {rrset} relies on NSEC3 with more iterations than validating resolvers accept{detail}: they treat it as insecure.", \
+	  "Re-sign {zone} with NSEC3 iterations 0 and an empty salt (RFC 9276), or switch to NSEC.") \
+	X(NSEC3_PARAMETERS, AN_WARNING, -1, "RFC 9276 §3.1", AN_WHO_DNS_OPERATOR,                    \
+	  "{zone} uses NSEC3 with{detail}; RFC 9276 asks for 0 extra iterations and no salt.",       \
+	  "Re-sign {zone} with NSEC3 iterations 0 and an empty salt (ldns-signzone -n -t 0; dnssec-signzone -3 - -H 0; BIND nsec3param iterations 0 salt-length 0; Knot nsec3-iterations: 0 and nsec3-salt-length: 0).") \
+	X(RRSIG_CLOCK_SKEW, AN_WARNING, 8, "RFC 4035 §5.3.1", AN_WHO_DNS_OPERATOR,                   \
+	  "The signature over {rrset} becomes valid only{detail}: validators that allow for clock skew (Unbound) accept it, strict ones fail until then.", \
+	  "Check the clock of the signer of {zone} (NTP) and re-sign with an inception time in the past.") \
+	X(RRSIG_EXPIRES_WITHIN_TTL, AN_WARNING, -1, "RFC 4035 §5.3.3", AN_WHO_DNS_OPERATOR,          \
+	  "The signature over {rrset} expires before its TTL runs out{detail}.",                     \
+	  "Re-sign {zone} so that signatures outlive the TTL of what they cover by a wide margin (the signer's refresh interval must exceed the largest TTL).") \
+	X(CDS_MISMATCH, AN_WARNING, -1, "RFC 7344 §4", AN_WHO_DNS_OPERATOR,                           \
+	  "The CDS/CDNSKEY records of {zone} are inconsistent{detail}.",                             \
+	  "Have the signer of {zone} publish CDS and CDNSKEY for the same key(s), on every server, each matching a key of the DNSKEY RRset.") \
+	X(CDS_WOULD_BREAK, AN_WARNING, -1, "RFC 7344 §4.1", AN_WHO_DNS_OPERATOR,                      \
+	  "If the parent acted on the CDS/CDNSKEY of {zone}, the chain would break{detail}.",        \
+	  "Correct or withdraw the CDS/CDNSKEY of {zone} before the parent picks them up: they must name a key that signs the DNSKEY RRset.") \
 	X(SERVER_UNREACHABLE, AN_WARNING, 23, "RFC 1035 §4.2", AN_WHO_DNS_OPERATOR,                  \
 	  "A name server of {zone} did not answer{detail}.",                                             \
 	  "Fix or remove this name server: resolvers lose time on it, and if the others fail the zone goes dark.") \
@@ -82,6 +124,9 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	X(INSECURE_DELEGATION, AN_NOTICE, -1, "RFC 4035 §5.2", AN_WHO_NONE,                          \
 	  "{zone} is not signed: the parent ({parent}) proves that it has no DS{detail}.",           \
 	  "Nothing is broken. To protect {zone} with DNSSEC, sign it and publish its DS at the registrar.") \
+	X(CDS_DELETE, AN_NOTICE, -1, "RFC 8078 §4", AN_WHO_NONE,                                      \
+	  "{zone} publishes a CDS/CDNSKEY delete request: a parent that acts on it removes the DS and {zone} becomes insecure{detail}.", \
+	  "Nothing to do if DNSSEC is being turned off for {zone}; otherwise remove the delete records.") \
 	X(NO_TRUST_ANCHOR, AN_NOTICE, -1, "RFC 4033 §5", AN_WHO_NONE,                                 \
 	  "No trust anchor covers {zone}: the answer cannot be validated{detail}.",                   \
 	  "Give a trust anchor for this part of the tree with --trust-anchor.")                       \

@@ -43,8 +43,15 @@ static bool have_route(int family)
 	return ok;
 }
 
+void dd_check_selftest(dd_opts_t *o)
+{
+	an_crypto_selftest(o->policy.alg_verifies);
+	o->policy.selftest_done = true;
+}
+
 int dd_check_setup(dd_opts_t *o, char *err, size_t err_size)
 {
+	dd_check_selftest(o);
 	if (!o->hints_given) {
 		if (dd_offline()) {
 			snprintf(err, err_size, "DNSSEC_DOCTOR_OFFLINE is set: the built-in root servers are refused; give --root-hints FILE");
@@ -99,5 +106,22 @@ int dd_check_probe(const dd_opts_t *o, const char *name, uint16_t qtype, int64_t
 int dd_check_analyse(const dd_opts_t *o, const evidence_t *ev, an_result_t **res)
 {
 	int64_t at = o->have_at ? o->at : ev->probed_at;
-	return an_analyse(ev, at, &o->policy, o->anchors_given ? o->anchors : NULL, res);
+	an_policy_t pol = o->policy;
+	ldns_rr_list *whatif = NULL;
+	if (o->n_ds_whatif) {
+		/* Bare RDATA is for the zone that holds the queried name. */
+		const char *zone = ev->n_targets && ev->targets[0].zone ? ev->targets[0].zone : ev->qname;
+		whatif = ldns_rr_list_new();
+		for (size_t i = 0; whatif && i < o->n_ds_whatif; i++) {
+			ldns_rr *rr = NULL;
+			if (dd_parse_ds(o->ds_whatif[i], zone ? zone : ".", &rr) == 0)
+				ldns_rr_list_push_rr(whatif, rr);
+		}
+		if (!whatif)
+			return DD_ENOMEM;
+		pol.ds_whatif = whatif;
+	}
+	int r = an_analyse(ev, at, &pol, o->anchors_given ? o->anchors : NULL, res);
+	ldns_rr_list_deep_free(whatif);
+	return r;
 }

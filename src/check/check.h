@@ -21,8 +21,11 @@
 /* DNSSEC_DOCTOR_OFFLINE is set (and not "0"). */
 bool dd_offline(void);
 
+/* Which algorithms this machine's crypto verifies (known signatures): into o->policy. */
+void dd_check_selftest(dd_opts_t *o);
+
 /*
- * Complete `o` for checks: built-in root hints and anchors when none were
+ * Complete `o` for checks (and run the crypto self-test): built-in root hints and anchors when none were
  * given, the default resolvers when none were given and --no-resolvers was
  * not, and whether this machine has an IPv6 route. Returns 0, or
  * DD_EOFFLINE / DD_ENOMEM with a one-line message in `err`.

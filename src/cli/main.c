@@ -16,6 +16,7 @@
 #include "analyse/analyse.h"
 #include "check/check.h"
 #include "cli/options.h"
+#include "cli/scan.h"
 #include "common/dd.h"
 #include "evidence/evidence.h"
 #include "probe/probe.h"
@@ -138,8 +139,23 @@ int main(int argc, char **argv)
 	int code = EXIT_USAGE;
 	evidence_t *ev = NULL;
 	if (o.cmd == DD_CMD_ANALYSE) {
+		dd_check_selftest(&o);
 		if (load_evidence(o.evidence_file, &ev) == 0)
 			code = report(&o, ev);
+		goto out;
+	}
+	if (o.cmd == DD_CMD_SCAN) {
+		FILE *in = strcmp(o.evidence_file, "-") == 0 ? stdin : fopen(o.evidence_file, "r");
+		if (!in) {
+			fprintf(stderr, "dnssec-doctor: cannot read %s: %s\n", o.evidence_file, strerror(errno));
+			goto out;
+		}
+		if (dd_check_setup(&o, err, sizeof(err)))
+			die_usage(err);
+		else
+			code = dd_scan(&o, in, stdout);
+		if (in != stdin)
+			fclose(in);
 		goto out;
 	}
 	if (dd_check_setup(&o, err, sizeof(err)) ||

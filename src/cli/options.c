@@ -15,6 +15,7 @@ const char dd_usage[] =
 	"Usage: dnssec-doctor [check] [options] NAME [TYPE]   find the broken link in NAME's chain of trust\n"
 	"       dnssec-doctor probe [options] NAME [TYPE] > evidence.json\n"
 	"       dnssec-doctor analyse [options] evidence.json\n"
+	"       dnssec-doctor scan [options] [FILE|-]   one \"NAME [TYPE]\" a line in, one JSON object a line out\n"
 	"\n"
 	"Output:\n"
 	"  --json                  the version-1 JSON report (same as --format json)\n"
@@ -24,6 +25,9 @@ const char dd_usage[] =
 	"  --at TIME               validate as of TIME (RFC 3339 or seconds since the epoch)\n"
 	"  --warn-days N           warn about signatures expiring within N days (default 7)\n"
 	"  --trust-anchor FILE     DS or DNSKEY records (zone-file syntax) replacing the IANA root anchors\n"
+	"  --ds \"DS\"               what if the parent published this DS (RDATA for the query's zone, or a\n"
+	"                          whole record; repeatable): check a DS before sending it to the registrar\n"
+	"  --nsec3-iterations-limit N  NSEC3 iterations above N make a denial insecure (default 150)\n"
 	"Walk:\n"
 	"  --root-hints FILE       NS and A/AAAA records (zone-file syntax) replacing the root servers\n"
 	"  -4 / -6                 query name servers over IPv4 only / IPv6 only\n"
@@ -34,6 +38,9 @@ const char dd_usage[] =
 	"  --resolver ADDR[#PORT]  a resolver to ask, with and without CD (repeatable; default: Cloudflare,\n"
 	"                          Google, Quad9 and the resolvers in /etc/resolv.conf)\n"
 	"  --no-resolvers          ask no resolver\n"
+	"Scan:\n"
+	"  --concurrency N         checks at once (default 16)\n"
+	"  --unordered             print each result when it is ready, not in input order\n"
 	"Other:\n"
 	"  --list-findings         print the table of findings and exit\n"
 	"  --help, --version\n"
@@ -234,6 +241,34 @@ int dd_parse_time(const char *s, int64_t *out)
 
 static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
 
+int dd_parse_ds(const char *text, const char *owner, ldns_rr **out)
+{
+	*out = NULL;
+	if (!text || strlen(text) > 1024 || strchr(text, '\n'))
+		return DD_EINVAL;
+	ldns_rr *rr = NULL;
+	/* A whole record ("example. 3600 IN DS ...") or only its RDATA. */
+	if (ldns_rr_new_frm_str(&rr, text, 3600, NULL, NULL) != LDNS_STATUS_OK || !rr ||
+	    ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS) {
+		ldns_rr_free(rr);
+		rr = NULL;
+		char *line = dd_asprintf("%s 3600 IN DS %s", owner, text);
+		ldns_status st = line ? ldns_rr_new_frm_str(&rr, line, 3600, NULL, NULL) : LDNS_STATUS_MEM_ERR;
+		free(line);
+		if (st != LDNS_STATUS_OK || !rr || ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS || ldns_rr_rd_count(rr) != 4) {
+			ldns_rr_free(rr);
+			return DD_EINVAL;
+		}
+	}
+	if (ldns_rr_rd_count(rr) != 4) {
+		ldns_rr_free(rr);
+		return DD_EINVAL;
+	}
+	ldns_dname2canonical(ldns_rr_owner(rr));
+	*out = rr;
+	return 0;
+}
+
 int dd_parse_resolver(const char *s, probe_resolver_t *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -337,7 +372,7 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 
 enum {
 	O_JSON = 256, O_FORMAT, O_AT, O_WARN, O_TA, O_HINTS, O_RESOLVER, O_NORES, O_TIMEOUT, O_DEADLINE,
-	O_MAXQ, O_COLOR, O_NOCOLOR, O_LIST, O_VERSION,
+	O_MAXQ, O_COLOR, O_NOCOLOR, O_LIST, O_VERSION, O_DS, O_NSEC3_LIMIT, O_CONC, O_UNORDERED,
 };
 
 static const struct option longopts[] = {
@@ -349,6 +384,10 @@ static const struct option longopts[] = {
 	{"root-hints", required_argument, NULL, O_HINTS},
 	{"resolver", required_argument, NULL, O_RESOLVER},
 	{"no-resolvers", no_argument, NULL, O_NORES},
+	{"ds", required_argument, NULL, O_DS},
+	{"nsec3-iterations-limit", required_argument, NULL, O_NSEC3_LIMIT},
+	{"concurrency", required_argument, NULL, O_CONC},
+	{"unordered", no_argument, NULL, O_UNORDERED},
 	{"timeout", required_argument, NULL, O_TIMEOUT},
 	{"deadline", required_argument, NULL, O_DEADLINE},
 	{"max-queries", required_argument, NULL, O_MAXQ},
@@ -364,7 +403,7 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 {
 	memset(o, 0, sizeof(*o));
 	o->qtype = LDNS_RR_TYPE_A;
-	o->policy.warn_days = 7;
+	an_policy_default(&o->policy);
 	o->color = -1;
 	engine_cfg_default(&o->engine);
 	int first = 1;
@@ -374,6 +413,8 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 		o->cmd = DD_CMD_PROBE, first = 2;
 	else if (argc > 1 && (strcmp(argv[1], "analyse") == 0 || strcmp(argv[1], "analyze") == 0))
 		o->cmd = DD_CMD_ANALYSE, first = 2;
+	else if (argc > 1 && strcmp(argv[1], "scan") == 0)
+		o->cmd = DD_CMD_SCAN, first = 2;
 	/* getopt_long over argv[first-1 ..] with argv[first-1] as the program name. */
 	int gargc = argc - first + 1;
 	char **gargv = argv + first - 1;
@@ -439,8 +480,43 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 			}
 			break;
 		}
+		case O_DS: {
+			ldns_rr *rr = NULL;
+			if (dd_parse_ds(optarg, "whatif.invalid.", &rr)) {
+				snprintf(err, err_size, "--ds: expected DS RDATA (\"KEYTAG ALGORITHM DIGESTTYPE DIGEST\") or a whole DS record, got \"%.80s\"", optarg);
+				return DD_EINVAL;
+			}
+			ldns_rr_free(rr);
+			char **n = realloc(o->ds_whatif, (o->n_ds_whatif + 1) * sizeof(char *));
+			if (!n) {
+				snprintf(err, err_size, "out of memory");
+				return DD_EINVAL;
+			}
+			o->ds_whatif = n;
+			if (!(n[o->n_ds_whatif] = strdup(optarg))) {
+				snprintf(err, err_size, "out of memory");
+				return DD_EINVAL;
+			}
+			o->n_ds_whatif++;
+			break;
+		}
+		case O_NSEC3_LIMIT:
+			if (parse_uint(optarg, 0, 65535, &o->policy.nsec3_iter_limit)) {
+				snprintf(err, err_size, "--nsec3-iterations-limit: expected 0-65535, got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			break;
 		case O_NORES:
 			o->no_resolvers = true;
+			break;
+		case O_CONC:
+			if (parse_uint(optarg, 1, 1024, &o->scan_concurrency)) {
+				snprintf(err, err_size, "--concurrency: expected 1-1024, got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			break;
+		case O_UNORDERED:
+			o->scan_unordered = true;
 			break;
 		case O_TIMEOUT:
 			if (parse_uint(optarg, 10, 60000, &u)) {
@@ -508,30 +584,45 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 		o->evidence_file = strdup(args[0]);
 		return 0;
 	}
+	if (o->cmd == DD_CMD_SCAN) {
+		if (rest > 1) {
+			snprintf(err, err_size, "scan: expected at most one input file (or - for standard input)");
+			return DD_EINVAL;
+		}
+		o->evidence_file = strdup(rest ? args[0] : "-");
+		return 0;
+	}
 	if (rest < 1 || rest > 2) {
 		snprintf(err, err_size, rest < 1 ? "missing NAME (see --help)" : "too many arguments (expected NAME [TYPE])");
 		return DD_EINVAL;
 	}
+	return dd_parse_query(args[0], rest == 2 ? args[1] : NULL, &o->name, &o->qtype, err, err_size);
+}
+
+int dd_parse_query(const char *name, const char *type, char **canon, uint16_t *qtype, char *err, size_t err_size)
+{
+	*canon = NULL;
+	*qtype = LDNS_RR_TYPE_A;
 	uint8_t wire[255];
 	size_t wl;
 	const char *why = NULL;
-	if (dd_name_from_text(args[0], wire, &wl, &why)) {
-		snprintf(err, err_size, "invalid name \"%.80s\": %s", args[0], why ? why : "malformed");
+	if (!name || dd_name_from_text(name, wire, &wl, &why)) {
+		snprintf(err, err_size, "invalid name \"%.80s\": %s", name ? name : "", why ? why : "malformed");
 		return DD_EINVAL;
+	}
+	if (type) {
+		ldns_rr_type t = ldns_get_rr_type_by_name(type);
+		if (t == 0 || strcasecmp(type, "ANY") == 0 || t == LDNS_RR_TYPE_AXFR || t == LDNS_RR_TYPE_IXFR ||
+		    t == LDNS_RR_TYPE_OPT) {
+			snprintf(err, err_size, "unknown or unsupported query type \"%.40s\"", type);
+			return DD_EINVAL;
+		}
+		*qtype = (uint16_t)t;
 	}
 	char text[1024];
 	dd_name_to_text(wire, wl, text);
-	o->name = strdup(text);
-	if (rest == 2) {
-		ldns_rr_type t = ldns_get_rr_type_by_name(args[1]);
-		if (t == 0 || strcasecmp(args[1], "ANY") == 0 || t == LDNS_RR_TYPE_AXFR || t == LDNS_RR_TYPE_IXFR ||
-		    t == LDNS_RR_TYPE_OPT) {
-			snprintf(err, err_size, "unknown or unsupported query type \"%.40s\"", args[1]);
-			return DD_EINVAL;
-		}
-		o->qtype = (uint16_t)t;
-	}
-	return 0;
+	*canon = strdup(text);
+	return *canon ? 0 : DD_ENOMEM;
 }
 
 void dd_opts_free(dd_opts_t *o)
@@ -541,4 +632,7 @@ void dd_opts_free(dd_opts_t *o)
 	ldns_rr_list_deep_free(o->anchors);
 	ldns_rr_list_deep_free(o->hints);
 	free(o->resolvers);
+	for (size_t i = 0; i < o->n_ds_whatif; i++)
+		free(o->ds_whatif[i]);
+	free(o->ds_whatif);
 }

@@ -14,7 +14,7 @@
 #include "analyse/analyse.h"
 #include "probe/probe.h"
 
-typedef enum dd_cmd { DD_CMD_CHECK, DD_CMD_PROBE, DD_CMD_ANALYSE } dd_cmd_t;
+typedef enum dd_cmd { DD_CMD_CHECK, DD_CMD_PROBE, DD_CMD_ANALYSE, DD_CMD_SCAN } dd_cmd_t;
 typedef enum dd_format { DD_FMT_TEXT, DD_FMT_JSON } dd_format_t;
 
 typedef struct dd_opts {
@@ -22,7 +22,9 @@ typedef struct dd_opts {
 	dd_format_t format;
 	char *name;               /* canonical query name (check/probe) */
 	uint16_t qtype;
-	char *evidence_file;      /* analyse */
+	char *evidence_file;      /* analyse; scan: the input ("-" for standard input) */
+	unsigned scan_concurrency; /* scan: checks at once (default 16) */
+	bool scan_unordered;      /* scan: print results as they come */
 	bool have_at;
 	int64_t at;               /* --at */
 	an_policy_t policy;
@@ -35,10 +37,16 @@ typedef struct dd_opts {
 	bool no_resolvers;
 	bool v4_only, v6_only;
 	bool v6_route;            /* this machine can reach IPv6 (set by dd_check_setup) */
+	char **ds_whatif;         /* --ds, as given */
+	size_t n_ds_whatif;
 	int color;                /* -1 auto, 0 never, 1 always */
 	engine_cfg_t engine;
 	bool help, version, list_findings;
 } dd_opts_t;
+
+/* A query from text: the canonical name (caller frees) and the type (NULL: A).
+ * Returns 0, or DD_EINVAL with a message in `err`. */
+int dd_parse_query(const char *name, const char *type, char **canon, uint16_t *qtype, char *err, size_t err_size);
 
 /* Parse argv. Returns 0, or DD_EINVAL with `err` holding the message. */
 int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_size);
@@ -59,6 +67,9 @@ int dd_builtin_hints(ldns_rr_list **out);
 int dd_parse_resolver(const char *s, probe_resolver_t *out);
 
 #define DD_MAX_RESOLVERS 16
+
+/* A DS record from text: a whole record, or RDATA given `owner`. Returns 0 or DD_EINVAL. */
+int dd_parse_ds(const char *text, const char *owner, ldns_rr **out);
 
 /*
  * The default resolvers: public validating resolvers (IPv6 ones only when

@@ -96,6 +96,8 @@ struct engine {
 	struct event *ev_deadline;
 	bool deadline_passed;
 	bool freeing;
+	unsigned max_rtt_ms;	/* slowest UDP answer so far (adaptive timeouts) */
+	bool have_rtt;
 	uint8_t rxbuf[UDP_MAX];
 };
 
@@ -132,6 +134,7 @@ static void put16(uint8_t *p, uint16_t v)
 void engine_cfg_default(engine_cfg_t *cfg)
 {
 	cfg->timeout_ms = 800;
+	cfg->timeout_floor_ms = 400;
 	cfg->retries = 1;
 	cfg->tcp_timeout_ms = 2000;
 	cfg->max_inflight = 256;
@@ -185,6 +188,10 @@ static void finish(struct query *q, int err, const char *why, const uint8_t *wir
 	    .dropped = q->dropped,
 	};
 	res.rtt_ms = err == 0 ? ms_since(q->try_start_ns) : ms_since(q->start_ns);
+	if (err == 0 && !q->tcp && (!e->have_rtt || res.rtt_ms > e->max_rtt_ms)) {
+		e->max_rtt_ms = res.rtt_ms;
+		e->have_rtt = true;
+	}
 
 	if (q->state == Q_QUEUED)
 		TAILQ_REMOVE(&e->queue, q, queue);
@@ -379,7 +386,19 @@ static void udp_try(struct query *q)
 		finish(q, DD_ENOMEM, "out of memory", NULL, 0);
 		return;
 	}
-	struct timeval tv = ms_tv(e->cfg.timeout_ms);
+	/* Adaptive: once servers have answered, a first try waits four times the
+	 * slowest answer seen, never less than the floor nor more than the
+	 * configured timeout; the retry waits the full timeout, so a slow server
+	 * is not called dead while a dead one costs floor + timeout. */
+	unsigned wait = e->cfg.timeout_ms;
+	if (q->tries == 1 && e->have_rtt && e->cfg.timeout_floor_ms) {
+		unsigned a = e->max_rtt_ms > 1000000 ? 4000000 : 4 * e->max_rtt_ms;
+		if (a < e->cfg.timeout_floor_ms)
+			a = e->cfg.timeout_floor_ms;
+		if (a < wait)
+			wait = a;
+	}
+	struct timeval tv = ms_tv(wait);
 	event_add(q->ev_io, NULL);
 	event_add(q->ev_timer, &tv);
 }

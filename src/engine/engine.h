@@ -22,6 +22,8 @@ typedef struct engine engine_t;
 
 typedef struct engine_cfg {
 	unsigned timeout_ms;     /* per UDP try; default 800 */
+	unsigned timeout_floor_ms; /* adaptive first try: 4 x the slowest answer so far, at least this,
+	                            at most timeout_ms; 0 = not adaptive; default 400 */
 	unsigned retries;        /* extra UDP tries after the first; default 1 */
 	unsigned tcp_timeout_ms; /* whole TCP exchange; default 2000 */
 	unsigned max_inflight;   /* queries on the wire at once; more are queued; default 256 */

@@ -26,6 +26,9 @@
 	X(EV_P_ANSWER, "answer") /* the queried name (or a CNAME target) */        \
 	X(EV_P_ADDR, "addr")     /* A/AAAA of a name server without glue */     \
 	X(EV_P_APEX_NS, "apex-ns") /* NS at the apex, asked of the zone's own servers */ \
+	X(EV_P_NSEC3PARAM, "nsec3param") /* NSEC3PARAM at the apex of a zone holding a target */ \
+	X(EV_P_CDS, "cds")         /* CDS at the apex of a zone holding a target */     \
+	X(EV_P_CDNSKEY, "cdnskey") /* CDNSKEY at the apex of a zone holding a target */ \
 	X(EV_P_RESOLVER, "resolver")       /* the query, RD+DO, asked of a resolver */     \
 	X(EV_P_RESOLVER_CD, "resolver-cd") /* the same with CD (checking disabled) */      \
 	X(EV_P_RESOLVER_CHECK, "resolver-check") /* SOA of the anchored start zone: does it set AD? */

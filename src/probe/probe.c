@@ -21,6 +21,7 @@ void probe_cfg_default(probe_cfg_t *cfg)
 	/* A resolver may have to walk a slow or dead delegation itself before it
 	 * answers (SERVFAIL after its own timeouts): give it time. */
 	cfg->resolver_engine.timeout_ms = 2500;
+	cfg->resolver_engine.timeout_floor_ms = 0; /* resolvers recurse: their latency varies by name */
 	cfg->resolver_engine.retries = 1;
 	cfg->resolver_engine.tcp_timeout_ms = 4000;
 	cfg->resolver_engine.max_queries = 3 * 64;
@@ -487,6 +488,26 @@ static void ask_apex(probe_t *p, size_t zi, bool *asked)
 	ldns_rdf_deep_free(apex);
 }
 
+/* What only the zones that hold an answer are asked: NSEC3 parameters (for
+ * RFC 9276 advice on positive answers) and CDS/CDNSKEY (RFC 7344, 8078). */
+static void ask_target_zone(probe_t *p, size_t zi)
+{
+	for (size_t i = 0; i < p->ev->n_xs; i++)
+		if (p->ev->xs[i].purpose == EV_P_NSEC3PARAM && strcmp(p->ev->xs[i].zone, p->ev->zones[zi].name) == 0)
+			return; /* asked already (a CNAME back into the zone) */
+	ldns_rdf *apex = ldns_dname_new_frm_str(p->ev->zones[zi].name);
+	char *zn = strdup(p->ev->zones[zi].name);
+	if (apex && zn) {
+		send_zone(p, zi, zn, EV_P_NSEC3PARAM, apex, LDNS_RR_TYPE_NSEC3PARAM);
+		if (p->ev->zones[zi].parent) {
+			send_zone(p, zi, zn, EV_P_CDS, apex, LDNS_RR_TYPE_CDS);
+			send_zone(p, zi, zn, EV_P_CDNSKEY, apex, LDNS_RR_TYPE_CDNSKEY);
+		}
+	}
+	free(zn);
+	ldns_rdf_deep_free(apex);
+}
+
 /*
  * Walk down to `target` and ask for it. Returns the CNAME target to follow
  * next (caller frees) or NULL.
@@ -580,6 +601,7 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 		size_t first = p->ev->n_xs;
 		ask_apex(p, zi, asked);
 		send_zone(p, zi, zt, EV_P_ANSWER, target, qtype);
+		ask_target_zone(p, zi);
 		wait_all(p);
 		for (size_t k = first; k < p->ev->n_xs && !follow; k++) {
 			if (p->ev->xs[k].purpose != EV_P_ANSWER || qtype == LDNS_RR_TYPE_CNAME)

@@ -167,6 +167,29 @@ json_t *rep_json(const an_result_t *r, const evidence_t *ev)
 		json_array_append_new(res, resolver_json(&r->resolvers[i]));
 	json_object_set_new(j, "resolvers", res);
 	json_object_set_new(j, "diagnosis", json_string(an_diagnosis_name(r->diagnosis)));
+	json_t *sv = json_array();
+	for (size_t i = 0; i < r->n_servers; i++) {
+		const an_server_view_t *v = &r->servers[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "zone", json_string(v->zone ? v->zone : ""));
+		json_object_set_new(o, "ns", json_string(v->ns ? v->ns : ""));
+		json_object_set_new(o, "address", json_string(v->address ? v->address : ""));
+		json_object_set_new(o, "serial", v->serial >= 0 ? json_integer(v->serial) : json_null());
+		json_object_set_new(o, "dnskey", v->dnskey ? json_string(v->dnskey) : json_null());
+		json_object_set_new(o, "answer", v->answer ? json_string(v->answer) : json_null());
+		json_object_set_new(o, "status", json_string(v->status ? v->status : ""));
+		json_t *ids = json_array();
+		for (char *p = v->findings, *e; p && *p; p = e) {
+			e = strstr(p, ", ");
+			size_t n = e ? (size_t)(e - p) : strlen(p);
+			json_array_append_new(ids, json_stringn(p, n));
+			e = e ? e + 2 : p + n;
+		}
+		json_object_set_new(o, "findings", ids);
+		json_array_append_new(sv, o);
+	}
+	json_object_set_new(j, "servers", sv);
+	json_object_set_new(j, "whatif_ds_zone", r->whatif_zone ? json_string(r->whatif_zone) : json_null());
 	json_object_set_new(j, "diagnosis_text", r->diagnosis_text ? json_string(r->diagnosis_text) : json_null());
 	json_object_set_new(j, "probed_at", time_json(r->probed_at));
 	json_object_set_new(j, "validated_at", time_json(r->validated_at));

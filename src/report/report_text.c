@@ -61,8 +61,10 @@ char *rep_emergency(const an_result_t *r)
 			 "Validating resolvers then treat %s as unsigned and resolve it again once the old DS has "
 			 "expired from their caches (up to the DS TTL, often one to two days at the TLD). The cost: "
 			 "until a new DS is published, answers from %s are not protected against forgery, and DANE "
-			 "or other DNSSEC-dependent services stop working.",
-			 r->broken_zone, r->broken_zone, r->broken_zone);
+			 "or other DNSSEC-dependent services stop working. Operators of validating resolvers can "
+			 "meanwhile add a negative trust anchor for %s (RFC 7646; Unbound: unbound-control "
+			 "insecure_add %s; BIND: rndc nta %s) and remove it once the zone is fixed.",
+			 r->broken_zone, r->broken_zone, r->broken_zone, r->broken_zone, r->broken_zone, r->broken_zone);
 }
 
 static const char *status_color(an_status_t s)
@@ -94,6 +96,9 @@ void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
 		fprintf(out, "; %u queries, %u ms", ev->queries, ev->elapsed_ms);
 	fprintf(out, ")\n\n");
 	free(qt);
+	if (r->whatif_zone)
+		fprintf(out, "%sWhat if:%s the DS records of %s are the ones given with --ds, not those the parent serves.\n\n",
+			COL(C_BOLD), COL(C_OFF), r->whatif_zone);
 
 	/* 1. Confirmation through resolvers. */
 	fprintf(out, "%s1. Is it DNSSEC?%s\n", COL(C_BOLD), COL(C_OFF));
@@ -217,6 +222,26 @@ void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
 		fprintf(out, "   answer: %s%s\n", r->answer_rcode, r->n_answer ? "" : " (no records)");
 	for (size_t i = 0; i < r->n_answer && i < 8; i++)
 		fprintf(out, "     %s\n", r->answer[i]);
+
+	/* The DNS check: each server of the answer's zone(s), side by side. */
+	const char *shown = NULL;
+	for (size_t i = 0; i < r->n_servers; i++) {
+		const an_server_view_t *v = &r->servers[i];
+		if (!shown || strcmp(shown, v->zone) != 0) {
+			fprintf(out, "\n%sDNS check: what each server of %s returned%s\n", COL(C_BOLD), v->zone, COL(C_OFF));
+			shown = v->zone;
+		}
+		bool bad = strcmp(v->status, "ok") != 0 && strcmp(v->status, "not tested") != 0;
+		fprintf(out, "   %s %s", v->ns, v->address);
+		if (v->serial >= 0)
+			fprintf(out, "  serial %lld", (long long)v->serial);
+		fprintf(out, "  %s%s%s%s%s%s\n", COL(bad ? C_RED : C_GRN), v->status, COL(C_OFF), v->findings[0] ? " (" : "",
+			v->findings, v->findings[0] ? ")" : "");
+		if (v->dnskey)
+			fprintf(out, "     DNSKEY: %s\n", v->dnskey);
+		if (v->answer)
+			fprintf(out, "     answer: %s\n", v->answer);
+	}
 
 	/* Findings. */
 	if (r->n_findings)

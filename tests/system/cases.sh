@@ -54,4 +54,17 @@ tail -n +2 "$W/cases.tsv" | while IFS=$'\t' read -r name type status ede broken 
 	b=$(jq -c '{status, ede, broken_zone, ids: [.findings[] | .id] | sort}' "$TMP/an.json" 2>/dev/null)
 	if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$rc2" = "$rc" ]; then ok "probe+analyse $what agrees"; else
 		fail "probe+analyse $what: check=$a analyse=$b (exit $rc2)"; fi
+	# The DS the doctor proposes repairs the chain: analyse the same evidence
+	# as if the parent published it (--ds) and the name must be secure.
+	mapfile -t recs < <(jq -r '.findings[] | select(.id == "DS_NO_MATCHING_DNSKEY" or .id == "DS_DIGEST_MISMATCH" or .id == "DS_ALGORITHM_MISMATCH" or .id == "DNSKEY_NOT_SIGNED_BY_DS_KEY") | .records[]?' "$out" 2>/dev/null | sort -u)
+	if [ ${#recs[@]} -gt 0 ]; then
+		args=()
+		for r in "${recs[@]}"; do args+=(--ds "$r"); done
+		"$BIN" analyse --json "${args[@]}" "$TMP/ev.json" >"$TMP/fix.json" 2>"$TMP/err"
+		fst=$(jq -r .status "$TMP/fix.json" 2>/dev/null)
+		if [ "$fst" = secure ]; then ok "proposed DS repairs $what (${#recs[@]} record(s))"; else
+			fail "proposed DS for $what gives $fst: ${recs[*]} $(head -c 200 "$TMP/err")"; fi
+	elif [ "$status" = bogus ] && [[ ",$findings," == *",DS_"* ]] && [[ ",$findings," != *",DS_OVER_UNSIGNED_CHILD,"* ]]; then
+		fail "no DS records proposed for $what"
+	fi
 done

@@ -33,7 +33,8 @@ static evidence_t *load(const char *name)
 static an_result_t *run(const evidence_t *ev, int64_t at)
 {
 	an_result_t *r = NULL;
-	an_policy_t pol = {.warn_days = 7};
+	an_policy_t pol;
+	an_policy_default(&pol);
 	assert_int_equal(an_analyse(ev, at ? at : ev->probed_at, &pol, NULL, &r), 0);
 	return r;
 }
@@ -155,7 +156,8 @@ static void test_foreign_anchor_breaks_root(void **state)
 	assert_int_equal(ldns_rr_new_frm_str(&rr, ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D", 0, NULL, NULL), LDNS_STATUS_OK);
 	ldns_rr_list_push_rr(anchors, rr);
 	an_result_t *r = NULL;
-	an_policy_t pol = {.warn_days = 7};
+	an_policy_t pol;
+	an_policy_default(&pol);
 	assert_int_equal(an_analyse(ev, ev->probed_at, &pol, anchors, &r), 0);
 	assert_int_equal(r->status, AN_BOGUS);
 	assert_string_equal(r->broken_zone, ".");
@@ -357,6 +359,75 @@ static void test_resolver_evidence(void **state)
 	ev_free(ev);
 }
 
+/* The crypto self-test passes here and can fail; an algorithm it cannot
+ * verify makes the verdict indeterminate (EDE 5), never bogus. */
+static void test_crypto_selftest(void **state)
+{
+	(void)state;
+	an_policy_t pol;
+	an_policy_default(&pol);
+	an_crypto_selftest(pol.alg_verifies);
+	static const unsigned algs[] = {5, 7, 8, 10, 13, 14, 15, 16};
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (!pol.alg_verifies[algs[i]])
+			fail_msg("the self-test cannot verify algorithm %u", algs[i]);
+	assert_false(pol.alg_verifies[1]);
+	assert_true(an_crypto_selftest_corrupt_one());
+	pol.selftest_done = true;
+	pol.alg_verifies[13] = false;
+	evidence_t *ev = load("www.good13.test");
+	an_result_t *r = NULL;
+	assert_int_equal(an_analyse(ev, ev->probed_at, &pol, NULL, &r), 0);
+	assert_int_equal(r->status, AN_INDETERMINATE);
+	assert_int_equal(r->n_ede, 1);
+	assert_int_equal(r->ede[0], 5);
+	assert_non_null(find(r, AN_F_CRYPTO_UNAVAILABLE));
+	assert_int_equal(an_exit_code(r), 3);
+	an_result_free(r);
+	ev_free(ev);
+	assert_true(an_alg_allowed(8) && an_alg_allowed(13) && an_alg_allowed(5));
+	assert_false(an_alg_allowed(1) || an_alg_allowed(3) || an_alg_allowed(6) || an_alg_allowed(12) ||
+		     an_alg_allowed(253));
+	assert_true(an_digest_supported(2) && an_digest_supported(1) && an_digest_supported(4));
+	assert_false(an_digest_supported(3) || an_digest_supported(0) || an_digest_supported(200));
+}
+
+/* A wildcard answer is secure with its NSEC3 proof, bogus without it. */
+static void test_wildcard_proof(void **state)
+{
+	(void)state;
+	evidence_t *ev = load("foo.wild.test");
+	an_result_t *r = run(ev, 0);
+	assert_int_equal(r->status, AN_SECURE);
+	an_result_free(r);
+	size_t stripped = 0;
+	for (size_t i = 0; i < ev->n_xs; i++) {
+		ev_exchange_t *x = &ev->xs[i];
+		ldns_pkt *pkt = NULL;
+		if (x->purpose != EV_P_ANSWER || !x->wire || ldns_wire2pkt(&pkt, x->wire, x->wire_len) != LDNS_STATUS_OK)
+			continue;
+		ldns_rr_list_deep_free(ldns_pkt_authority(pkt));
+		ldns_pkt_set_authority(pkt, ldns_rr_list_new());
+		ldns_pkt_set_nscount(pkt, 0);
+		uint8_t *w = NULL;
+		size_t wl = 0;
+		assert_int_equal(ldns_pkt2wire(&w, pkt, &wl), LDNS_STATUS_OK);
+		free(x->wire);
+		x->wire = w;
+		x->wire_len = wl;
+		ldns_pkt_free(pkt);
+		stripped++;
+	}
+	assert_true(stripped >= 2);
+	r = run(ev, 0);
+	assert_int_equal(r->status, AN_BOGUS);
+	assert_string_equal(r->broken_zone, "wild.test.");
+	assert_int_equal(r->ede[0], 12);
+	assert_non_null(find(r, AN_F_WILDCARD_PROOF_MISSING));
+	an_result_free(r);
+	ev_free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +441,8 @@ int main(void)
 		cmocka_unit_test(test_evidence_rejects),
 		cmocka_unit_test(test_resolver_view),
 		cmocka_unit_test(test_resolver_evidence),
+		cmocka_unit_test(test_crypto_selftest),
+		cmocka_unit_test(test_wildcard_proof),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

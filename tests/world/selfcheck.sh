@@ -73,7 +73,7 @@ while IFS=$'\t' read -r name type status ede broken exitc findings; do
         secure)
             [[ ($rc = NOERROR || $rc = NXDOMAIN) && $ad = yes ]] || bad=1 ;;
         insecure)
-            [[ $rc = NOERROR && $ad = no && ${an:-0} -gt 0 ]] || bad=1 ;;
+            [[ ($rc = NOERROR || $rc = NXDOMAIN) && $ad = no ]] || bad=1 ;;
         bogus)
             if [ "$name" = www.stale.test. ]; then
                 note=" [stale: either verdict accepted, the resolver picks one server]"
@@ -99,7 +99,15 @@ while IFS=$'\t' read -r name type status ede broken exitc findings; do
         dv=$(delv_verdict "$name" "$type")
         bad=0 note=""
         case $status in
-            secure) [ "$dv" = secure ] || bad=1 ;;
+            secure)
+                if [ "$name" = www.skew.test. ]; then
+                    # Inception 20 minutes ahead: Unbound allows for clock skew, delv
+                    # (BIND) does not; that difference is what the doctor warns about.
+                    note=" [skew: a strict validator fails until the inception]"
+                    [[ $dv = secure || $dv == failed* ]] || bad=1
+                else
+                    [ "$dv" = secure ] || bad=1
+                fi ;;
             insecure) [ "$dv" = insecure ] || bad=1 ;;
             bogus | unreachable)
                 if [ "$name" = www.stale.test. ]; then

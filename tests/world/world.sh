@@ -35,11 +35,12 @@ usage() {
 
 DAY=86400
 
-keygen() { # ZONE ALG ksk|zsk -> prints the key's base path
-    local zone=$1 alg=$2 role=$3 a base
+keygen() { # ZONE ALG ksk|zsk [RSA-BITS] -> prints the key's base path
+    local zone=$1 alg=$2 role=$3 bits=${4:-2048} a base
     local -a opts=()
     case $alg in
-        8) a=RSASHA256; opts+=(-b 2048) ;;
+        7) a=RSASHA1-NSEC3-SHA1; opts+=(-b "$bits") ;;
+        8) a=RSASHA256; opts+=(-b "$bits") ;;
         13) a=ECDSAP256SHA256 ;;
         15) a=ED25519 ;;
         *) die "keygen: unknown algorithm $alg" ;;
@@ -92,7 +93,8 @@ std_leaf() { # ZONE NUM: NS ns1/ns2.ZONE on leaf1
 sign() {
     local zone=$1 in=$2 out=$3 inc=$4 exp=$5
     shift 5
-    ldns-signzone -n -t 0 -o "$zone" -i "$inc" -e "$exp" -f "$out" "$in" "$@" \
+    # shellcheck disable=SC2086 # SIGN_OPTS is a list of options
+    ldns-signzone ${SIGN_OPTS:--n -t 0} -o "$zone" -i "$inc" -e "$exp" -f "$out" "$in" "$@" \
         || die "ldns-signzone failed for $zone"
 }
 
@@ -100,12 +102,12 @@ add_ds() { # ZONE KEYBASE: append the key's DS to ZONE's delegation
     ds_of "$2" >>"$Z/${1%.}.deleg"
 }
 
-# std13 ZONE NUM [ALG]: healthy KSK+ZSK zone on leaf1, DS in parent
+# std_signed ZONE NUM [ALG [RSA-BITS]]: healthy KSK+ZSK zone on leaf1, DS in parent
 std_signed() {
-    local zone=$1 num=$2 alg=${3:-13} ksk zsk
+    local zone=$1 num=$2 alg=${3:-13} bits=${4:-2048} ksk zsk
     std_leaf "$zone" "$num"
-    ksk=$(keygen "$zone" "$alg" ksk)
-    zsk=$(keygen "$zone" "$alg" zsk)
+    ksk=$(keygen "$zone" "$alg" ksk "$bits")
+    zsk=$(keygen "$zone" "$alg" zsk "$bits")
     eval "KSK_${zone//[.-]/_}=\$ksk ZSK_${zone//[.-]/_}=\$zsk"
 }
 
@@ -116,6 +118,14 @@ sign_normal() { # ZONE: sign $Z/ZONE.zone with its std keys -> $Z/ZONE.signed
 }
 
 ksk_of() { local v=KSK_${1//[.-]/_}; echo "${!v}"; }
+
+cds_of() { # KEYBASE -> CDS (SHA-256) and CDNSKEY lines for the key
+    ldns-key2ds -n -2 "$1.key" | awk -v OFS='\t' 'NF { for (i = 1; i <= NF; i++) if ($i == "DS") { $i = "CDS"; break } print }'
+    awk -v OFS='\t' '!/^;/ && NF { sub(/;.*/, ""); for (i = 1; i <= NF; i++) if ($i == "DNSKEY") { $i = "CDNSKEY"; break } print }' "$1.key"
+}
+
+# The zones added for the policy, denial, time and CDS cases (all under test., on leaf1).
+POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk lame"
 
 # rrsig_line_edit ZONEFILE OWNER TYPE AWKACTION: operate on the RRSIG over OWNER/TYPE
 check_count() { # FILE REGEX EXPECTED what
@@ -353,6 +363,62 @@ do_build() {
 
     std_signed ok.broken. 50;     sign_normal ok.broken.; add_ds ok.broken. "$(ksk_of ok.broken.)"
 
+    # ------------------------------------- policy, denial, time, CDS cases --
+    # sha1ds: the only DS uses SHA-1
+    std_signed sha1ds.test. 60;   sign_normal sha1ds.test.
+    ldns-key2ds -n -1 "$(ksk_of sha1ds.test.).key" | tr -s ' \t' '\t' >>"$Z/sha1ds.test.deleg"
+    # rsasha1: algorithm 7 (RSASHA1-NSEC3-SHA1, deprecated by RFC 9905)
+    std_signed rsasha1.test. 61 7; sign_normal rsasha1.test.; add_ds rsasha1.test. "$(ksk_of rsasha1.test.)"
+    # rsa1024: algorithm 8 with 1024-bit keys
+    std_signed rsa1024.test. 62 8 1024; sign_normal rsa1024.test.; add_ds rsa1024.test. "$(ksk_of rsa1024.test.)"
+    # unsupalg: the DS names algorithm 253 (private), so validators treat the zone as unsigned
+    std_signed unsupalg.test. 63; sign_normal unsupalg.test.
+    ds_of "$(ksk_of unsupalg.test.)" | awk -F'\t' -v OFS='\t' 'NF { $6 = 253; print }' >>"$Z/unsupalg.test.deleg"
+    # unsupdigest: the DS uses digest type 200 (unassigned)
+    std_signed unsupdigest.test. 64; sign_normal unsupdigest.test.
+    ds_of "$(ksk_of unsupdigest.test.)" | awk -F'\t' -v OFS='\t' 'NF { $7 = 200; print }' >>"$Z/unsupdigest.test.deleg"
+    # nsec3iter: NSEC3 with 200 iterations and a salt (above the 150 that resolvers accept)
+    std_signed nsec3iter.test. 65
+    SIGN_OPTS="-n -t 200 -s 0badc0de" sign_normal nsec3iter.test.; add_ds nsec3iter.test. "$(ksk_of nsec3iter.test.)"
+    # nsec3salt: NSEC3 with 10 iterations and a salt (below the limit: a warning only)
+    std_signed nsec3salt.test. 66
+    SIGN_OPTS="-n -t 10 -s cafe" sign_normal nsec3salt.test.; add_ds nsec3salt.test. "$(ksk_of nsec3salt.test.)"
+    # nsec: plain NSEC
+    std_signed nsec.test. 67;     SIGN_OPTS=" " sign_normal nsec.test.; add_ds nsec.test. "$(ksk_of nsec.test.)"
+    # wild: a wildcard
+    std_signed wild.test. 68;     printf '*.wild.test.\tA\t192.0.2.68\n' >>"$Z/wild.test.zone"
+    sign_normal wild.test.;       add_ds wild.test. "$(ksk_of wild.test.)"
+    # cdsgood: CDS and CDNSKEY of the current KSK
+    std_signed cdsgood.test. 69
+    cds_of "$(ksk_of cdsgood.test.)" >>"$Z/cdsgood.test.zone"
+    sign_normal cdsgood.test.;    add_ds cdsgood.test. "$(ksk_of cdsgood.test.)"
+    # cdsbad: CDS and CDNSKEY of a key the zone does not publish
+    std_signed cdsbad.test. 70;   k=$(keygen cdsbad.test. 13 ksk)
+    cds_of "$k" >>"$Z/cdsbad.test.zone"
+    sign_normal cdsbad.test.;     add_ds cdsbad.test. "$(ksk_of cdsbad.test.)"
+    # cdsdelete: the RFC 8078 delete request
+    std_signed cdsdelete.test. 71
+    printf 'cdsdelete.test.\tCDS\t0 0 0 00\ncdsdelete.test.\tCDNSKEY\t0 3 0 AA==\n' >>"$Z/cdsdelete.test.zone"
+    sign_normal cdsdelete.test.;  add_ds cdsdelete.test. "$(ksk_of cdsdelete.test.)"
+    # inverted: every signature expires before its inception
+    std_signed inverted.test. 72
+    sign inverted.test. "$Z/inverted.test.zone" "$Z/inverted.test.signed" "$NORM_E" "$NORM_I" \
+        "$(ksk_of inverted.test.)" "$ZSK_inverted_test_"
+    add_ds inverted.test. "$(ksk_of inverted.test.)"
+    # skew: every inception 20 minutes in the future (a signer clock running ahead)
+    std_signed skew.test. 73
+    sign skew.test. "$Z/skew.test.zone" "$Z/skew.test.signed" "$((now + 1200))" "$NORM_E" \
+        "$(ksk_of skew.test.)" "$ZSK_skew_test_"
+    add_ds skew.test. "$(ksk_of skew.test.)"
+    # idleksk: two KSKs, both with a DS; only one signs the DNSKEY RRset
+    std_signed idleksk.test. 74;  k=$(keygen idleksk.test. 13 ksk)
+    cat "$k.key" >>"$Z/idleksk.test.zone"; echo >>"$Z/idleksk.test.zone"
+    sign_normal idleksk.test.;    add_ds idleksk.test. "$(ksk_of idleksk.test.)"; add_ds idleksk.test. "$k"
+    # lame: ns2 points at a server that does not serve the zone (it answers REFUSED)
+    mkleaf lame.test. 75 ns1.lame.test.=127.53.2.1 ns2.lame.test.=127.53.1.3
+    KSK_lame_test_=$(keygen lame.test. 13 ksk) ZSK_lame_test_=$(keygen lame.test. 13 zsk)
+    sign_normal lame.test.;       add_ds lame.test. "$KSK_lame_test_"
+
     # ------------------------------------------------------------- TLDs --
     local tldk tldz
     tldk=$(keygen test. 8 ksk) tldz=$(keygen test. 8 zsk)
@@ -362,7 +428,7 @@ do_build() {
         printf 'ns1.nic.test.\tA\t127.53.1.1\nns2.nic.test.\tA\t127.53.1.2\n'
         for zone in good8 good13 good15 unsigned island expired future kskroll dsunsigned \
             nosig baddigest badalg corrupt wrongksk doubleds algroll parent stale deadns \
-            silentns alldead provider outofzone; do
+            silentns alldead provider outofzone $POLICY_ZONES; do
             cat "$Z/$zone.test.deleg"
         done
     } >"$Z/test.zone"
@@ -411,6 +477,10 @@ do_build() {
     check_count "$Z/wrongksk.test.signed" $'\tDNSKEY\t257 ' 2 "wrongksk: two KSKs published"
     check_count "$Z/test.signed" $'^doubleds\\.test\\.\t.*\tDS\t' 2 "doubleds: two DS"
     check_count "$Z/test.signed" $'^island\\.test\\.\t.*\tDS\t' 0 "island: no DS"
+    check_count "$Z/nsec3iter.test.signed" $'\tNSEC3PARAM\t1 0 200 0badc0de' 1 "nsec3iter: 200 iterations"
+    check_count "$Z/nsec.test.signed" $'\tNSEC3' 0 "nsec: no NSEC3"
+    check_count "$Z/cdsbad.test.signed" $'\tCDS\t' 1 "cdsbad: one CDS"
+    check_count "$Z/test.signed" $'^sha1ds\\.test\\.\t.*\tDS\t[0-9]+ 13 1 ' 1 "sha1ds: a SHA-1 DS"
 
     # ------------------------------------------------------ server configs --
     ADDRS="127.53.0.1 127.53.0.2" nsd_conf root ".:root.signed"
@@ -421,7 +491,7 @@ do_build() {
         future.test. kskroll.test. dsunsigned.test. nosig.test. baddigest.test. badalg.test. \
         corrupt.test. wrongksk.test. doubleds.test. algroll.test. parent.test. child.parent.test. \
         badchild.parent.test. stale.test. deadns.test. silentns.test. provider.test. \
-        outofzone.test. ok.broken.; do
+        outofzone.test. ok.broken. $(for z in $POLICY_ZONES; do echo "$z.test."; done); do
         leafz+=("$zone:${zone%.}.signed")
     done
     ADDRS="127.53.2.1 127.53.2.2" nsd_conf leaf1 "${leafz[@]}"
@@ -474,6 +544,24 @@ www.alldead.test.	A	unreachable	22	alldead.test.	2	ZONE_UNREACHABLE
 cname.good13.test.	A	bogus	7	expired.test.	2	RRSIG_EXPIRED
 www.outofzone.test.	A	secure	-	-	0	-
 good13.test.	DNSKEY	secure	-	-	0	-
+www.sha1ds.test.	A	secure	-	-	1	DS_SHA1_ONLY
+www.rsasha1.test.	A	secure	-	-	1	DNSKEY_ALGORITHM_DEPRECATED
+www.rsa1024.test.	A	secure	-	-	1	DNSKEY_RSA_SHORT
+www.unsupalg.test.	A	insecure	1	-	1	DS_ALGORITHM_UNSUPPORTED
+www.unsupdigest.test.	A	insecure	2	-	1	DS_DIGEST_UNSUPPORTED
+nope.nsec3iter.test.	A	insecure	27	-	1	NSEC3_ITERATIONS_INSECURE,NSEC3_PARAMETERS
+www.nsec3iter.test.	A	secure	-	-	1	NSEC3_PARAMETERS
+nope.nsec3salt.test.	A	secure	-	-	1	NSEC3_PARAMETERS
+nope.nsec.test.	A	secure	-	-	0	-
+www.nsec.test.	TXT	secure	-	-	0	-
+foo.wild.test.	A	secure	-	-	0	-
+www.cdsgood.test.	A	secure	-	-	0	-
+www.cdsbad.test.	A	secure	-	-	1	CDS_MISMATCH,CDS_WOULD_BREAK
+www.cdsdelete.test.	A	secure	-	-	0	CDS_DELETE
+www.inverted.test.	A	bogus	25	inverted.test.	2	RRSIG_VALIDITY_INVERTED
+www.skew.test.	A	secure	-	-	1	RRSIG_CLOCK_SKEW
+www.idleksk.test.	A	secure	-	-	1	DS_KEY_NOT_SIGNING
+www.lame.test.	A	secure	-	-	1	SERVER_LAME
 EOF
 }
 

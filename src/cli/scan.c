@@ -1,0 +1,310 @@
+/*
+ * scan.c — many names: one "NAME [TYPE]" a line in, one version-1 JSON
+ * object a line out.
+ *
+ * A reader (the calling thread) hands lines to a pool of workers; each
+ * worker runs a whole check (its own probe loop) and files the JSON line in
+ * a window of results; a writer prints them in input order (or as they come
+ * with --unordered). The window bounds memory: the reader waits when it is
+ * full, however long the input is. A closed output ends the scan quietly.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "check/check.h"
+#include "cli/scan.h"
+#include "common/dd.h"
+#include "report/report.h"
+
+#define SCAN_LINE_MAX 1024
+
+typedef struct slot {
+	bool done;
+	char *text;   /* the JSON line, without the newline */
+	int exit_code;
+	an_status_t status;
+	bool error;   /* the line could not be checked */
+} slot_t;
+
+typedef struct scan {
+	const dd_opts_t *o;
+	FILE *out;
+	pthread_mutex_t m;
+	pthread_cond_t changed;
+	/* jobs: lines read, not yet taken by a worker */
+	char **jobs;
+	unsigned long *job_seq;
+	size_t q_cap, q_head, q_len;
+	bool eof;
+	/* results */
+	slot_t *win;
+	size_t w;                  /* window size */
+	unsigned long next_out;    /* ordered: next seq to print; unordered: lines printed */
+	unsigned long read;        /* lines handed out */
+	bool stop;                 /* output closed or failed */
+	/* counts */
+	unsigned long n_status[5], n_error;
+	int worst;
+	double t0;
+	double last_progress;
+} scan_t;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The JSON line for a line that could not be checked. */
+static char *error_line(const char *name, const char *type, const char *why)
+{
+	json_t *j = json_object();
+	json_t *q = json_object();
+	json_object_set_new(q, "name", json_string(name ? name : ""));
+	json_object_set_new(q, "type", json_string(type ? type : "A"));
+	json_object_set_new(j, "version", json_integer(1));
+	json_object_set_new(j, "query", q);
+	json_object_set_new(j, "status", json_string("indeterminate"));
+	json_object_set_new(j, "error", json_string(why));
+	char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(j);
+	return s;
+}
+
+/* Check one input line; fills `sl`. */
+static void check_line(const dd_opts_t *o, char *line, slot_t *sl)
+{
+	if (line[0] == '\x01') {
+		sl->error = true;
+		sl->exit_code = 3;
+		sl->status = AN_INDETERMINATE;
+		sl->text = error_line("", NULL, "line longer than 1024 characters");
+		return;
+	}
+	char *save = NULL;
+	char *name = strtok_r(line, " \t", &save);
+	char *type = strtok_r(NULL, " \t", &save);
+	char *extra = strtok_r(NULL, " \t", &save);
+	char err[300] = "";
+	sl->error = true;
+	sl->exit_code = 3;
+	sl->status = AN_INDETERMINATE;
+	if (extra) {
+		sl->text = error_line(name, type, "expected NAME [TYPE] on the line");
+		return;
+	}
+	char *canon = NULL;
+	uint16_t qtype = LDNS_RR_TYPE_A;
+	if (dd_parse_query(name, type, &canon, &qtype, err, sizeof(err))) {
+		sl->text = error_line(name, type, err);
+		return;
+	}
+	evidence_t *ev = NULL;
+	an_result_t *res = NULL;
+	if (dd_check_probe(o, canon, qtype, (int64_t)time(NULL), &ev, err, sizeof(err))) {
+		sl->text = error_line(canon, type, err);
+	} else if (dd_check_analyse(o, ev, &res)) {
+		sl->text = error_line(canon, type, "out of memory during analysis");
+	} else {
+		json_t *j = rep_json(res, ev);
+		sl->text = j ? json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+		json_decref(j);
+		sl->error = false;
+		sl->status = res->status;
+		sl->exit_code = an_exit_code(res);
+	}
+	an_result_free(res);
+	ev_free(ev);
+	free(canon);
+}
+
+static void progress(scan_t *s, bool final)
+{
+	if (!isatty(STDERR_FILENO) && !final)
+		return;
+	double t = now_s();
+	if (!final && t - s->last_progress < 0.5)
+		return;
+	s->last_progress = t;
+	double el = t - s->t0 > 1e-6 ? t - s->t0 : 1e-6;
+	unsigned long done = s->next_out;
+	if (final)
+		fprintf(stderr, "%sscan: %lu names in %.1f s (%.0f names/s): %lu secure, %lu insecure, %lu bogus, "
+				"%lu unreachable, %lu indeterminate (%lu could not be checked)\n",
+			isatty(STDERR_FILENO) ? "\r\033[K" : "", done, el, done / el, s->n_status[AN_SECURE],
+			s->n_status[AN_INSECURE], s->n_status[AN_BOGUS], s->n_status[AN_UNREACHABLE],
+			s->n_status[AN_INDETERMINATE], s->n_error);
+	else
+		fprintf(stderr, "\r\033[Kscan: %lu names, %.0f names/s, %lu bogus so far", done, done / el,
+			s->n_status[AN_BOGUS]);
+}
+
+/* Print one result (lock held; released around the write). */
+static void emit(scan_t *s, slot_t *sl)
+{
+	char *text = sl->text;
+	sl->text = NULL;
+	s->n_status[sl->status]++;
+	s->n_error += sl->error;
+	if (sl->exit_code > s->worst)
+		s->worst = sl->exit_code;
+	bool stop = s->stop;
+	pthread_mutex_unlock(&s->m);
+	if (!stop && text && (fputs(text, s->out) < 0 || fputc('\n', s->out) < 0 || fflush(s->out) != 0)) {
+		pthread_mutex_lock(&s->m);
+		s->stop = true; /* a closed pipe: end quietly */
+		pthread_mutex_unlock(&s->m);
+	}
+	free(text);
+	pthread_mutex_lock(&s->m);
+	progress(s, false);
+}
+
+static void *worker(void *arg)
+{
+	scan_t *s = arg;
+	pthread_mutex_lock(&s->m);
+	for (;;) {
+		while (!s->q_len && !s->eof)
+			pthread_cond_wait(&s->changed, &s->m);
+		if (!s->q_len && s->eof)
+			break;
+		char *line = s->jobs[s->q_head];
+		unsigned long seq = s->job_seq[s->q_head];
+		s->q_head = (s->q_head + 1) % s->q_cap;
+		s->q_len--;
+		pthread_cond_broadcast(&s->changed);
+		bool skip = s->stop;
+		pthread_mutex_unlock(&s->m);
+		slot_t res = {0};
+		if (!skip)
+			check_line(s->o, line, &res);
+		free(line);
+		pthread_mutex_lock(&s->m);
+		slot_t *sl = &s->win[seq % s->w];
+		*sl = res;
+		sl->done = true;
+		if (s->o->scan_unordered) {
+			emit(s, sl);
+			sl->done = false;
+			s->next_out++;
+		} else {
+			while (s->win[s->next_out % s->w].done && s->next_out < s->read) {
+				slot_t *head = &s->win[s->next_out % s->w];
+				emit(s, head);
+				head->done = false;
+				s->next_out++;
+			}
+		}
+		pthread_cond_broadcast(&s->changed);
+	}
+	pthread_mutex_unlock(&s->m);
+	return NULL;
+}
+
+/* Read one line (without its newline) into `buf`; lines longer than the
+ * buffer are consumed and reported as too long. Returns false at EOF. */
+static bool read_line(FILE *in, char *buf, size_t size, bool *too_long)
+{
+	*too_long = false;
+	if (!fgets(buf, (int)size, in))
+		return false;
+	size_t n = strlen(buf);
+	if (n && buf[n - 1] == '\n') {
+		buf[--n] = '\0';
+	} else if (!feof(in)) {
+		*too_long = true;
+		int ch;
+		while ((ch = fgetc(in)) != EOF && ch != '\n')
+			;
+	}
+	if (n && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	return true;
+}
+
+int dd_scan(const dd_opts_t *o, FILE *in, FILE *out)
+{
+	scan_t s;
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	s.out = out;
+	unsigned nthreads = o->scan_concurrency ? o->scan_concurrency : 16;
+	s.q_cap = 2 * (size_t)nthreads;
+	s.w = 4 * (size_t)nthreads;
+	s.jobs = calloc(s.q_cap, sizeof(char *));
+	s.job_seq = calloc(s.q_cap, sizeof(unsigned long));
+	s.win = calloc(s.w, sizeof(slot_t));
+	pthread_t *th = calloc(nthreads, sizeof(pthread_t));
+	if (!s.jobs || !s.job_seq || !s.win || !th) {
+		free(s.jobs);
+		free(s.job_seq);
+		free(s.win);
+		free(th);
+		fprintf(stderr, "dnssec-doctor: out of memory\n");
+		return 3;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	pthread_mutex_init(&s.m, NULL);
+	pthread_cond_init(&s.changed, NULL);
+	s.t0 = now_s();
+	unsigned started = 0;
+	for (; started < nthreads; started++)
+		if (pthread_create(&th[started], NULL, worker, &s) != 0)
+			break;
+	char buf[SCAN_LINE_MAX + 2];
+	bool too_long;
+	while (started && read_line(in, buf, sizeof(buf), &too_long)) {
+		const char *p = buf + strspn(buf, " \t");
+		if (!too_long && (*p == '\0' || *p == '#'))
+			continue;
+		/* An over-long line still gets its output line (an error), in order. */
+		char *line = strdup(too_long ? "\x01" : p);
+		if (!line)
+			break;
+		pthread_mutex_lock(&s.m);
+		/* Bounded memory: wait for room in the queue and in the window. */
+		while (!s.stop && (s.q_len == s.q_cap || s.read - s.next_out >= s.w))
+			pthread_cond_wait(&s.changed, &s.m);
+		if (s.stop) {
+			pthread_mutex_unlock(&s.m);
+			free(line);
+			break;
+		}
+		size_t tail = (s.q_head + s.q_len) % s.q_cap;
+		s.jobs[tail] = line;
+		s.job_seq[tail] = s.read++;
+		s.q_len++;
+		pthread_cond_broadcast(&s.changed);
+		pthread_mutex_unlock(&s.m);
+	}
+	pthread_mutex_lock(&s.m);
+	s.eof = true;
+	pthread_cond_broadcast(&s.changed);
+	pthread_mutex_unlock(&s.m);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < s.w; i++)
+		free(s.win[i].text);
+	if (!s.stop)
+		progress(&s, true);
+	int code = started ? s.worst : 3;
+	if (!started)
+		fprintf(stderr, "dnssec-doctor: cannot start scan threads\n");
+	pthread_cond_destroy(&s.changed);
+	pthread_mutex_destroy(&s.m);
+	free(s.jobs);
+	free(s.job_seq);
+	free(s.win);
+	free(th);
+	return code;
+}
