@@ -3,10 +3,11 @@
 #   make test     every test: unit + system, and again under ASan/UBSan
 #   make demo     the main job on the bundled test world (no internet needed)
 #   make deps     install the Debian packages (as root)
+#   make bench    speed: one check, and a scan of 10,000 delegations (bench/results.md)
 BUILD ?= build
 ASAN ?= build-asan
 
-.PHONY: all deps deps-bench test demo clean
+.PHONY: all deps deps-bench test demo bench clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -34,6 +35,10 @@ test: $(BUILD)/build.ninja $(ASAN)/build.ninja
 demo: all
 	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
 	@tests/world/netns.sh bash scripts/demo.sh $(BUILD)
+
+bench: all
+	@scripts/deps.sh --bench --check >/dev/null 2>&1 || scripts/deps.sh --bench
+	@tests/world/netns.sh bash bench/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN)

@@ -329,7 +329,7 @@ static void check_sigs(const ctx_t *c, const char *zone, ldns_rr_list *rrset, co
 		}
 		bool skewed = inc > c->now && inc - c->now <= (int64_t)c->pol.skew_s;
 		bool dates_ok = (inc <= c->now || skewed) && c->now <= exp;
-		ldns_status st = ldns_verify_rrsig_keylist_notime(rrset, sig, ks, NULL);
+		ldns_status st = an_verify(c->pol.vcache, rrset, sig, ks);
 		ldns_rr_list_free(ks);
 		if (st == LDNS_STATUS_OK && dates_ok) {
 			if (!sc->valid || exp > sc->valid_expiry) {
@@ -533,6 +533,36 @@ static void nsec3_advice(ctx_t *c, const char *zone, const nsec3_params_t *p, co
 #define DENIAL_BOGUS 0
 #define DENIAL_PROVEN 1
 #define DENIAL_INSECURE 2 /* NSEC3 iterations above the limit: resolvers treat it as insecure */
+#define DENIAL_OPTOUT 3   /* NXDOMAIN whose next closer name falls in an opt-out span: insecure */
+
+/* NXDOMAIN proven with NSEC3: does the NSEC3 covering the next closer name have opt-out set? */
+static bool nxdomain_optout(const ldns_rr_list *nsec3, const char *qname, uint16_t qtype)
+{
+	ldns_rdf *qn = ldns_dname_new_frm_str(qname);
+	if (!qn)
+		return false;
+	ldns_dname2canonical(qn);
+	bool optout = false;
+	ldns_rdf *ce = ldns_dnssec_nsec3_closest_encloser(qn, (ldns_rr_type)qtype, (ldns_rr_list *)nsec3);
+	if (ce && ldns_dname_label_count(qn) > ldns_dname_label_count(ce)) {
+		ldns_rdf *nc = ldns_dname_clone_from(qn, (uint16_t)(ldns_dname_label_count(qn) - ldns_dname_label_count(ce) - 1));
+		ldns_rdf *zone = ldns_rr_list_rr_count(nsec3) ? ldns_dname_left_chop(ldns_rr_owner(ldns_rr_list_rr(nsec3, 0))) : NULL;
+		for (size_t i = 0; nc && zone && i < ldns_rr_list_rr_count(nsec3) && !optout; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(nsec3, i);
+			ldns_rdf *h = ldns_nsec3_hash_name_frm_nsec3(rr, nc);
+			if (h && ldns_dname_cat(h, zone) == LDNS_STATUS_OK) {
+				ldns_dname2canonical(h);
+				optout = ldns_nsec_covers_name(rr, h) && ldns_nsec3_optout(rr);
+			}
+			ldns_rdf_deep_free(h);
+		}
+		ldns_rdf_deep_free(nc);
+		ldns_rdf_deep_free(zone);
+	}
+	ldns_rdf_deep_free(ce);
+	ldns_rdf_deep_free(qn);
+	return optout;
+}
 
 /* Does `pkt` prove that qname/qtype does not exist (signatures and logic)? */
 static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt,
@@ -626,6 +656,11 @@ static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ld
 		ldns_rr_free(q);
 		if (st == LDNS_STATUS_OK) {
 			ok = DENIAL_PROVEN;
+			if (ptype == LDNS_RR_TYPE_NSEC3 && ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NXDOMAIN &&
+			    nxdomain_optout(proof, qname, qtype)) {
+				add_finding(c, AN_F_NSEC3_OPT_OUT, zone, rrset, "", NULL, server, 0);
+				ok = DENIAL_OPTOUT;
+			}
 		} else {
 			char buf[200];
 			snprintf(buf, sizeof(buf), " (%s)", ldns_get_errorstr_by_id(st));
@@ -704,6 +739,44 @@ static void check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys,
 	ldns_rdf_deep_free(apex);
 }
 
+/*
+ * The DNAME (RRset) in the answer that synthesised `cname` for `owner`: an
+ * ancestor's DNAME whose substitution gives exactly the CNAME's target
+ * (RFC 6672 §2.2). NULL when there is none (then the CNAME must be signed).
+ */
+static ldns_rr_list *dname_over(ldns_pkt *pkt, const ldns_rdf *owner, const ldns_rr_list *cname)
+{
+	if (!cname || ldns_rr_list_rr_count(cname) != 1 || ldns_rr_rd_count(ldns_rr_list_rr(cname, 0)) < 1)
+		return NULL;
+	const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0);
+	ldns_rr_list *all = section_rrs(pkt, NULL, LDNS_RR_TYPE_DNAME, LDNS_SECTION_ANSWER);
+	ldns_rr_list *out = NULL;
+	for (size_t i = 0; all && i < ldns_rr_list_rr_count(all) && !out; i++) {
+		ldns_rr *d = ldns_rr_list_rr(all, i);
+		if (ldns_rr_rd_count(d) < 1 || !ldns_dname_is_subdomain(owner, ldns_rr_owner(d)))
+			continue;
+		/* owner = prefix . downer  ->  prefix . dtarget (wire names: the prefix is a byte prefix) */
+		size_t plen = ldns_rdf_size(owner) - ldns_rdf_size(ldns_rr_owner(d));
+		const ldns_rdf *dtarget = ldns_rr_rdf(d, 0);
+		ldns_rdf *want = NULL;
+		uint8_t buf[512];
+		if (plen + ldns_rdf_size(dtarget) <= 255) {
+			memcpy(buf, ldns_rdf_data(owner), plen);
+			memcpy(buf + plen, ldns_rdf_data(dtarget), ldns_rdf_size(dtarget));
+			want = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, plen + ldns_rdf_size(dtarget), buf);
+		}
+		if (want && ldns_dname_compare(want, target) == 0) {
+			out = ldns_rr_list_new();
+			for (size_t k = 0; out && k < ldns_rr_list_rr_count(all); k++)
+				if (ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(all, k)), ldns_rr_owner(d)) == 0)
+					ldns_rr_list_push_rr(out, ldns_rr_clone(ldns_rr_list_rr(all, k)));
+		}
+		ldns_rdf_deep_free(want);
+	}
+	ldns_rr_list_deep_free(all);
+	return out;
+}
+
 /* ---- one zone ------------------------------------------------------------ */
 
 static bool is_zone_server(const ev_zone_t *z, const char *addr)
@@ -731,8 +804,9 @@ static void check_reachability(ctx_t *c, size_t zi)
 		}
 		for (size_t j = 0; j < srv->n_addrs; j++) {
 			const char *a = srv->addrs[j];
-			unsigned n = 0, fail = 0;
+			unsigned n = 0, fail = 0, tcp_fail = 0;
 			const char *why = NULL;
+			const char *tcp_what = NULL;
 			bool lame = false;
 			char lame_why[80] = "";
 			addrs++;
@@ -746,6 +820,10 @@ static void check_reachability(ctx_t *c, size_t zi)
 				if (x->err) {
 					fail++;
 					why = x->why ? x->why : dd_strerror(x->err);
+					if (x->udp_truncated) {
+						tcp_fail++;
+						tcp_what = x->qname;
+					}
 					continue;
 				}
 				ldns_pkt *pkt = c->pkts[k];
@@ -767,10 +845,18 @@ static void check_reachability(ctx_t *c, size_t zi)
 				continue;
 			}
 			tested++;
-			if (fail == n) {
+			if (tcp_fail) {
+				char buf[300];
+				snprintf(buf, sizeof(buf), " (%s, for %s: %s)", srv->name, tcp_what ? tcp_what : "?",
+					 why ? why : "no answer");
+				add_finding(c, AN_F_SERVER_TCP_FAILED, z->name, NULL, buf, NULL, a, 0);
+			}
+			if (fail == n && tcp_fail < n) {
 				char buf[200];
 				snprintf(buf, sizeof(buf), " (%s: %s)", srv->name, why ? why : "no answer");
 				add_finding(c, AN_F_SERVER_UNREACHABLE, z->name, NULL, buf, NULL, a, 0);
+			} else if (fail == n) {
+				/* every answer needed TCP and TCP failed: counted as not answering */
 			} else if (lame) {
 				add_finding(c, AN_F_SERVER_LAME, z->name, NULL, lame_why, NULL, a, 0);
 				answered++; /* it answers; whether it serves the zone is judged as lame */
@@ -1297,7 +1383,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 				if (!one)
 					continue;
 				ldns_rr_list_push_rr(one, key);
-				if (ldns_verify_rrsig_keylist_notime(keys, sig, one, NULL) == LDNS_STATUS_OK) {
+				if (an_verify(c->pol.vcache, keys, sig, one) == LDNS_STATUS_OK) {
 					ldns_rr_list *tmp = ldns_rr_list_new();
 					if (tmp) {
 						ldns_rr_list_push_rr(tmp, key);
@@ -1422,6 +1508,23 @@ static void analyse_zone(actx_t *a, size_t zi)
 		ldns_rr_list_deep_free(sigs);
 	}
 	link->ds_expected = expected_ds(s->seen_keys, signers);
+	/* A zone with a DS whose DNSKEY RRset no server delivered (too large for
+	 * UDP and TCP failing, or only errors): validators cannot get its keys. */
+	bool has_ds = (s->ds && ldns_rr_list_rr_count(s->ds)) || s->anchor_keys;
+	if (!s->insecure && has_ds && !s->tested && !s->unreachable) {
+		const char *why = NULL;
+		for (size_t i = 0; i < c->ev->n_xs && !why; i++) {
+			const ev_exchange_t *x = &c->ev->xs[i];
+			if (x->purpose == EV_P_DNSKEY && strcmp(x->zone, z->name) == 0 && x->err)
+				why = x->udp_truncated ? "it is too large for UDP and TCP failed" : (x->why ? x->why : dd_strerror(x->err));
+		}
+		if (why) {
+			char buf[200];
+			snprintf(buf, sizeof(buf), " with its DNSKEY RRset (%s)", why);
+			add_finding(c, AN_F_ZONE_UNREACHABLE, z->name, NULL, buf, NULL, NULL, 0);
+			s->unreachable = true;
+		}
+	}
 	check_cds(c, zi, signers);
 	check_nsec3param(c, zi);
 	ldns_rr_list_deep_free(signers);
@@ -1498,7 +1601,27 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 		if (!s->insecure && !unsigned_zone) {
 			char *gt = type_text(got);
 			char *rrset = dd_asprintf("%s %s", t->name, gt ? gt : "?");
-			if (rrs && ldns_rr_list_rr_count(rrs)) {
+			ldns_rr_list *dname = got == LDNS_RR_TYPE_CNAME ? dname_over(pkt, owner, rrs) : NULL;
+			if (dname) {
+				/* A CNAME synthesised from a DNAME is unsigned (RFC 6672 §5.3.1): the DNAME's signature counts. */
+				ldns_rdf *downer = ldns_rr_owner(ldns_rr_list_rr(dname, 0));
+				ldns_rr_list *sigs = sigs_over(pkt, downer, LDNS_RR_TYPE_DNAME, LDNS_SECTION_ANSWER);
+				char *dn = rdf_name(downer);
+				char *drrset = dd_asprintf("%s DNAME", dn ? dn : "?");
+				sigcheck_t sc;
+				check_sigs(c, t->zone, dname, sigs, s->keys, &sc);
+				if (sc.valid) {
+					note_expiry(c, t->zone, drrset, x->server, &sc);
+				} else {
+					emit_sig_findings(c, t->zone, drrset, x->server, &sc, false, NULL);
+					if (sc.crypto_unavail)
+						s->indeterminate = true;
+				}
+				free(drrset);
+				free(dn);
+				ldns_rr_list_deep_free(sigs);
+				ldns_rr_list_deep_free(dname);
+			} else if (rrs && ldns_rr_list_rr_count(rrs)) {
 				ldns_rr_list *sigs = sigs_over(pkt, owner, got, LDNS_SECTION_ANSWER);
 				sigcheck_t sc;
 				check_sigs(c, t->zone, rrs, sigs, s->keys, &sc);
@@ -1514,9 +1637,11 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 			} else {
 				free(rrset);
 				rrset = dd_asprintf("%s %s", t->name, tname ? tname : "?");
-				if (check_denial(c, t->zone, s->keys, pkt, t->name, c->ev->qtype, x->server, rrset) ==
-				    DENIAL_INSECURE)
+				int d = check_denial(c, t->zone, s->keys, pkt, t->name, c->ev->qtype, x->server, rrset);
+				if (d == DENIAL_INSECURE)
 					c->t_insecure_ede[t - c->ev->targets] = 27;
+				else if (d == DENIAL_OPTOUT && !c->t_insecure_ede[t - c->ev->targets])
+					c->t_insecure_ede[t - c->ev->targets] = -1; /* insecure, no EDE */
 			}
 			free(rrset);
 			free(gt);
@@ -1747,7 +1872,7 @@ static tverdict_t target_verdict(const ctx_t *c, long zi, size_t ti)
 	}
 	if (!insecure && c->t_insecure_ede && c->t_insecure_ede[ti]) {
 		insecure = true;
-		v.insecure_ede = c->t_insecure_ede[ti];
+		v.insecure_ede = c->t_insecure_ede[ti] > 0 ? c->t_insecure_ede[ti] : 0;
 	}
 	if (insecure)
 		v.status = AN_INSECURE;
@@ -1888,6 +2013,9 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 		c.pol = *policy;
 	else
 		an_policy_default(&c.pol);
+	an_vcache_t *own_vcache = NULL;
+	if (!c.pol.vcache)
+		c.pol.vcache = own_vcache = an_vcache_new(256);
 	an_result_t *r = calloc(1, sizeof(*r));
 	actx_t a = {.c = &c};
 	c.r = r;
@@ -1896,6 +2024,7 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	c.t_insecure_ede = calloc(ev->n_targets ? ev->n_targets : 1, sizeof(int));
 	a.links = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(an_link_t));
 	if (!r || !c.zs || !c.pkts || !a.links || !c.t_insecure_ede) {
+		an_vcache_free(own_vcache);
 		free(c.t_insecure_ede);
 		free(r);
 		free(c.zs);
@@ -1951,6 +2080,7 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	free(c.zs);
 	free(a.links);
 	ldns_rr_list_deep_free(c.anchors);
+	an_vcache_free(own_vcache);
 	if (c.oom) {
 		an_result_free(r);
 		return DD_ENOMEM;

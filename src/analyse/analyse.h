@@ -24,6 +24,14 @@ typedef enum an_status {
 
 const char *an_status_name(an_status_t s);
 
+/* Verification results keyed by the exact bytes verified (vcache.c). */
+typedef struct an_vcache an_vcache_t;
+an_vcache_t *an_vcache_new(size_t max_entries);
+void an_vcache_free(an_vcache_t *v);
+void an_vcache_stats(an_vcache_t *v, unsigned long *hits, unsigned long *misses);
+/* ldns_verify_rrsig_keylist_notime, memoised in `v` (NULL: not memoised). */
+ldns_status an_verify(an_vcache_t *v, ldns_rr_list *rrset, ldns_rr *sig, const ldns_rr_list *keys);
+
 typedef struct an_policy {
 	unsigned warn_days;        /* warn when a signature on the path expires within this; default 7 */
 	unsigned nsec3_iter_limit; /* NSEC3 iterations above this make a denial insecure (EDE 27); default 150 */
@@ -31,6 +39,7 @@ typedef struct an_policy {
 	bool selftest_done;        /* alg_verifies[] holds the crypto self-test's result */
 	bool alg_verifies[256];    /* this machine verifies signatures of the algorithm */
 	const ldns_rr_list *ds_whatif; /* --ds: analyse as if the parent published these DS (not owned) */
+	an_vcache_t *vcache;       /* shared verification results (scan, serve); NULL: one per analysis */
 } an_policy_t;
 
 /* Defaults: warn_days 7, nsec3_iter_limit 150, skew_s 3600, no self-test, no what-if. */

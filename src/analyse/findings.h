@@ -109,6 +109,9 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	X(SERVER_UNREACHABLE, AN_WARNING, 23, "RFC 1035 §4.2", AN_WHO_DNS_OPERATOR,                  \
 	  "A name server of {zone} did not answer{detail}.",                                             \
 	  "Fix or remove this name server: resolvers lose time on it, and if the others fail the zone goes dark.") \
+	X(SERVER_TCP_FAILED, AN_WARNING, 23, "RFC 7766 §5", AN_WHO_DNS_OPERATOR,                     \
+	  "A name server of {zone} truncates answers over UDP (TC=1) but does not answer over TCP{detail}: resolvers cannot get those answers from it.", \
+	  "Open TCP port 53 to this name server (RFC 7766 makes TCP mandatory), or make the answers fit in UDP (smaller keys, fewer signatures).") \
 	X(SERVER_LAME, AN_WARNING, 20, "RFC 1034 §4.2.2", AN_WHO_DNS_OPERATOR,                        \
 	  "A name server of {zone} does not answer authoritatively for it{detail}.",                  \
 	  "Configure the zone on this server or remove the server from the NS set (at the registrar and in the zone).") \
@@ -127,6 +130,9 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	X(CDS_DELETE, AN_NOTICE, -1, "RFC 8078 §4", AN_WHO_NONE,                                      \
 	  "{zone} publishes a CDS/CDNSKEY delete request: a parent that acts on it removes the DS and {zone} becomes insecure{detail}.", \
 	  "Nothing to do if DNSSEC is being turned off for {zone}; otherwise remove the delete records.") \
+	X(NSEC3_OPT_OUT, AN_NOTICE, -1, "RFC 5155 §9.2", AN_WHO_NONE,                                \
+	  "The negative answer for {rrset} falls in an NSEC3 opt-out span: its nonexistence is not proven, so validators treat it as insecure{detail}.", \
+	  "Nothing is broken. Signing {zone} without opt-out makes such answers secure.") \
 	X(NO_TRUST_ANCHOR, AN_NOTICE, -1, "RFC 4033 §5", AN_WHO_NONE,                                 \
 	  "No trust anchor covers {zone}: the answer cannot be validated{detail}.",                   \
 	  "Give a trust anchor for this part of the tree with --trust-anchor.")                       \

@@ -37,6 +37,7 @@ typedef struct dd_opts {
 	bool no_resolvers;
 	bool v4_only, v6_only;
 	bool v6_route;            /* this machine can reach IPv6 (set by dd_check_setup) */
+	probe_cache_t *pcache;    /* scan: root and TLD answers shared by its checks (not an option) */
 	char **ds_whatif;         /* --ds, as given */
 	size_t n_ds_whatif;
 	int color;                /* -1 auto, 0 never, 1 always */

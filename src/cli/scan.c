@@ -50,6 +50,7 @@ typedef struct scan {
 	unsigned long next_out;    /* ordered: next seq to print; unordered: lines printed */
 	unsigned long read;        /* lines handed out */
 	bool stop;                 /* output closed or failed */
+	bool flushing;             /* ordered: one thread prints the finished head of the window */
 	/* counts */
 	unsigned long n_status[5], n_error;
 	int worst;
@@ -159,10 +160,15 @@ static void emit(scan_t *s, slot_t *sl)
 		s->worst = sl->exit_code;
 	bool stop = s->stop;
 	pthread_mutex_unlock(&s->m);
-	if (!stop && text && (fputs(text, s->out) < 0 || fputc('\n', s->out) < 0 || fflush(s->out) != 0)) {
-		pthread_mutex_lock(&s->m);
-		s->stop = true; /* a closed pipe: end quietly */
-		pthread_mutex_unlock(&s->m);
+	if (text && !stop) {
+		flockfile(s->out); /* a whole line at a time, whichever thread writes */
+		bool bad = fputs(text, s->out) < 0 || fputc('\n', s->out) < 0 || fflush(s->out) != 0;
+		funlockfile(s->out);
+		if (bad) {
+			pthread_mutex_lock(&s->m);
+			s->stop = true; /* a closed pipe: end quietly */
+			pthread_mutex_unlock(&s->m);
+		}
 	}
 	free(text);
 	pthread_mutex_lock(&s->m);
@@ -194,16 +200,20 @@ static void *worker(void *arg)
 		*sl = res;
 		sl->done = true;
 		if (s->o->scan_unordered) {
-			emit(s, sl);
 			sl->done = false;
 			s->next_out++;
-		} else {
+			emit(s, sl);
+		} else if (!s->flushing) {
+			/* One printer at a time keeps the order; it takes every finished
+			 * head, including those filed while it was writing. */
+			s->flushing = true;
 			while (s->win[s->next_out % s->w].done && s->next_out < s->read) {
 				slot_t *head = &s->win[s->next_out % s->w];
 				emit(s, head);
 				head->done = false;
 				s->next_out++;
 			}
+			s->flushing = false;
 		}
 		pthread_cond_broadcast(&s->changed);
 	}
@@ -232,8 +242,13 @@ static bool read_line(FILE *in, char *buf, size_t size, bool *too_long)
 	return true;
 }
 
-int dd_scan(const dd_opts_t *o, FILE *in, FILE *out)
+int dd_scan(const dd_opts_t *opts, FILE *in, FILE *out)
 {
+	/* The checks of a scan share root and TLD answers and verification results. */
+	dd_opts_t shared = *opts;
+	shared.pcache = probe_cache_new(20000);
+	shared.policy.vcache = an_vcache_new(65536);
+	const dd_opts_t *o = &shared;
 	scan_t s;
 	memset(&s, 0, sizeof(s));
 	s.o = o;
@@ -250,6 +265,8 @@ int dd_scan(const dd_opts_t *o, FILE *in, FILE *out)
 		free(s.job_seq);
 		free(s.win);
 		free(th);
+		probe_cache_free(shared.pcache);
+		an_vcache_free(shared.policy.vcache);
 		fprintf(stderr, "dnssec-doctor: out of memory\n");
 		return 3;
 	}
@@ -306,5 +323,14 @@ int dd_scan(const dd_opts_t *o, FILE *in, FILE *out)
 	free(s.job_seq);
 	free(s.win);
 	free(th);
+	if (getenv("DNSSEC_DOCTOR_SCAN_STATS") && shared.pcache && shared.policy.vcache) {
+		unsigned long ph, pm, vh, vm;
+		probe_cache_stats(shared.pcache, &ph, &pm);
+		an_vcache_stats(shared.policy.vcache, &vh, &vm);
+		fprintf(stderr, "scan: answer cache %lu hits, %lu misses; signature cache %lu hits, %lu verifications\n", ph,
+			pm, vh, vm);
+	}
+	probe_cache_free(shared.pcache);
+	an_vcache_free(shared.policy.vcache);
 	return code;
 }

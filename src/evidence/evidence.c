@@ -294,6 +294,8 @@ static json_t *exchange_to_json(const ev_exchange_t *x)
 	json_object_set_new(jx, "tries", json_integer(x->tries));
 	json_object_set_new(jx, "tcp", json_boolean(x->tcp));
 	json_object_set_new(jx, "udp_truncated", json_boolean(x->udp_truncated));
+	if (x->cached)
+		json_object_set_new(jx, "cached", json_true());
 	json_object_set_new(jx, "wire", x->wire ? b64_encode(x->wire, x->wire_len) : json_null());
 	return jx;
 }
@@ -475,6 +477,7 @@ static int exchange_from_json(ld_t *l, const json_t *v, ev_exchange_t *x, bool r
 	x->tries = (unsigned)ld_int(l, v, "tries", 0, 1000);
 	x->tcp = json_is_true(json_object_get(v, "tcp"));
 	x->udp_truncated = json_is_true(json_object_get(v, "udp_truncated"));
+	x->cached = json_is_true(json_object_get(v, "cached"));
 	const json_t *w = json_object_get(v, "wire");
 	if (l->failed)
 		return -1;

@@ -59,6 +59,7 @@ typedef struct ev_exchange {
 	unsigned tries;
 	bool tcp;
 	bool udp_truncated;
+	bool cached;      /* taken from the process's cache of root and TLD answers */
 	uint8_t *wire;    /* response bytes, NULL when err != 0 */
 	size_t wire_len;
 } ev_exchange_t;

@@ -39,7 +39,41 @@ typedef struct probe {
 typedef struct qctx {
 	probe_t *p;
 	size_t xi; /* index into ev->xs (the array may move while queries run) */
+	bool cacheable;
 } qctx_t;
+
+static unsigned label_count(const char *name)
+{
+	unsigned n = 0;
+	for (const char *c = name; *c; c++)
+		n += *c == '.' && c[1] != '\0';
+	return strcmp(name, ".") == 0 ? 0 : n + 1;
+}
+
+/*
+ * What the process-wide cache may serve: answers of the root's servers (NS
+ * and DS of a TLD, addresses asked of the root) and the root's and TLDs'
+ * own DNSKEY, SOA and NS. Nothing below the TLDs: a fixed DS must show.
+ */
+static bool cacheable(const probe_t *p, const char *zone, ev_purpose_t purpose)
+{
+	if (!p->cfg->cache)
+		return false;
+	unsigned labels = label_count(zone);
+	switch (purpose) {
+	case EV_P_DNSKEY:
+	case EV_P_SOA:
+	case EV_P_APEX_NS:
+		return labels <= 1;
+	case EV_P_NS:
+	case EV_P_DS:
+		return labels == 1; /* asked of the root's servers */
+	case EV_P_ADDR:
+		return labels == 0;
+	default:
+		return false;
+	}
+}
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -111,7 +145,11 @@ static void record_result(ev_exchange_t *x, const engine_result_t *res)
 static void on_answer(const engine_result_t *res, void *arg)
 {
 	qctx_t *q = arg;
-	record_result(&q->p->ev->xs[q->xi], res);
+	ev_exchange_t *x = &q->p->ev->xs[q->xi];
+	record_result(x, res);
+	if (q->cacheable && !x->err && x->wire)
+		probe_cache_put(q->p->cfg->cache, x->server, x->port, x->qname, x->qtype, x->qflags, q->p->cfg->now,
+				x->wire, x->wire_len);
 	if (res->err == DD_EDEADLINE || res->err == DD_ELIMIT)
 		q->p->stopped = true;
 	free(q);
@@ -152,9 +190,16 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 		x->why = strdup("not asked again: it timed out earlier in this check");
 		return 0;
 	}
+	bool cache_ok = cacheable(p, zone, purpose);
+	if (cache_ok && probe_cache_get(p->cfg->cache, addr, p->cfg->port, x->qname, qtype, x->qflags, p->cfg->now,
+					&x->wire, &x->wire_len)) {
+		x->cached = true;
+		return 0;
+	}
 	qctx_t *q = malloc(sizeof(*q));
 	if (!q)
 		return DD_ENOMEM;
+	q->cacheable = cache_ok;
 	q->p = p;
 	q->xi = xi;
 	int r = engine_query(p->eng, (struct sockaddr *)&ss, sl, ldns_rdf_data(qname),

@@ -13,6 +13,16 @@
 #include "engine/engine.h"
 #include "evidence/evidence.h"
 
+/* Answers shared by the checks of one process (pcache.c). */
+typedef struct probe_cache probe_cache_t;
+probe_cache_t *probe_cache_new(size_t max_entries);
+void probe_cache_free(probe_cache_t *c);
+bool probe_cache_get(probe_cache_t *c, const char *server, uint16_t port, const char *qname, uint16_t qtype,
+		     unsigned flags, int64_t now, uint8_t **wire, size_t *len);
+void probe_cache_put(probe_cache_t *c, const char *server, uint16_t port, const char *qname, uint16_t qtype,
+		     unsigned flags, int64_t now, const uint8_t *wire, size_t len);
+void probe_cache_stats(probe_cache_t *c, unsigned long *hits, unsigned long *misses);
+
 /* A resolver to ask alongside the walk. */
 typedef struct probe_resolver {
 	char addr[48];   /* IPv4 or IPv6 address text */
@@ -34,6 +44,7 @@ typedef struct probe_cfg {
 	const probe_resolver_t *resolvers; /* asked in parallel with the walk (not owned) */
 	size_t n_resolvers;
 	engine_cfg_t resolver_engine;   /* resolvers recurse: longer timeouts than name servers */
+	probe_cache_t *cache;           /* root and TLD answers shared across checks, or NULL */
 } probe_cfg_t;
 
 /* Defaults for everything but root_hints/anchors/now. */

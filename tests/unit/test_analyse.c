@@ -428,6 +428,40 @@ static void test_wildcard_proof(void **state)
 	ev_free(ev);
 }
 
+/* DNSKEY answers too large for UDP from servers whose TCP fails. */
+static void test_tcp_failure(void **state)
+{
+	(void)state;
+	for (int all = 0; all < 2; all++) {
+		evidence_t *ev = load("www.good13.test");
+		unsigned n = 0;
+		for (size_t i = 0; i < ev->n_xs; i++) {
+			ev_exchange_t *x = &ev->xs[i];
+			if (x->purpose != EV_P_DNSKEY || strcmp(x->zone, "good13.test.") != 0 || (!all && n))
+				continue;
+			free(x->wire);
+			x->wire = NULL;
+			x->wire_len = 0;
+			x->err = DD_ETCP;
+			x->udp_truncated = true;
+			n++;
+		}
+		assert_true(n >= 1);
+		an_result_t *r = run(ev, 0);
+		assert_non_null(find(r, AN_F_SERVER_TCP_FAILED));
+		if (all) {
+			assert_int_equal(r->status, AN_UNREACHABLE);
+			assert_int_equal(r->ede[0], 22);
+			assert_string_equal(r->broken_zone, "good13.test.");
+		} else {
+			assert_int_equal(r->status, AN_SECURE);
+			assert_int_equal(an_exit_code(r), 1);
+		}
+		an_result_free(r);
+		ev_free(ev);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_resolver_evidence),
 		cmocka_unit_test(test_crypto_selftest),
 		cmocka_unit_test(test_wildcard_proof),
+		cmocka_unit_test(test_tcp_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

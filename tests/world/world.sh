@@ -125,7 +125,7 @@ cds_of() { # KEYBASE -> CDS (SHA-256) and CDNSKEY lines for the key
 }
 
 # The zones added for the policy, denial, time and CDS cases (all under test., on leaf1).
-POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk lame"
+POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk dname optout lame"
 
 # rrsig_line_edit ZONEFILE OWNER TYPE AWKACTION: operate on the RRSIG over OWNER/TYPE
 check_count() { # FILE REGEX EXPECTED what
@@ -160,6 +160,9 @@ nsd_conf() { # GROUP ZONE:FILE... (addresses in $ADDRS)
     verbosity: 1
     hide-version: yes
     refuse-any: no
+    # no response rate limiting: scans and benchmarks send thousands of queries a second
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
 remote-control:
     control-enable: no
 EOF
@@ -223,6 +226,54 @@ remote-control:
 EOF
     } >"$d/unbound.conf"
     echo "$2" >"$d/addrs"
+}
+
+# build_big N: a TLD "big." (ns1.nic.big 127.53.4.1) with N signed delegations
+# d00001.big. ... served from 127.53.4.2 and .3; every tenth has a DS of a key it
+# does not publish (bogus), every tenth from the fifth on has no DS (insecure
+# island), the rest are healthy. All children share one KSK/ZSK pair (copied
+# under each owner name), so building takes seconds per thousand zones.
+build_big() {
+    local n=$1 i z ksk zsk bad kb zb tag
+    ksk=$(keygen big-child. 13 ksk) zsk=$(keygen big-child. 13 zsk) bad=$(keygen big-child. 13 ksk)
+    : >"$Z/big.children"
+    : >"$Z/big.zonelist"
+    for i in $(seq -f '%05g' 1 "$n"); do
+        z=d$i.big.
+        for kb in "$ksk" "$zsk" "$bad"; do
+            tag=${kb##*+}
+            zb="$KEYS/K$z+013+$tag"
+            sed "s/^big-child\./$z/" "$kb.key" >"$zb.key"
+            cp "$kb.private" "$zb.private"
+        done
+        {
+            soa "$z" "ns1.$z" "hostmaster.$z"
+            printf '%s\tNS\tns1.%s\n%s\tNS\tns2.%s\n' "$z" "$z" "$z" "$z"
+            printf 'ns1.%s\tA\t127.53.4.2\nns2.%s\tA\t127.53.4.3\nwww.%s\tA\t192.0.2.99\n' "$z" "$z" "$z"
+        } >"$Z/${z%.}.zone"
+        sign "$z" "$Z/${z%.}.zone" "$Z/${z%.}.signed" "$NORM_I" "$NORM_E" "$KEYS/K$z+013+${ksk##*+}" "$KEYS/K$z+013+${zsk##*+}" \
+            >/dev/null
+        {
+            printf '%s\t300\tIN\tNS\tns1.%s\n%s\t300\tIN\tNS\tns2.%s\n' "$z" "$z" "$z" "$z"
+            printf 'ns1.%s\t300\tIN\tA\t127.53.4.2\nns2.%s\t300\tIN\tA\t127.53.4.3\n' "$z" "$z"
+            case $i in
+                *0) ds_of "$KEYS/K$z+013+${bad##*+}" ;;
+                *5) ;;
+                *) ds_of "$KEYS/K$z+013+${ksk##*+}" ;;
+            esac
+        } >>"$Z/big.children"
+        printf '%s:%s.signed ' "$z" "${z%.}" >>"$Z/big.zonelist"
+    done
+    local tk tz
+    tk=$(keygen big. 13 ksk) tz=$(keygen big. 13 zsk)
+    {
+        soa big. ns1.nic.big. hostmaster.nic.big.
+        printf 'big.\tNS\tns1.nic.big.\nns1.nic.big.\tA\t127.53.4.1\n'
+        cat "$Z/big.children"
+    } >"$Z/big.zone"
+    sign big. "$Z/big.zone" "$Z/big.signed" "$NORM_I" "$NORM_E" "$tk" "$tz"
+    printf 'big.\t300\tIN\tNS\tns1.nic.big.\nns1.nic.big.\t300\tIN\tA\t127.53.4.1\n' >"$Z/big.deleg"
+    add_ds big. "$tk"
 }
 
 do_build() {
@@ -414,6 +465,14 @@ do_build() {
     std_signed idleksk.test. 74;  k=$(keygen idleksk.test. 13 ksk)
     cat "$k.key" >>"$Z/idleksk.test.zone"; echo >>"$Z/idleksk.test.zone"
     sign_normal idleksk.test.;    add_ds idleksk.test. "$(ksk_of idleksk.test.)"; add_ds idleksk.test. "$k"
+    # dname: DNAMEs into a healthy zone and into a zone with expired signatures
+    std_signed dname.test. 76
+    printf 'old.dname.test.\tDNAME\tgood13.test.\nbad.dname.test.\tDNAME\texpired.test.\n' >>"$Z/dname.test.zone"
+    sign_normal dname.test.;      add_ds dname.test. "$(ksk_of dname.test.)"
+    # optout: NSEC3 opt-out, delegating insec.optout.test (unsigned, no DS)
+    std_leaf insec.optout.test. 77; cp "$Z/insec.optout.test.zone" "$Z/insec.optout.test.signed"
+    std_signed optout.test. 78;   cat "$Z/insec.optout.test.deleg" >>"$Z/optout.test.zone"
+    SIGN_OPTS="-n -t 0 -p" sign_normal optout.test.; add_ds optout.test. "$(ksk_of optout.test.)"
     # lame: ns2 points at a server that does not serve the zone (it answers REFUSED)
     mkleaf lame.test. 75 ns1.lame.test.=127.53.2.1 ns2.lame.test.=127.53.1.3
     KSK_lame_test_=$(keygen lame.test. 13 ksk) ZSK_lame_test_=$(keygen lame.test. 13 zsk)
@@ -448,6 +507,9 @@ do_build() {
     printf 'broken.\t300\tIN\tNS\tns1.nic.broken.\nns1.nic.broken.\t300\tIN\tA\t127.53.1.3\n' >"$Z/broken.deleg"
     add_ds broken. "$bold"   # DS of an old key that broken. does not publish
 
+    # ------------------------------------------------- the big TLD (bench) --
+    [ "${DD_WORLD_BIG:-0}" -gt 0 ] && build_big "$DD_WORLD_BIG"
+
     # ------------------------------------------------------------- root --
     local rk rz
     rk=$(keygen . 13 ksk) rz=$(keygen . 13 zsk)
@@ -456,6 +518,7 @@ do_build() {
         printf '.\tNS\ta.ns.root-servers.\n.\tNS\tb.ns.root-servers.\n'
         printf 'a.ns.root-servers.\tA\t127.53.0.1\nb.ns.root-servers.\tA\t127.53.0.2\n'
         cat "$Z/test.deleg" "$Z/broken.deleg"
+        [ -f "$Z/big.deleg" ] && cat "$Z/big.deleg"
     } >"$Z/root.zone"
     sign . "$Z/root.zone" "$Z/root.signed" "$NORM_I" "$NORM_E" "$rk" "$rz"
 
@@ -491,11 +554,15 @@ do_build() {
         future.test. kskroll.test. dsunsigned.test. nosig.test. baddigest.test. badalg.test. \
         corrupt.test. wrongksk.test. doubleds.test. algroll.test. parent.test. child.parent.test. \
         badchild.parent.test. stale.test. deadns.test. silentns.test. provider.test. \
-        outofzone.test. ok.broken. $(for z in $POLICY_ZONES; do echo "$z.test."; done); do
+        outofzone.test. ok.broken. insec.optout.test. $(for z in $POLICY_ZONES; do echo "$z.test."; done); do
         leafz+=("$zone:${zone%.}.signed")
     done
     ADDRS="127.53.2.1 127.53.2.2" nsd_conf leaf1 "${leafz[@]}"
     ADDRS="127.53.2.3" nsd_conf leaf-stale "stale.test.:stale.test.expired.signed"
+    if [ -f "$Z/big.signed" ]; then
+        ADDRS="127.53.4.1" nsd_conf tld-big "big.:big.signed"
+        ADDRS="127.53.4.2 127.53.4.3" nsd_conf leaf-big $(cat "$Z/big.zonelist")
+    fi
     for d in "$OUT"/nsd/*; do
         nsd-checkconf "$d/nsd.conf" || die "nsd-checkconf failed for $d"
     done
@@ -562,6 +629,10 @@ www.inverted.test.	A	bogus	25	inverted.test.	2	RRSIG_VALIDITY_INVERTED
 www.skew.test.	A	secure	-	-	1	RRSIG_CLOCK_SKEW
 www.idleksk.test.	A	secure	-	-	1	DS_KEY_NOT_SIGNING
 www.lame.test.	A	secure	-	-	1	SERVER_LAME
+www.old.dname.test.	A	secure	-	-	0	-
+www.bad.dname.test.	A	bogus	7	expired.test.	2	RRSIG_EXPIRED
+www.insec.optout.test.	A	insecure	-	-	0	-
+nope.optout.test.	A	insecure	-	-	0	NSEC3_OPT_OUT
 EOF
 }
 

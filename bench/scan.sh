@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# scan.sh [BUILD] [N] — the doctor's scan over a TLD of N signed delegations
+# (80 % healthy, 10 % with a DS of an unpublished key, 10 % signed islands),
+# against a cold validating Unbound resolving the same names with dnsperf
+# (100 queries in flight); peak RSS of the scan. Runs inside the private
+# network namespace: tests/world/netns.sh bench/scan.sh build 10000
+set -u
+B=${1:-build}
+N=${2:-10000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN="$ROOT/$B/dnssec-doctor"
+export DNSSEC_DOCTOR_OFFLINE=1
+[ "${DD_IN_NETNS:-}" = 1 ] || { echo "run me through tests/world/netns.sh" >&2; exit 3; }
+W=$(mktemp -d /tmp/dd-bench-big.XXXXXX)
+t0=$(date +%s)
+DD_WORLD_BIG=$N bash "$ROOT/tests/world/world.sh" build "$W" >"$W.build.log" 2>&1 || { echo "world build failed: $W.build.log" >&2; exit 1; }
+trap 'bash "$ROOT/tests/world/world.sh" stop "$W" >/dev/null 2>&1; [ -n "${UB_PID:-}" ] && kill "$UB_PID" 2>/dev/null; rm -rf "$W" "$W.build.log"' EXIT
+bash "$ROOT/tests/world/world.sh" start "$W" >/dev/null 2>&1 || { echo "world start failed" >&2; exit 1; }
+echo "(world of $N delegations built and started in $(($(date +%s) - t0)) s)" >&2
+C=(--root-hints "$W/root.hints" --trust-anchor "$W/root-anchor.ds" --no-resolvers)
+seq -f 'www.d%05g.big.' 1 "$N" >"$W/names"
+
+row() { printf '| %-58s | %12s |\n' "$1" "$2"; }
+echo "| measurement ($N names, 2 cores, loopback) | value |"
+echo "| --- | ---: |"
+for conc in 16 64; do
+	/usr/bin/time -f '%e %M' -o "$W/time" "$BIN" scan "${C[@]}" --concurrency "$conc" "$W/names" >"$W/out" 2>"$W/err"
+	read -r secs rss < <(tail -1 "$W/time")
+	lines=$(wc -l <"$W/out")
+	rate=$(echo "scale=0; $lines / $secs" | bc)
+	row "dnssec-doctor scan --concurrency $conc: names/s" "$rate"
+	row "dnssec-doctor scan --concurrency $conc: peak RSS (MiB)" "$((rss / 1024))"
+done
+sec=$(jq -r 'select(.status == "secure") | .query.name' "$W/out" | wc -l)
+bog=$(jq -r 'select(.status == "bogus") | .query.name' "$W/out" | wc -l)
+ins=$(jq -r 'select(.status == "insecure") | .query.name' "$W/out" | wc -l)
+row "verdicts (secure / bogus / insecure; expected 80 / 10 / 10 %)" "$sec / $bog / $ins"
+
+# A cold validating Unbound (its own instance, empty cache) resolving the same names.
+U="$W/unbound-bench"
+mkdir -p "$U"
+sed -e "s#$W/unbound/validating#$U#g" -e 's/127\.53\.3\.1/127.53.3.9/g' "$W/unbound/validating/unbound.conf" >"$U/unbound.conf"
+unbound -c "$U/unbound.conf" >/dev/null 2>&1
+for _ in $(seq 50); do [ -s "$U/unbound.pid" ] && break; sleep 0.1; done
+UB_PID=$(cat "$U/unbound.pid" 2>/dev/null)
+sed 's/$/ A/' "$W/names" >"$W/names.dnsperf"
+if command -v dnsperf >/dev/null; then
+	dnsperf -s 127.53.3.9 -d "$W/names.dnsperf" -n 1 -q 100 -t 5 -e -D >"$W/dnsperf" 2>&1
+	qps=$(sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' "$W/dnsperf" | head -1)
+	row "cold validating Unbound (dnsperf, 100 in flight): names/s" "${qps%.*}"
+else
+	row "cold validating Unbound" "dnsperf not installed"
+fi
