@@ -1446,8 +1446,9 @@ static void analyse_zone(actx_t *a, size_t zi)
 			for (size_t j = 0; j < ldns_rr_list_rr_count(keys); j++)
 				if (ldns_rr_compare(ldns_rr_list_rr(s->anchor_keys, k), ldns_rr_list_rr(keys, j)) == 0)
 					ldns_rr_list_push_rr(matched, ldns_rr_list_rr(keys, j));
-		char *exp = expected_ds(keys, signers);
+		char *exp = NULL; /* the DS to propose, computed only when a finding needs it */
 		if (!matched || !ldns_rr_list_rr_count(matched)) {
+			exp = expected_ds(keys, signers);
 			char pub[160] = "";
 			for (size_t k = 0; k < ldns_rr_list_rr_count(keys) && k < 12; k++) {
 				size_t l = strlen(pub);
@@ -1497,6 +1498,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 					}
 				}
 			} else {
+				exp = expected_ds(keys, signers);
 				emit_sig_findings(c, z->name, rrset, x->server, &sc, true, exp);
 				if (sc.crypto_unavail)
 					s->indeterminate = true;

@@ -64,6 +64,22 @@ void an_vcache_stats(an_vcache_t *v, unsigned long *hits, unsigned long *misses)
 	pthread_mutex_unlock(&v->m);
 }
 
+/* SHA-256 with the digest fetched once (OpenSSL 3 looks it up on every EVP_sha256() use otherwise). */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static bool sha256(const void *data, size_t len, uint8_t out[32])
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	unsigned n = 0;
+	return sha256_md && EVP_Digest(data, len, out, &n, sha256_md, NULL) == 1 && n == 32;
+}
+
 static bool hash_input(const ldns_rr_list *rrset, const ldns_rr *sig, const ldns_rr_list *keys, uint8_t out[32])
 {
 	ldns_buffer *b = ldns_buffer_new(4096);
@@ -78,9 +94,7 @@ static bool hash_input(const ldns_rr_list *rrset, const ldns_rr *sig, const ldns
 		ldns_buffer_write_u8(b, 0xfe);
 		ok = ldns_rr2buffer_wire_canonical(b, ldns_rr_list_rr(keys, i), LDNS_SECTION_ANSWER) == LDNS_STATUS_OK;
 	}
-	unsigned len = 0;
-	ok = ok && ldns_buffer_status_ok(b) &&
-	     EVP_Digest(ldns_buffer_begin(b), ldns_buffer_position(b), out, &len, EVP_sha256(), NULL) == 1 && len == 32;
+	ok = ok && ldns_buffer_status_ok(b) && sha256(ldns_buffer_begin(b), ldns_buffer_position(b), out);
 	ldns_buffer_free(b);
 	return ok;
 }

@@ -60,6 +60,8 @@ soa() { # ZONE MNAME RNAME
     printf '$TTL 300\n%s\t300\tIN\tSOA\t%s %s %s 3600 600 86400 300\n' "$1" "$2" "$3" "$SERIAL"
 }
 
+rrtype_of() { case $1 in *:*) echo AAAA ;; *) echo A ;; esac; }
+
 # mkleaf ZONE NUM NSSPEC...   NSSPEC is "fqdn=addr" (in-bailiwick, glue) or "fqdn"
 # Writes $Z/ZONE.zone (unsigned) and $Z/ZONE.deleg (NS + glue for the parent).
 mkleaf() {
@@ -71,7 +73,7 @@ mkleaf() {
         for spec in "$@"; do
             name=${spec%%=*} addr=${spec#*=}
             [ "$name" != "$spec" ] || continue
-            case $name in *".$zone") printf '%s\tA\t%s\n' "$name" "$addr" ;; esac
+            case $name in *".$zone") printf '%s\t%s\t%s\n' "$name" "$(rrtype_of "$addr")" "$addr" ;; esac
         done
         printf 'www.%s\tA\t192.0.2.%s\n' "$zone" "$num"
     } >"$Z/${zone%.}.zone"
@@ -80,7 +82,7 @@ mkleaf() {
         for spec in "$@"; do
             name=${spec%%=*} addr=${spec#*=}
             [ "$name" != "$spec" ] || continue
-            case $name in *".$zone") printf '%s\t300\tIN\tA\t%s\n' "$name" "$addr" ;; esac
+            case $name in *".$zone") printf '%s\t300\tIN\t%s\t%s\n' "$name" "$(rrtype_of "$addr")" "$addr" ;; esac
         done
     } >"$Z/${zone%.}.deleg"
 }
@@ -125,7 +127,7 @@ cds_of() { # KEYBASE -> CDS (SHA-256) and CDNSKEY lines for the key
 }
 
 # The zones added for the policy, denial, time and CDS cases (all under test., on leaf1).
-POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk dname optout lame"
+POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk dname optout v6ns lame"
 
 # rrsig_line_edit ZONEFILE OWNER TYPE AWKACTION: operate on the RRSIG over OWNER/TYPE
 check_count() { # FILE REGEX EXPECTED what
@@ -473,6 +475,10 @@ do_build() {
     std_leaf insec.optout.test. 77; cp "$Z/insec.optout.test.zone" "$Z/insec.optout.test.signed"
     std_signed optout.test. 78;   cat "$Z/insec.optout.test.deleg" >>"$Z/optout.test.zone"
     SIGN_OPTS="-n -t 0 -p" sign_normal optout.test.; add_ds optout.test. "$(ksk_of optout.test.)"
+    # v6ns: a second name server with an IPv6 address only (not tested without an IPv6 route)
+    mkleaf v6ns.test. 79 ns1.v6ns.test.=127.53.2.1 ns6.v6ns.test.=fd00:53::1
+    KSK_v6ns_test_=$(keygen v6ns.test. 13 ksk) ZSK_v6ns_test_=$(keygen v6ns.test. 13 zsk)
+    sign_normal v6ns.test.;       add_ds v6ns.test. "$KSK_v6ns_test_"
     # lame: ns2 points at a server that does not serve the zone (it answers REFUSED)
     mkleaf lame.test. 75 ns1.lame.test.=127.53.2.1 ns2.lame.test.=127.53.1.3
     KSK_lame_test_=$(keygen lame.test. 13 ksk) ZSK_lame_test_=$(keygen lame.test. 13 zsk)
@@ -633,6 +639,7 @@ www.old.dname.test.	A	secure	-	-	0	-
 www.bad.dname.test.	A	bogus	7	expired.test.	2	RRSIG_EXPIRED
 www.insec.optout.test.	A	insecure	-	-	0	-
 nope.optout.test.	A	insecure	-	-	0	NSEC3_OPT_OUT
+www.v6ns.test.	A	secure	-	-	0	SERVER_NOT_TESTED
 EOF
 }
 
