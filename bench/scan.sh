@@ -51,3 +51,47 @@ if command -v dnsperf >/dev/null; then
 else
 	row "cold validating Unbound" "dnsperf not installed"
 fi
+
+# Peers on a sample of 100 names (every N/100th), from the same world. DNSViz:
+# the probe only (Debian 12's DNSViz cannot run "grok", its analysis step: it
+# needs a pygraphviz module that Debian's pygraphviz no longer has), so its time
+# is a lower bound. Zonemaster tests the zone of each name with the world's
+# root hints.
+step=$((N / 100 > 0 ? N / 100 : 1))
+awk -v s="$step" 'NR % s == 0' "$W/names" | head -100 >"$W/sample"
+ns=$(wc -l <"$W/sample")
+per_name() { # LABEL CMD-PREFIX... (the name is appended); prints median and p95 ms
+	local label=$1
+	shift
+	while read -r n; do
+		local s e
+		s=$(date +%s%N)
+		"$@" "$n" >/dev/null 2>&1
+		e=$(date +%s%N)
+		echo $(((e - s) / 1000000))
+	done <"$W/sample" | sort -n | awk -v l="$label" '{a[NR]=$1} END {printf "| %-58s | %12s |\n", l " (median / p95 ms)", a[int((NR+1)/2)] " / " a[int(NR*0.95+0.999)]}'
+}
+per_name "dnssec-doctor check, $ns-name sample" "$BIN" "${C[@]}" --json
+if command -v delv >/dev/null; then
+	per_name "delv via the non-validating Unbound, $ns-name sample" delv @127.53.3.2 -a "$W/delv-anchors.conf"
+fi
+if command -v dnsviz >/dev/null; then
+	per_name "dnsviz probe -A (no analysis), $ns-name sample" dnsviz probe -A -x .:a.ns.root-servers.=127.53.0.1,b.ns.root-servers.=127.53.0.2 -a .
+fi
+if command -v zonemaster-cli >/dev/null; then
+	sed 's/^www\.//' "$W/sample" >"$W/sample.zones"
+	cp "$W/sample" "$W/sample.names"
+	cp "$W/sample.zones" "$W/sample"
+	per_name "zonemaster-cli (the zone), $ns-zone sample" zonemaster-cli --no-ipv6 --hints "$W/root.hints"
+	cp "$W/sample.names" "$W/sample"
+fi
+
+# A dead and a silent name server among good ones (3 runs each).
+for n in www.deadns.test www.silentns.test; do
+	printf '%s\n' "$n" "$n" "$n" >"$W/sample"
+	per_name "dnssec-doctor check $n" "$BIN" "${C[@]}" --json
+	command -v delv >/dev/null && per_name "delv $n" delv @127.53.3.2 -a "$W/delv-anchors.conf"
+	command -v dnsviz >/dev/null && per_name "dnsviz probe -A $n" dnsviz probe -A -x .:a.ns.root-servers.=127.53.0.1,b.ns.root-servers.=127.53.0.2 -a .
+	printf '%s\n' "${n#www.}" "${n#www.}" "${n#www.}" >"$W/sample"
+	command -v zonemaster-cli >/dev/null && per_name "zonemaster-cli ${n#www.}" zonemaster-cli --no-ipv6 --hints "$W/root.hints"
+done

@@ -12,7 +12,7 @@ PKGS=(
 	jq iproute2 util-linux procps
 	clang libclang-rt-14-dev valgrind
 )
-BENCH_PKGS=(bc hyperfine wrk dnsperf time)
+BENCH_PKGS=(bc hyperfine wrk dnsperf time dnsviz zonemaster-cli)
 check=0
 for a in "$@"; do
 	case $a in
