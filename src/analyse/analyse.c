@@ -496,7 +496,7 @@ static void check_reachability(ctx_t *c, size_t zi)
 {
 	zst_t *s = &c->zs[zi];
 	const ev_zone_t *z = s->z;
-	unsigned tested = 0, answered = 0, addrs = 0;
+	unsigned tested = 0, answered = 0, addrs = 0, refused = 0;
 	for (size_t i = 0; i < z->n_servers; i++) {
 		const ev_server_t *srv = &z->servers[i];
 		if (!srv->n_addrs) {
@@ -507,8 +507,8 @@ static void check_reachability(ctx_t *c, size_t zi)
 		}
 		for (size_t j = 0; j < srv->n_addrs; j++) {
 			const char *a = srv->addrs[j];
-			unsigned n = 0, fail = 0;
-			const char *why = NULL;
+			unsigned n = 0, fail = 0, skipped = 0;
+			const char *why = NULL, *skip_why = NULL;
 			bool lame = false;
 			char lame_why[80] = "";
 			addrs++;
@@ -518,6 +518,12 @@ static void check_reachability(ctx_t *c, size_t zi)
 				    (x->purpose != EV_P_DNSKEY && x->purpose != EV_P_SOA && x->purpose != EV_P_APEX_NS &&
 				     x->purpose != EV_P_ANSWER))
 					continue;
+				if (x->err == DD_EREFUSEDADDR) {
+					/* Not asked by policy (serve): neither dead nor alive. */
+					skipped++;
+					skip_why = x->why;
+					continue;
+				}
 				n++;
 				if (x->err) {
 					fail++;
@@ -535,6 +541,13 @@ static void check_reachability(ctx_t *c, size_t zi)
 						free(rcs);
 					}
 				}
+			}
+			if (!n && skipped) {
+				char buf[300];
+				snprintf(buf, sizeof(buf), " (%s at %s: %s)", srv->name, a, skip_why ? skip_why : "not allowed");
+				add_finding(c, AN_F_SERVER_NOT_QUERIED, z->name, NULL, buf, NULL, a, 0);
+				refused++;
+				continue;
 			}
 			if (!n) {
 				add_finding(c, AN_F_SERVER_NOT_TESTED, z->name, NULL,
@@ -554,6 +567,10 @@ static void check_reachability(ctx_t *c, size_t zi)
 				answered++;
 			}
 		}
+	}
+	if (!tested && refused) {
+		s->indeterminate = true; /* no server of the zone could be asked: no verdict, not "dead" */
+		return;
 	}
 	if ((tested && !answered) || (!addrs && z->n_servers)) {
 		s->unreachable = true;
