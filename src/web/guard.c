@@ -203,7 +203,8 @@ bool web_buckets_take(web_buckets_t *t, const void *key, size_t len, int64_t now
 		b->tokens -= 1.0;
 	} else if (retry_s) {
 		double ms = (1.0 - b->tokens) / rate;
-		*retry_s = (unsigned)(ms / 1000.0) + 1;
+		unsigned s = (unsigned)((ms + 999.0) / 1000.0);
+		*retry_s = s ? s : 1;
 	}
 	pthread_mutex_unlock(&t->mu);
 	return ok;
