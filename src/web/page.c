@@ -19,7 +19,7 @@ static void head(FILE *out, const char *title_prefix, const char *name)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	      "<meta name=\"referrer\" content=\"no-referrer\">\n<title>",
+	      "<meta name=\"referrer\" content=\"no-referrer\">\n<link rel=\"icon\" href=\"data:,\">\n<title>",
 	      out);
 	if (title_prefix) {
 		fputs(title_prefix, out);
