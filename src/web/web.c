@@ -70,7 +70,8 @@ typedef struct web {
 	pthread_cond_t cv;
 	job_t *todo, *todo_tail, *done;
 	unsigned queued;  /* waiting + running */
-	bool stopping;
+	bool stopping;    /* workers: exit when the queue is empty */
+	bool draining;    /* loop: SIGTERM seen; answer what is queued, take nothing new, then stop */
 	int pipe_r, pipe_w;
 	struct event *pipe_ev, *sig_int, *sig_term;
 	web_buckets_t *clients, *targets;
@@ -266,6 +267,18 @@ static void *worker(void *arg)
 	}
 }
 
+/* Loop thread: once draining and nothing is queued, stop (after a moment, to flush the last replies). */
+static void maybe_stop(web_t *w)
+{
+	pthread_mutex_lock(&w->mu);
+	bool idle = w->queued == 0;
+	pthread_mutex_unlock(&w->mu);
+	if (w->draining && idle) {
+		struct timeval tv = {0, 200000};
+		event_base_loopexit(w->base, &tv);
+	}
+}
+
 /* Loop thread: send the replies of finished jobs. */
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -294,6 +307,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 		free(j);
 		j = next;
 	}
+	maybe_stop(w);
 }
 
 /* ---- the check endpoints -------------------------------------------------------- */
@@ -397,6 +411,11 @@ static void handle_check(web_t *w, struct evhttp_request *req, const char *query
 	pthread_mutex_lock(&w->mu);
 	bool full = w->queued >= w->n_threads * (1 + QUEUE_FACTOR);
 	pthread_mutex_unlock(&w->mu);
+	if (w->draining) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
+		reply_error(req, kind, 429, "the service is restarting; try again in 5 s", canon, type_text);
+		return;
+	}
 	if (full) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
 		reply_error(req, kind, 429, "the service is busy with other checks; try again in 5 s", canon, type_text);
@@ -470,10 +489,16 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* ---- start and stop -------------------------------------------------------------- */
 
+/* SIGINT/SIGTERM: answer the checks in hand, then stop; a second signal stops at once. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	web_t *w = arg;
-	event_base_loopexit(w->base, NULL);
+	if (w->draining) {
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
+	w->draining = true;
+	maybe_stop(w);
 }
 
 static int parse_listen(const char *s, char *host, size_t host_size, uint16_t *port)

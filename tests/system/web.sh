@@ -193,7 +193,17 @@ else
 	fail "parallel checks: $(sort "$TMP/codes" | uniq -c | tr '\n' ' ')"
 fi
 expect 200 "still healthy after all that" "http://$A/healthz"
+# SIGTERM during a slow check (a silent name server: timeouts): the check is answered, then the server stops.
+curl -s -o "$TMP/drain.json" -w '%{http_code}' --max-time 30 "http://$A/api/v1/check?name=www.silentns.test" >"$TMP/drain.code" &
+cpid=$!
+sleep 0.4
 stop_server main
+wait $cpid
+if [ "$(cat "$TMP/drain.code")" = 200 ] && jq -e '.query.name == "www.silentns.test."' "$TMP/drain.json" >/dev/null; then
+	ok "a check in hand at SIGTERM is still answered"
+else
+	fail "check in hand at SIGTERM: HTTP $(cat "$TMP/drain.code")"
+fi
 
 # --- the per-client rate limit
 B=127.0.0.1:18054
