@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -582,6 +583,13 @@ int web_serve(const dd_opts_t *o, char *err, size_t err_size)
 	pthread_cond_init(&w.cv, NULL);
 	json_object_seed(0); /* before threads create objects */
 	signal(SIGPIPE, SIG_IGN);
+	/* Descriptors: every connection holds one, and every query in flight another
+	 * (up to max_inflight per check). Use what the hard limit allows. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	int fds[2];
 	int ret = DD_ENOMEM;
 	w.clients = web_buckets_new(CLIENT_SLOTS);
