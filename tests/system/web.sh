@@ -119,6 +119,20 @@ check "page: the checklist sections in order" sh -c "grep -o -E 'id=\"s[1-6]\"' 
 check "page: resolver EDE shown" grep -q 'EDE 9 (DNSKEY Missing)' "$page"
 check "page: inline SVG with a title and description" sh -c "grep -q '<svg xmlns=\"http://www.w3.org/2000/svg\"' '$page' && grep -q 'aria-labelledby=\"chain-title chain-desc\"' '$page'"
 check "page: no inline script or style attribute" sh -c "! grep -q -E '<script>|style=\"|<style' '$page'"
+# Every case of the world: the page's broken link (diagram and table) is the case's broken zone.
+n=0
+bad=""
+while IFS=$'\t' read -r name type status ede broken rest; do
+	case $name in "#"* | name | "") continue ;; esac
+	get "http://$A/check?name=$name&type=$type" >/dev/null
+	got_row=$(grep -o '<tr class="broken"><th scope="row">[^<]*</th>' "$TMP/body" | sed 's/.*"row">//; s/<.*//')
+	got_svg=$(grep -B1 -- '-width="4"/>' "$TMP/body" | grep -o '<g><title>[^<]*' | sed 's/<g><title>//')
+	want=$broken
+	[ "$want" = - ] && want=""
+	n=$((n + 1))
+	[ "$got_row" = "$want" ] && [ "$got_svg" = "$want" ] || bad="$bad $name(want '$want', table '$got_row', diagram '$got_svg')"
+done <"$W/cases.tsv"
+if [ -z "$bad" ] && [ $n -gt 10 ]; then ok "the page marks the right broken link for all $n cases of the world"; else fail "broken link on the page:$bad"; fi
 expect 200 "result page for a healthy name" "http://$A/check?name=www.good13.test"
 check "healthy page: secure badge, no broken link" sh -c "grep -q 'badge ok' '$TMP/body' && ! grep -q 'BROKEN LINK' '$TMP/body'"
 
