@@ -72,6 +72,19 @@ expect() {
 	if [ "$got" = "$code" ]; then ok "$what ($code)"; else fail "$what: expected $code, got $got: $(head -c 200 "$TMP/body")"; fi
 }
 
+# A slow client (headers never finished) is disconnected once the idle timeout
+# (the deadline + 5 s) passes; it runs in the background while the rest goes on.
+S=127.0.0.1:18058
+start_server slow $S --allow-private --no-resolvers --deadline 100 || exit 0
+(
+	exec 8<>/dev/tcp/127.0.0.1/18058
+	printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n' >&8
+	t0=$(date +%s)
+	timeout 30 cat <&8 >"$TMP/slow.body"
+	echo $(($(date +%s) - t0)) >"$TMP/slow.secs"
+) &
+slowpid=$!
+
 A=127.0.0.1:18053
 start_server main $A --allow-private "${R[@]}" --rate 100000 --max-checks 2 || exit 0
 
@@ -269,3 +282,12 @@ check "serve --listen nonsense: exit 3 with a message" sh -c "[ $rc = 3 ] && gre
 "$BIN" serve --listen 127.0.0.1:18057 "${C[@]}" --no-resolvers extra >/dev/null 2>"$TMP/e"
 rc=$?
 check "serve with a stray argument: exit 3" sh -c "[ $rc = 3 ] && grep -q 'unexpected argument' '$TMP/e'"
+
+wait $slowpid
+secs=$(cat "$TMP/slow.secs" 2>/dev/null)
+if [ -n "$secs" ] && [ "$secs" -ge 4 ] && [ "$secs" -le 10 ] && [ ! -s "$TMP/slow.body" ]; then
+	ok "a client that never finishes its headers is disconnected after ${secs} s"
+else
+	fail "slow client: disconnected after ${secs:-?} s, got $(head -c 100 "$TMP/slow.body")"
+fi
+stop_server slow
