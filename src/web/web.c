@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <sys/queue.h>
 #include <sys/resource.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -27,13 +26,10 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include "check/check.h"
 #include "common/dd.h"
-#include "common/idn.h"
-#include "common/wire.h"
 #include "report/report.h"
 #include "web/guard.h"
 #include "web/web.h"
@@ -313,17 +309,6 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the check endpoints -------------------------------------------------------- */
 
-/* Host-name-like names only: letters, digits, '-', '_' and '*' in labels (after IDN). */
-static bool plain_name(const char *s)
-{
-	for (; *s; s++) {
-		char c = *s;
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '*'))
-			return false;
-	}
-	return true;
-}
-
 /* The client's key for the rate limit: the IPv4 address, or the /64 of an IPv6 address. */
 static size_t client_key(struct evhttp_request *req, uint8_t key[16])
 {
@@ -349,53 +334,13 @@ static size_t client_key(struct evhttp_request *req, uint8_t key[16])
 
 static void handle_check(web_t *w, struct evhttp_request *req, const char *query, out_kind_t kind)
 {
-	struct evkeyvalq params;
-	TAILQ_INIT(&params);
-	/* A %00 would cut the decoded C string short and hide the rest. */
-	if (query && (strstr(query, "%00") || evhttp_parse_query_str(query, &params) != 0)) {
-		evhttp_clear_headers(&params);
-		reply_error(req, kind, 400, "malformed query string", NULL, NULL);
+	web_check_req_t cr;
+	if (web_check_params(query, &cr)) {
+		reply_error(req, kind, 400, cr.error, cr.raw_name[0] ? cr.raw_name : NULL, cr.type_text);
 		return;
 	}
-	const char *raw_name = evhttp_find_header(&params, "name");
-	const char *raw_type = evhttp_find_header(&params, "type");
-	char type_text[24] = "A";
-	uint16_t qtype = 1;
-	if (raw_type && *raw_type) {
-		if (strlen(raw_type) >= sizeof(type_text) || dd_parse_qtype(raw_type, &qtype)) {
-			reply_error(req, kind, 400, "unknown or unsupported record type (try A, AAAA, MX, TXT, DNSKEY)",
-				    raw_name, NULL);
-			evhttp_clear_headers(&params);
-			return;
-		}
-		char *t = ldns_rr_type2str((ldns_rr_type)qtype);
-		snprintf(type_text, sizeof(type_text), "%s", t ? t : "A");
-		free(t);
-	}
-	if (!raw_name || !*raw_name) {
-		reply_error(req, kind, 400, "missing name: give ?name=example.com", NULL, type_text);
-		evhttp_clear_headers(&params);
-		return;
-	}
-	char ascii[1100], canon[1024];
-	uint8_t wire[255];
-	size_t wl = 0;
-	const char *why = NULL;
-	if (strlen(raw_name) > 1000)
-		why = "longer than 1000 characters";
-	else if (dd_name_idn(raw_name, ascii, sizeof(ascii), &why) == 0 && !plain_name(ascii))
-		why = "only letters, digits, hyphens, underscores and dots are allowed in a name";
-	else if (!why && dd_name_from_text(ascii, wire, &wl, &why) != 0 && !why)
-		why = "malformed";
-	if (why) {
-		char msg[200];
-		snprintf(msg, sizeof(msg), "invalid name: %s", why);
-		reply_error(req, kind, 400, msg, raw_name, type_text);
-		evhttp_clear_headers(&params);
-		return;
-	}
-	evhttp_clear_headers(&params);
-	dd_name_to_text(wire, wl, canon);
+	const char *canon = cr.name, *type_text = cr.type_text;
+	uint16_t qtype = cr.qtype;
 
 	uint8_t key[16];
 	size_t klen = client_key(req, key);

@@ -22,6 +22,22 @@
  */
 int web_serve(const dd_opts_t *o, char *err, size_t err_size);
 
+/* A check request from a query string ("name=www.example.com&type=AAAA"). */
+typedef struct web_check_req {
+	char name[1024];     /* canonical name (A-labels, lower case, trailing dot); "" when invalid */
+	uint16_t qtype;      /* A when not given */
+	char type_text[24];  /* its mnemonic */
+	char raw_name[1001]; /* the name as given (cut at 1000 bytes), to prefill the form; may be "" */
+	char error[200];     /* why it is refused, "" when valid */
+} web_check_req_t;
+
+/*
+ * Parse and validate a check's query string (untrusted; NULL: none). Names
+ * go through IDN (libidn2) and must be host-name-like. Returns 0, or
+ * DD_EINVAL with `r->error` saying what is wrong (for a 400).
+ */
+int web_check_params(const char *query, web_check_req_t *r);
+
 /* The form page, with the values to prefill and an error to show (each may be NULL). */
 void web_page_form(FILE *out, const char *name, const char *type, const char *error);
 
