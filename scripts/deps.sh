@@ -11,7 +11,12 @@ PKGS=(
 	ldnsutils nsd unbound bind9-dnsutils
 	jq iproute2 util-linux procps
 	clang libclang-rt-14-dev valgrind
+	libidn2-dev curl python3 chromium
 )
+# The browser test runs playwright-core 1.65 (npm), which wants Node.js 20 or later: Debian's
+# nodejs and npm unless a Node.js with npm is already there (NodeSource's
+# nodejs bundles npm and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 || PKGS+=(nodejs npm)
 BENCH_PKGS=(bc hyperfine wrk dnsperf time dnsviz zonemaster-cli)
 check=0
 for a in "$@"; do

@@ -15,6 +15,9 @@ meson test -C "$B" --print-errorlogs --no-rebuild >"$B/unit.log" 2>&1
 awk '/^ *[0-9]+\/[0-9]+ /{ st=($0 ~ / OK /) ? "ok  " : "FAIL"; sub(/^ *[0-9]+\/[0-9]+ +/, ""); print st " unit " $1 }' "$B/unit.log" >>"$LOG"
 grep -q "Ok:" "$B/unit.log" || echo "FAIL unit tests did not run (see $B/unit.log)" >>"$LOG"
 
+# The browser test's npm packages (playwright-core), outside the namespace: npm needs the registry.
+bash "$ROOT/tests/e2e/install.sh" >"$B/e2e-install.log" 2>&1 || echo "FAIL npm ci in tests/e2e (see $B/e2e-install.log)" >>"$LOG"
+
 # System tests in the namespace.
 "$ROOT/tests/world/netns.sh" bash "$ROOT/tests/system/run-in-netns.sh" "$B" >>"$LOG" 2>"$B/system.stderr"
 [ $? -eq 0 ] || grep -q . "$LOG" || echo "FAIL system tests did not run (see $B/system.stderr)" >>"$LOG"

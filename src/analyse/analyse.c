@@ -793,7 +793,7 @@ static void check_reachability(ctx_t *c, size_t zi)
 {
 	zst_t *s = &c->zs[zi];
 	const ev_zone_t *z = s->z;
-	unsigned tested = 0, answered = 0, addrs = 0;
+	unsigned tested = 0, answered = 0, addrs = 0, refused = 0;
 	for (size_t i = 0; i < z->n_servers; i++) {
 		const ev_server_t *srv = &z->servers[i];
 		if (!srv->n_addrs) {
@@ -804,9 +804,8 @@ static void check_reachability(ctx_t *c, size_t zi)
 		}
 		for (size_t j = 0; j < srv->n_addrs; j++) {
 			const char *a = srv->addrs[j];
-			unsigned n = 0, fail = 0, tcp_fail = 0;
-			const char *why = NULL;
-			const char *tcp_what = NULL;
+			unsigned n = 0, fail = 0, tcp_fail = 0, skipped = 0;
+			const char *why = NULL, *skip_why = NULL, *tcp_what = NULL;
 			bool lame = false;
 			char lame_why[80] = "";
 			addrs++;
@@ -816,6 +815,12 @@ static void check_reachability(ctx_t *c, size_t zi)
 				    (x->purpose != EV_P_DNSKEY && x->purpose != EV_P_SOA && x->purpose != EV_P_APEX_NS &&
 				     x->purpose != EV_P_ANSWER))
 					continue;
+				if (x->err == DD_EREFUSEDADDR) {
+					/* Not asked by policy (serve): neither dead nor alive. */
+					skipped++;
+					skip_why = x->why;
+					continue;
+				}
 				n++;
 				if (x->err) {
 					fail++;
@@ -837,6 +842,13 @@ static void check_reachability(ctx_t *c, size_t zi)
 						free(rcs);
 					}
 				}
+			}
+			if (!n && skipped) {
+				char buf[300];
+				snprintf(buf, sizeof(buf), " (%s at %s: %s)", srv->name, a, skip_why ? skip_why : "not allowed");
+				add_finding(c, AN_F_SERVER_NOT_QUERIED, z->name, NULL, buf, NULL, a, 0);
+				refused++;
+				continue;
 			}
 			if (!n) {
 				add_finding(c, AN_F_SERVER_NOT_TESTED, z->name, NULL,
@@ -864,6 +876,10 @@ static void check_reachability(ctx_t *c, size_t zi)
 				answered++;
 			}
 		}
+	}
+	if (!tested && refused) {
+		s->indeterminate = true; /* no server of the zone could be asked: no verdict, not "dead" */
+		return;
 	}
 	if ((tested && !answered) || (!addrs && z->n_servers)) {
 		s->unreachable = true;
@@ -1513,11 +1529,11 @@ static void analyse_zone(actx_t *a, size_t zi)
 	/* A zone with a DS whose DNSKEY RRset no server delivered (too large for
 	 * UDP and TCP failing, or only errors): validators cannot get its keys. */
 	bool has_ds = (s->ds && ldns_rr_list_rr_count(s->ds)) || s->anchor_keys;
-	if (!s->insecure && has_ds && !s->tested && !s->unreachable) {
+	if (!s->insecure && has_ds && !s->tested && !s->unreachable && !s->indeterminate) {
 		const char *why = NULL;
 		for (size_t i = 0; i < c->ev->n_xs && !why; i++) {
 			const ev_exchange_t *x = &c->ev->xs[i];
-			if (x->purpose == EV_P_DNSKEY && strcmp(x->zone, z->name) == 0 && x->err)
+			if (x->purpose == EV_P_DNSKEY && strcmp(x->zone, z->name) == 0 && x->err && x->err != DD_EREFUSEDADDR)
 				why = x->udp_truncated ? "it is too large for UDP and TCP failed" : (x->why ? x->why : dd_strerror(x->err));
 		}
 		if (why) {

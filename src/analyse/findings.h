@@ -141,7 +141,10 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	  "Run the check from a machine with that address family to cover it.")                      \
 	X(SERVERS_DIFFER, AN_NOTICE, -1, "", AN_WHO_NONE,                                              \
 	  "The name servers of {zone} serve different data{detail}.",                                 \
-	  "Nothing to do if this is a multi-signer setup or a zone update in flight; otherwise check zone transfers.")
+	  "Nothing to do if this is a multi-signer setup or a zone update in flight; otherwise check zone transfers.") \
+	X(SERVER_NOT_QUERIED, AN_WARNING, -1, "RFC 6890", AN_WHO_DNS_OPERATOR,                         \
+	  "A name server address of {zone} was not queried by this service{detail}.",                 \
+	  "A private, loopback, link-local or otherwise non-global address cannot be reached by resolvers on the internet either: list only global addresses for the name servers of {zone}. If the address is global, its query budget was used up: check again in a minute.")
 
 typedef enum an_fid {
 #define AN_F_ENUM(id, sev, ede, rfc, who, sum, fix) AN_F_##id,

@@ -92,6 +92,8 @@ int dd_check_probe(const dd_opts_t *o, const char *name, uint16_t qtype, int64_t
 	pc.use_v6 = o->v6_route;
 	pc.now = now;
 	pc.cache = o->pcache;
+	pc.gate = o->gate;
+	pc.gate_arg = o->gate_arg;
 	if (!o->no_resolvers) {
 		pc.resolvers = o->resolvers;
 		pc.n_resolvers = o->n_resolvers;

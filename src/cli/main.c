@@ -21,6 +21,7 @@
 #include "evidence/evidence.h"
 #include "probe/probe.h"
 #include "report/report.h"
+#include "web/web.h"
 
 #define EXIT_USAGE 3
 #define MAX_EVIDENCE_BYTES (64u << 20)
@@ -103,6 +104,8 @@ static int report(const dd_opts_t *o, const evidence_t *ev)
 		json_t *j = rep_json(res, ev);
 		print_json(j);
 		json_decref(j);
+	} else if (o->format == DD_FMT_SVG) {
+		rep_svg(stdout, res, true);
 	} else {
 		bool color = o->color == 1 || (o->color < 0 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 		rep_text(stdout, res, ev, color);
@@ -156,6 +159,13 @@ int main(int argc, char **argv)
 			code = dd_scan(&o, in, stdout);
 		if (in != stdin)
 			fclose(in);
+		goto out;
+	}
+	if (o.cmd == DD_CMD_SERVE) {
+		if (dd_check_setup(&o, err, sizeof(err)) || web_serve(&o, err, sizeof(err)))
+			die_usage(err);
+		else
+			code = 0;
 		goto out;
 	}
 	if (dd_check_setup(&o, err, sizeof(err)) ||

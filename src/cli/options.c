@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/dd.h"
+#include "common/idn.h"
 #include "common/wire.h"
 #include "cli/options.h"
 
@@ -16,10 +17,11 @@ const char dd_usage[] =
 	"       dnssec-doctor probe [options] NAME [TYPE] > evidence.json\n"
 	"       dnssec-doctor analyse [options] evidence.json\n"
 	"       dnssec-doctor scan [options] [FILE|-]   one \"NAME [TYPE]\" a line in, one JSON object a line out\n"
+	"       dnssec-doctor serve [options]                 the web page and JSON API (docs/web.md)\n"
 	"\n"
 	"Output:\n"
 	"  --json                  the version-1 JSON report (same as --format json)\n"
-	"  --format text|json      report format (default: text)\n"
+	"  --format text|json|svg  report format (default: text; svg: the chain diagram)\n"
 	"  --color / --no-color    force colours on or off (default: only on a terminal)\n"
 	"Validation:\n"
 	"  --at TIME               validate as of TIME (RFC 3339 or seconds since the epoch)\n"
@@ -41,6 +43,12 @@ const char dd_usage[] =
 	"Scan:\n"
 	"  --concurrency N         checks at once (default 16)\n"
 	"  --unordered             print each result when it is ready, not in input order\n"
+	"Serve (also takes every check option above):\n"
+	"  --listen ADDR:PORT      where to listen (default 127.0.0.1:8053; [::1]:8053 for IPv6)\n"
+	"  --allow-private         also query private, loopback, link-local and other non-global addresses\n"
+	"  --max-checks N          checks running at once (default 4; 4 times as many may wait)\n"
+	"  --rate N                checks per client address (IPv6: per /64) per minute (default 20)\n"
+	"  --target-budget N       queries per name server address per minute, over all checks (default 1200)\n"
 	"Other:\n"
 	"  --list-findings         print the table of findings and exit\n"
 	"  --help, --version\n"
@@ -372,7 +380,8 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 
 enum {
 	O_JSON = 256, O_FORMAT, O_AT, O_WARN, O_TA, O_HINTS, O_RESOLVER, O_NORES, O_TIMEOUT, O_DEADLINE,
-	O_MAXQ, O_COLOR, O_NOCOLOR, O_LIST, O_VERSION, O_DS, O_NSEC3_LIMIT, O_CONC, O_UNORDERED,
+	O_MAXQ, O_COLOR, O_NOCOLOR, O_LIST, O_VERSION, O_DS, O_NSEC3_LIMIT, O_CONC, O_UNORDERED, O_LISTEN, O_PRIVATE,
+	O_MAXCHECKS, O_RATE, O_BUDGET,
 };
 
 static const struct option longopts[] = {
@@ -396,6 +405,11 @@ static const struct option longopts[] = {
 	{"list-findings", no_argument, NULL, O_LIST},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, O_VERSION},
+	{"listen", required_argument, NULL, O_LISTEN},
+	{"allow-private", no_argument, NULL, O_PRIVATE},
+	{"max-checks", required_argument, NULL, O_MAXCHECKS},
+	{"rate", required_argument, NULL, O_RATE},
+	{"target-budget", required_argument, NULL, O_BUDGET},
 	{NULL, 0, NULL, 0},
 };
 
@@ -406,6 +420,10 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 	an_policy_default(&o->policy);
 	o->color = -1;
 	engine_cfg_default(&o->engine);
+	snprintf(o->listen, sizeof(o->listen), "127.0.0.1:8053");
+	o->max_checks = 4;
+	o->rate_per_min = 20;
+	o->target_budget = 1200;
 	int first = 1;
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		first = 2;
@@ -415,6 +433,8 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 		o->cmd = DD_CMD_ANALYSE, first = 2;
 	else if (argc > 1 && strcmp(argv[1], "scan") == 0)
 		o->cmd = DD_CMD_SCAN, first = 2;
+	else if (argc > 1 && strcmp(argv[1], "serve") == 0)
+		o->cmd = DD_CMD_SERVE, first = 2;
 	/* getopt_long over argv[first-1 ..] with argv[first-1] as the program name. */
 	int gargc = argc - first + 1;
 	char **gargv = argv + first - 1;
@@ -432,8 +452,10 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 				o->format = DD_FMT_JSON;
 			else if (strcmp(optarg, "text") == 0)
 				o->format = DD_FMT_TEXT;
+			else if (strcmp(optarg, "svg") == 0)
+				o->format = DD_FMT_SVG;
 			else {
-				snprintf(err, err_size, "--format: expected text or json, got \"%.40s\"", optarg);
+				snprintf(err, err_size, "--format: expected text, json or svg, got \"%.40s\"", optarg);
 				return DD_EINVAL;
 			}
 			break;
@@ -539,6 +561,34 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 			}
 			o->engine.max_queries = u;
 			break;
+		case O_LISTEN:
+			if (strlen(optarg) >= sizeof(o->listen) || !strrchr(optarg, ':')) {
+				snprintf(err, err_size, "--listen: expected ADDR:PORT (127.0.0.1:8053, [::1]:8053), got \"%.60s\"", optarg);
+				return DD_EINVAL;
+			}
+			snprintf(o->listen, sizeof(o->listen), "%s", optarg);
+			break;
+		case O_PRIVATE:
+			o->allow_private = true;
+			break;
+		case O_MAXCHECKS:
+			if (parse_uint(optarg, 1, 256, &o->max_checks)) {
+				snprintf(err, err_size, "--max-checks: expected a number (1-256), got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			break;
+		case O_RATE:
+			if (parse_uint(optarg, 1, 1000000, &o->rate_per_min)) {
+				snprintf(err, err_size, "--rate: expected checks per minute (1-1000000), got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			break;
+		case O_BUDGET:
+			if (parse_uint(optarg, 1, 100000000, &o->target_budget)) {
+				snprintf(err, err_size, "--target-budget: expected queries per minute (1-100000000), got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			break;
 		case O_COLOR:
 			o->color = 1;
 			break;
@@ -592,6 +642,13 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 		o->evidence_file = strdup(rest ? args[0] : "-");
 		return 0;
 	}
+	if (o->cmd == DD_CMD_SERVE) {
+		if (rest != 0) {
+			snprintf(err, err_size, "serve: unexpected argument \"%.60s\" (names come in over HTTP)", args[0]);
+			return DD_EINVAL;
+		}
+		return 0;
+	}
 	if (rest < 1 || rest > 2) {
 		snprintf(err, err_size, rest < 1 ? "missing NAME (see --help)" : "too many arguments (expected NAME [TYPE])");
 		return DD_EINVAL;
@@ -606,23 +663,31 @@ int dd_parse_query(const char *name, const char *type, char **canon, uint16_t *q
 	uint8_t wire[255];
 	size_t wl;
 	const char *why = NULL;
-	if (!name || dd_name_from_text(name, wire, &wl, &why)) {
+	char ascii[1100];
+	if (!name || dd_name_idn(name, ascii, sizeof(ascii), &why) || dd_name_from_text(ascii, wire, &wl, &why)) {
 		snprintf(err, err_size, "invalid name \"%.80s\": %s", name ? name : "", why ? why : "malformed");
 		return DD_EINVAL;
 	}
-	if (type) {
-		ldns_rr_type t = ldns_get_rr_type_by_name(type);
-		if (t == 0 || strcasecmp(type, "ANY") == 0 || t == LDNS_RR_TYPE_AXFR || t == LDNS_RR_TYPE_IXFR ||
-		    t == LDNS_RR_TYPE_OPT) {
-			snprintf(err, err_size, "unknown or unsupported query type \"%.40s\"", type);
-			return DD_EINVAL;
-		}
-		*qtype = (uint16_t)t;
+	if (type && dd_parse_qtype(type, qtype)) {
+		snprintf(err, err_size, "unknown or unsupported query type \"%.40s\"", type);
+		return DD_EINVAL;
 	}
 	char text[1024];
 	dd_name_to_text(wire, wl, text);
 	*canon = strdup(text);
 	return *canon ? 0 : DD_ENOMEM;
+}
+
+int dd_parse_qtype(const char *s, uint16_t *out)
+{
+	if (!s || !*s || strlen(s) > 16)
+		return DD_EINVAL;
+	ldns_rr_type t = ldns_get_rr_type_by_name(s);
+	if (t == 0 || strcasecmp(s, "ANY") == 0 || t == LDNS_RR_TYPE_AXFR || t == LDNS_RR_TYPE_IXFR ||
+	    t == LDNS_RR_TYPE_OPT)
+		return DD_EINVAL;
+	*out = (uint16_t)t;
+	return 0;
 }
 
 void dd_opts_free(dd_opts_t *o)

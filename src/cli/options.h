@@ -14,8 +14,8 @@
 #include "analyse/analyse.h"
 #include "probe/probe.h"
 
-typedef enum dd_cmd { DD_CMD_CHECK, DD_CMD_PROBE, DD_CMD_ANALYSE, DD_CMD_SCAN } dd_cmd_t;
-typedef enum dd_format { DD_FMT_TEXT, DD_FMT_JSON } dd_format_t;
+typedef enum dd_cmd { DD_CMD_CHECK, DD_CMD_PROBE, DD_CMD_ANALYSE, DD_CMD_SCAN, DD_CMD_SERVE } dd_cmd_t;
+typedef enum dd_format { DD_FMT_TEXT, DD_FMT_JSON, DD_FMT_SVG } dd_format_t;
 
 typedef struct dd_opts {
 	dd_cmd_t cmd;
@@ -43,6 +43,15 @@ typedef struct dd_opts {
 	int color;                /* -1 auto, 0 never, 1 always */
 	engine_cfg_t engine;
 	bool help, version, list_findings;
+	/* serve */
+	char listen[80];          /* ADDR:PORT or [V6]:PORT; default 127.0.0.1:8053 */
+	bool allow_private;       /* query private, loopback, link-local ... addresses */
+	unsigned max_checks;      /* checks running at once (worker threads); default 4 */
+	unsigned rate_per_min;    /* checks per client address (IPv6: /64) per minute; default 20 */
+	unsigned target_budget;   /* queries per server address per minute, all checks; default 1200 */
+	/* Set by serve, not by the command line: consulted before each query (see probe_cfg_t.gate). */
+	int (*gate)(void *arg, const char *addr, bool resolver, char *why, size_t why_size);
+	void *gate_arg;
 } dd_opts_t;
 
 /* A query from text: the canonical name (caller frees) and the type (NULL: A).
@@ -78,6 +87,9 @@ int dd_parse_ds(const char *text, const char *owner, ldns_rr **out);
  * Returns 0 and an owned array, or DD_ENOMEM.
  */
 int dd_default_resolvers(bool v6, const char *resolv_conf, probe_resolver_t **out, size_t *n);
+
+/* A query type mnemonic ("A", "dnskey", "TYPE65"); ANY, AXFR, IXFR and OPT are refused. Returns 0 or DD_EINVAL. */
+int dd_parse_qtype(const char *s, uint16_t *out);
 
 /* Parse --at: RFC 3339 ("2026-11-25T12:00:00Z") or seconds since the epoch. */
 int dd_parse_time(const char *s, int64_t *out);

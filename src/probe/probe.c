@@ -185,6 +185,12 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	x->sent_ms = engine_elapsed_ms(p->eng);
 	if (!x->zone || !x->server || !x->qname)
 		return DD_ENOMEM;
+	char why[200] = "";
+	if (!dead && p->cfg->gate && p->cfg->gate(p->cfg->gate_arg, addr, false, why, sizeof(why))) {
+		x->err = DD_EREFUSEDADDR;
+		x->why = strdup(why[0] ? why : dd_strerror(DD_EREFUSEDADDR));
+		return 0;
+	}
 	if (dead) {
 		x->err = DD_ETIMEOUT;
 		x->why = strdup("not asked again: it timed out earlier in this check");
@@ -716,6 +722,12 @@ static void ask_resolvers(probe_t *p, const ldns_rdf *target, uint16_t qtype, co
 			if (bad || !family) {
 				x->err = DD_ENETWORK;
 				x->why = strdup(bad ? "not an IP address" : "not asked: this machine has no route for its address family");
+				continue;
+			}
+			char why[200] = "";
+			if (cfg->gate && cfg->gate(cfg->gate_arg, pr->addr, true, why, sizeof(why))) {
+				x->err = DD_EREFUSEDADDR;
+				x->why = strdup(why[0] ? why : dd_strerror(DD_EREFUSEDADDR));
 				continue;
 			}
 			rctx_t *q = malloc(sizeof(*q));

@@ -45,6 +45,16 @@ typedef struct probe_cfg {
 	size_t n_resolvers;
 	engine_cfg_t resolver_engine;   /* resolvers recurse: longer timeouts than name servers */
 	probe_cache_t *cache;           /* root and TLD answers shared across checks, or NULL */
+	/*
+	 * Consulted before each query to an address (NULL: every address is
+	 * allowed). Returns 0 to send the query, or DD_EREFUSEDADDR with a
+	 * one-line reason in `why` to skip it: the skip is recorded in the
+	 * evidence as the exchange's error (and becomes a finding), the walk goes
+	 * on. `resolver` is true for the configured resolvers. Called from the
+	 * probe's thread; it must be thread-safe when probes run in parallel.
+	 */
+	int (*gate)(void *arg, const char *addr, bool resolver, char *why, size_t why_size);
+	void *gate_arg;
 } probe_cfg_t;
 
 /* Defaults for everything but root_hints/anchors/now. */

@@ -23,3 +23,26 @@ char *rep_verdict_line(const an_result_t *r);
 
 /* The emergency stop and its cost, or NULL when none applies. Caller frees. */
 char *rep_emergency(const an_result_t *r);
+
+/* The finding that explains the verdict: the first error at the broken zone
+ * (or anywhere when none is broken), or NULL. Points into `r`. */
+const an_finding_t *rep_main_finding(const an_result_t *r);
+
+/* Who must act on a bogus or unreachable verdict ("the registrar (parent) of
+ * example."), or NULL when nobody must. Caller frees. */
+char *rep_who(const an_result_t *r);
+
+/* Write `s` with &, <, >, " and ' escaped for XML/HTML text and attributes;
+ * control characters other than newline and tab become U+FFFD; at most
+ * `max` characters (then "…"; 0: no limit). NULL writes nothing. */
+void rep_xml_escape(FILE *out, const char *s, size_t max);
+
+/*
+ * The chain diagram as SVG: trust anchor → root → TLD → zone → name, each
+ * link green (secure), amber (insecure, warnings, no verdict) or red
+ * (broken), with the broken link marked in words too (no colour-only
+ * meaning). `standalone`: an XML document with its declaration; otherwise
+ * an <svg> element to put inside HTML. Uses presentation attributes only
+ * (no style attribute, no script), so it passes a strict CSP.
+ */
+void rep_svg(FILE *out, const an_result_t *r, bool standalone);

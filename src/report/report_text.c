@@ -13,6 +13,25 @@
 #define C_BOLD "\033[1m"
 #define C_OFF "\033[0m"
 
+static const an_finding_t *first_error(const an_result_t *r, const char *zone);
+
+const an_finding_t *rep_main_finding(const an_result_t *r)
+{
+	return first_error(r, r->broken_zone);
+}
+
+char *rep_who(const an_result_t *r)
+{
+	if (r->diagnosis == AN_DIAG_RESOLVER_SPECIFIC)
+		return dd_asprintf("the operator of the failing resolver (flush %s from its cache); nothing needs to change in the zone",
+				   r->qname);
+	const an_finding_t *f = rep_main_finding(r);
+	if (!f || (r->status != AN_BOGUS && r->status != AN_UNREACHABLE))
+		return NULL;
+	return dd_asprintf("the %s of %s",
+			   an_finding_def(f->id)->who == AN_WHO_REGISTRAR ? "registrar (parent)" : "DNS operator", f->zone);
+}
+
 static const an_finding_t *first_error(const an_result_t *r, const char *zone)
 {
 	for (size_t i = 0; i < r->n_findings; i++) {
@@ -267,18 +286,18 @@ void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
 	fprintf(out, "\n%sVerdict:%s %s%s%s\n", COL(C_BOLD), COL(C_OFF), COL(status_color(r->status)), v ? v : "",
 		COL(C_OFF));
 	free(v);
-	const an_finding_t *f = first_error(r, r->broken_zone);
+	const an_finding_t *f = rep_main_finding(r);
+	char *who = rep_who(r);
 	if (f && (r->status == AN_BOGUS || r->status == AN_UNREACHABLE)) {
-		const an_finding_def_t *d = an_finding_def(f->id);
 		fprintf(out, "%sFix:%s %s\n", COL(C_BOLD), COL(C_OFF), f->fix ? f->fix : "");
-		fprintf(out, "%sWho must act:%s the %s of %s\n", COL(C_BOLD), COL(C_OFF),
-			d->who == AN_WHO_REGISTRAR ? "registrar (parent)" : "DNS operator", f->zone);
+		if (r->diagnosis != AN_DIAG_RESOLVER_SPECIFIC)
+			fprintf(out, "%sWho must act:%s %s\n", COL(C_BOLD), COL(C_OFF), who ? who : "");
 		char *e = rep_emergency(r);
 		if (e)
 			fprintf(out, "%sEmergency stop:%s %s\n", COL(C_BOLD), COL(C_OFF), e);
 		free(e);
 	}
 	if (r->diagnosis == AN_DIAG_RESOLVER_SPECIFIC)
-		fprintf(out, "%sWho must act:%s the operator of the failing resolver (flush %s from its cache); "
-			"nothing needs to change in the zone\n", COL(C_BOLD), COL(C_OFF), r->qname);
+		fprintf(out, "%sWho must act:%s %s\n", COL(C_BOLD), COL(C_OFF), who ? who : "");
+	free(who);
 }

@@ -90,14 +90,24 @@ fi
 # Alongside the walk, not after it: with a resolver that answers after
 # 200 ms, every walk exchange has finished before the resolver's answer
 # arrives, and the check ends when the resolver answers (its round trip is
-# all it adds). The evidence records when each query was sent.
-"$BIN" probe "${C[@]}" --resolver "$SLOW" www.good13.test >"$TMP/ev.json" 2>"$TMP/e"
-walk_end=$(jq '[.exchanges[] | .sent_ms + .rtt_ms] | max' "$TMP/ev.json" 2>/dev/null)
-res_sent=$(jq '[.resolvers[0].queries[].sent_ms] | max' "$TMP/ev.json" 2>/dev/null)
-res_end=$(jq '[.resolvers[0].queries[] | .sent_ms + .rtt_ms] | min' "$TMP/ev.json" 2>/dev/null)
-elapsed=$(jq '.elapsed_ms' "$TMP/ev.json" 2>/dev/null)
-if [ -n "$walk_end" ] && [ "$res_sent" -le "$walk_end" ] && [ "$walk_end" -lt "$res_end" ] && [ "$res_end" -ge 190 ] &&
-	[ "$elapsed" -le $((res_end + 50)) ]; then
+# all it adds). The evidence records when each query was sent. A timing
+# test: in a sanitizer build the walk's own processing takes about as long
+# as its exchanges (walk_end), so the check may end up to that much after
+# the answer; on a loaded machine one run can be starved: up to three tries.
+alongside=0
+for _try in 1 2 3; do
+	"$BIN" probe "${C[@]}" --resolver "$SLOW" www.good13.test >"$TMP/ev.json" 2>"$TMP/e"
+	walk_end=$(jq '[.exchanges[] | .sent_ms + .rtt_ms] | max' "$TMP/ev.json" 2>/dev/null)
+	res_sent=$(jq '[.resolvers[0].queries[].sent_ms] | max' "$TMP/ev.json" 2>/dev/null)
+	res_end=$(jq '[.resolvers[0].queries[] | .sent_ms + .rtt_ms] | min' "$TMP/ev.json" 2>/dev/null)
+	elapsed=$(jq '.elapsed_ms' "$TMP/ev.json" 2>/dev/null)
+	if [ -n "$walk_end" ] && [ "$res_sent" -le "$walk_end" ] && [ "$walk_end" -lt "$res_end" ] && [ "$res_end" -ge 190 ] &&
+		[ "$elapsed" -le $((res_end + (walk_end > 50 ? walk_end : 50))) ]; then
+		alongside=1
+		break
+	fi
+done
+if [ $alongside = 1 ]; then
 	echo "ok   resolvers: asked alongside the walk (walk done at $walk_end ms, resolver sent at $res_sent ms, answered at $res_end ms, check $elapsed ms)"
 else
 	echo "FAIL resolvers: not alongside the walk (walk_end=$walk_end res_sent=$res_sent res_end=$res_end elapsed=$elapsed)"

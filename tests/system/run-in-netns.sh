@@ -25,5 +25,7 @@ bash "$ROOT/tests/system/cli.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/system/resolvers.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/system/policy.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/system/scan.sh" "$B/dnssec-doctor" "$W"
+bash "$ROOT/tests/system/web.sh" "$B/dnssec-doctor" "$W"
+bash "$ROOT/tests/e2e/browser.sh" "$B/dnssec-doctor" "$W" "$B"
 # The world itself, judged independently by Unbound and delv.
 bash "$ROOT/tests/world/selfcheck.sh" "$W" 2>&1 | sed -n -E 's/^(ok|FAIL) +/\1   world selfcheck (Unbound, delv): /p'

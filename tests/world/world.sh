@@ -306,6 +306,8 @@ do_build() {
     local k zone
     std_signed good8.test. 8 8;   sign_normal good8.test.;   add_ds good8.test. "$(ksk_of good8.test.)"
     std_signed good13.test. 13;   printf 'cname.good13.test.\tCNAME\twww.expired.test.\n' >>"$Z/good13.test.zone"
+    # Hostile DNS data for the web page's escaping test (tests/system/web.sh).
+    printf '%s\n' 'hostile.good13.test.	TXT	"<script>alert(1)</script>" "\"&'"'"'<img src=x onerror=alert(2)>"' >>"$Z/good13.test.zone"
     sign_normal good13.test.;     add_ds good13.test. "$(ksk_of good13.test.)"
     std_signed good15.test. 15 15; sign_normal good15.test.; add_ds good15.test. "$(ksk_of good15.test.)"
 
