@@ -29,6 +29,7 @@ for conc in 16 64; do
 	lines=$(wc -l <"$W/out")
 	rate=$(echo "scale=0; $lines / $secs" | bc)
 	row "dnssec-doctor scan --concurrency $conc: names/s" "$rate"
+	[ "$conc" = 16 ] && scan_rate=$rate
 	row "dnssec-doctor scan --concurrency $conc: peak RSS (MiB)" "$((rss / 1024))"
 done
 sec=$(jq -r 'select(.status == "secure") | .query.name' "$W/out" | wc -l)
@@ -48,6 +49,8 @@ if command -v dnsperf >/dev/null; then
 	dnsperf -s 127.53.3.9 -d "$W/names.dnsperf" -n 1 -q 100 -t 5 -e -D >"$W/dnsperf" 2>&1
 	qps=$(sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' "$W/dnsperf" | head -1)
 	row "cold validating Unbound (dnsperf, 100 in flight): names/s" "${qps%.*}"
+	[ -n "${qps%.*}" ] && [ "${qps%.*}" -gt 0 ] &&
+		row "ratio: doctor scan (every server, every signature) / cold Unbound" "$(echo "scale=2; $scan_rate / ${qps%.*}" | bc) x"
 else
 	row "cold validating Unbound" "dnsperf not installed"
 fi
@@ -69,7 +72,8 @@ per_name() { # LABEL CMD-PREFIX... (the name is appended); prints median and p95
 		"$@" "$n" >/dev/null 2>&1
 		e=$(date +%s%N)
 		echo $(((e - s) / 1000000))
-	done <"$W/sample" | sort -n | awk -v l="$label" '{a[NR]=$1} END {printf "| %-58s | %12s |\n", l " (median / p95 ms)", a[int((NR+1)/2)] " / " a[int(NR*0.95+0.999)]}'
+	done <"$W/sample" | sort -n | awk -v l="$label" '{a[NR]=$1} END {printf "| %-58s | %12s |\n", l " (median / p95 ms)", a[int((NR+1)/2)] " / " a[int(NR*0.95+0.999)]}' |
+		tee -a "$W/medians"
 }
 per_name "dnssec-doctor check, $ns-name sample" "$BIN" "${C[@]}" --json
 if command -v delv >/dev/null; then
@@ -95,3 +99,11 @@ for n in www.deadns.test www.silentns.test; do
 	printf '%s\n' "${n#www.}" "${n#www.}" "${n#www.}" >"$W/sample"
 	command -v zonemaster-cli >/dev/null && per_name "zonemaster-cli ${n#www.}" zonemaster-cli --no-ipv6 --hints "$W/root.hints"
 done
+
+# Ratios of the medians: how many times longer each peer takes than one check.
+awk -F'|' '{ v = $3; gsub(/ /, "", v); split(v, m, "/"); l = $2; gsub(/^ +| +$/, "", l); sub(/ \(median \/ p95 ms\)/, "", l); print l "\t" m[1] }' "$W/medians" >"$W/med.tsv"
+ours=$(awk -F'\t' '$1 ~ /^dnssec-doctor check, / { print $2 }' "$W/med.tsv")
+if [ -n "$ours" ] && [ "$ours" -gt 0 ]; then
+	awk -F'\t' -v o="$ours" '$1 !~ /^dnssec-doctor/ && $1 ~ /sample/ && $2 > 0 {
+		printf "| %-58s | %12s |\n", "ratio: " $1 " / dnssec-doctor", sprintf("%.1f x", $2 / o) }' "$W/med.tsv"
+fi
