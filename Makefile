@@ -3,10 +3,13 @@
 #   make test     every test: unit + system, and again under ASan/UBSan
 #   make demo     the main job on the bundled test world (no internet needed)
 #   make deps     install the Debian packages (as root)
+#   make fuzz     each libFuzzer target for FUZZ_TIME seconds (default 600), one at a time
 BUILD ?= build
 ASAN ?= build-asan
+FUZZ ?= build-fuzz
+FUZZ_TIME ?= 600
 
-.PHONY: all deps deps-bench test demo clean
+.PHONY: all deps deps-bench test demo clean fuzz
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -35,5 +38,9 @@ demo: all
 	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
 	@tests/world/netns.sh bash scripts/demo.sh $(BUILD)
 
+fuzz:
+	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+	scripts/fuzz.sh $(FUZZ) $(FUZZ_TIME)
+
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)
