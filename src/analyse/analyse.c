@@ -7,6 +7,7 @@
 #include "common/dd.h"
 #include "common/wire.h"
 #include "analyse/analyse.h"
+#include "engine/engine.h" /* ENGINE_F_* in recorded query flags */
 
 #define AN_MAX_RRS 64 /* DNSKEYs / RRSIGs / DS considered per RRset */
 
@@ -491,6 +492,13 @@ static bool is_zone_server(const ev_zone_t *z, const char *addr)
 	return false;
 }
 
+/* The finding for an apex or answer query that got an error rcode: FORMERR to
+ * a query with EDNS means the server does not do EDNS; the rest is lame. */
+static an_fid_t rcode_finding(ldns_pkt_rcode rc, const ev_exchange_t *x)
+{
+	return rc == LDNS_RCODE_FORMERR && !(x->qflags & ENGINE_F_NOEDNS) ? AN_F_SERVER_NO_EDNS : AN_F_SERVER_LAME;
+}
+
 /* Reachability of each server address of zone `zi`, from its apex queries. */
 static void check_reachability(ctx_t *c, size_t zi)
 {
@@ -507,9 +515,10 @@ static void check_reachability(ctx_t *c, size_t zi)
 		}
 		for (size_t j = 0; j < srv->n_addrs; j++) {
 			const char *a = srv->addrs[j];
-			unsigned n = 0, fail = 0;
+			unsigned n = 0, fail = 0, fail_dropped = 0, fail_notcp = 0, ok = 0, ok_trunc = 0, oversized = 0;
 			const char *why = NULL;
 			bool lame = false;
+			an_fid_t lame_id = AN_F_SERVER_LAME;
 			char lame_why[80] = "";
 			addrs++;
 			for (size_t k = 0; k < c->ev->n_xs; k++) {
@@ -521,14 +530,21 @@ static void check_reachability(ctx_t *c, size_t zi)
 				n++;
 				if (x->err) {
 					fail++;
-					why = x->why ? x->why : dd_strerror(x->err);
+					fail_dropped += x->err == DD_ETIMEOUT && x->dropped;
+					fail_notcp += x->err == DD_ETCP && x->udp_truncated;
+					if (!why) /* the first reason: later ones say "not asked again" */
+						why = x->why ? x->why : dd_strerror(x->err);
 					continue;
 				}
+				ok++;
+				ok_trunc += x->udp_truncated;
+				oversized += x->udp_oversized;
 				ldns_pkt *pkt = c->pkts[k];
 				if (pkt && x->purpose == EV_P_SOA) {
 					ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
 					if (rc != LDNS_RCODE_NOERROR || !ldns_pkt_aa(pkt)) {
 						lame = true;
+						lame_id = rcode_finding(rc, x);
 						char *rcs = ldns_pkt_rcode2str(rc);
 						snprintf(lame_why, sizeof(lame_why), ": %s answered %s%s", a,
 							 rcs ? rcs : "?", ldns_pkt_aa(pkt) ? "" : " without the AA bit");
@@ -543,17 +559,31 @@ static void check_reachability(ctx_t *c, size_t zi)
 				continue;
 			}
 			tested++;
+			char buf[300];
+			snprintf(buf, sizeof(buf), " (%s: %s)", srv->name, why ? why : "no answer");
 			if (fail == n) {
-				char buf[200];
-				snprintf(buf, sizeof(buf), " (%s: %s)", srv->name, why ? why : "no answer");
-				add_finding(c, AN_F_SERVER_UNREACHABLE, z->name, NULL, buf, NULL, a, 0);
-			} else if (lame) {
-				add_finding(c, AN_F_SERVER_LAME, z->name, NULL, lame_why, NULL, a, 0);
-				answered++; /* it answers; whether it serves the zone is judged as lame */
-			} else {
-				answered++;
+				/* Silence, garbage and a closed TCP port are different repairs. */
+				an_fid_t id = fail_dropped == fail ? AN_F_SERVER_MALFORMED
+					      : fail_notcp == fail ? AN_F_SERVER_NO_TCP
+								   : AN_F_SERVER_UNREACHABLE;
+				add_finding(c, id, z->name, NULL, buf, NULL, a, 0);
+				continue;
 			}
+			answered++; /* it answers; whether it serves the zone is judged below */
+			if (lame)
+				add_finding(c, lame_id, z->name, NULL, lame_why, NULL, a, 0);
+			if (fail_notcp)
+				add_finding(c, AN_F_SERVER_NO_TCP, z->name, NULL, "", NULL, a, 0);
+			if (ok_trunc == ok)
+				add_finding(c, AN_F_SERVER_NEEDS_TCP, z->name, NULL, "", NULL, a, 0);
+			if (oversized)
+				add_finding(c, AN_F_SERVER_UDP_TOO_LARGE, z->name, NULL, "", NULL, a, 0);
 		}
+	}
+	if (z->ns_total > z->n_servers) {
+		char buf[80];
+		snprintf(buf, sizeof(buf), " (%u listed, the first %zu checked)", z->ns_total, z->n_servers);
+		add_finding(c, AN_F_NS_SET_TRUNCATED, z->name, NULL, buf, NULL, NULL, 0);
 	}
 	if ((tested && !answered) || (!addrs && z->n_servers)) {
 		s->unreachable = true;
@@ -950,7 +980,7 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 			char *rcs = ldns_pkt_rcode2str(rc);
 			char buf[200];
 			snprintf(buf, sizeof(buf), ": it answered %s for %s %s", rcs ? rcs : "?", t->name, tname ? tname : "?");
-			add_finding(c, AN_F_SERVER_LAME, t->zone, NULL, buf, NULL, x->server, 0);
+			add_finding(c, rcode_finding(rc, x), t->zone, NULL, buf, NULL, x->server, 0);
 			free(rcs);
 			continue;
 		}
@@ -1137,6 +1167,17 @@ static void finish(actx_t *a)
 		char buf[200];
 		snprintf(buf, sizeof(buf), " (%s)", ev->probe_why ? ev->probe_why : dd_strerror(ev->probe_err));
 		add_finding(c, AN_F_CHECK_INCOMPLETE, ev->qname, NULL, buf, NULL, NULL, 0);
+	}
+	if (ev->cname_stop && ev->n_targets) {
+		const ev_target_t *last = &ev->targets[ev->n_targets - 1];
+		char *tt = type_text(ev->qtype);
+		char *rrset = dd_asprintf("%s %s", ev->qname, tt ? tt : "?");
+		char buf[1200];
+		bool loop = strcmp(ev->cname_stop, "loop") == 0;
+		snprintf(buf, sizeof(buf), " (%zu names, the last %s)", ev->n_targets, last->name);
+		add_finding(c, loop ? AN_F_CNAME_LOOP : AN_F_CNAME_CHAIN_TOO_LONG, last->zone, rrset, buf, NULL, NULL, 0);
+		free(rrset);
+		free(tt);
 	}
 	/* Insecure verdicts carry the algorithm/digest codes when that is why. */
 	r->earliest_expiry = c->earliest;

@@ -90,7 +90,28 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	  "Run the check from a machine with that address family to cover it.")                      \
 	X(SERVERS_DIFFER, AN_NOTICE, -1, "", AN_WHO_NONE,                                              \
 	  "The name servers of {zone} serve different data{detail}.",                                 \
-	  "Nothing to do if this is a multi-signer setup or a zone update in flight; otherwise check zone transfers.")
+	  "Nothing to do if this is a multi-signer setup or a zone update in flight; otherwise check zone transfers.") \
+	X(SERVER_NO_TCP, AN_WARNING, 23, "RFC 7766 §5", AN_WHO_DNS_OPERATOR,                          \
+	  "A name server of {zone} truncates its answers over UDP but gives none over TCP{detail}.",  \
+	  "Let the server answer on TCP port 53 (firewall, load balancer, server settings): RFC 7766 requires it, and DNSSEC answers often need it.") \
+	X(SERVER_NEEDS_TCP, AN_NOTICE, -1, "RFC 7766 §5", AN_WHO_NONE,                                \
+	  "A name server of {zone} truncates even small answers over UDP: resolvers must ask it again over TCP{detail}.", \
+	  "Nothing is broken. Answering small queries over UDP would save resolvers a round trip.") \
+	X(SERVER_NO_EDNS, AN_WARNING, -1, "RFC 6891 §7", AN_WHO_DNS_OPERATOR,                          \
+	  "A name server of {zone} rejects queries with EDNS (FORMERR){detail}: without EDNS it cannot serve DNSSEC.", \
+	  "Upgrade or reconfigure the name server (or the firewall in front of it) so that it accepts EDNS queries (DNS Flag Day 2019).") \
+	X(SERVER_UDP_TOO_LARGE, AN_WARNING, -1, "RFC 6891 §6.2.5", AN_WHO_DNS_OPERATOR,               \
+	  "A name server of {zone} sends UDP answers larger than the buffer size the query advertised{detail}.", \
+	  "Make the server honour the EDNS buffer size (truncate with TC=1 instead): oversized answers fragment and are lost on many paths.") \
+	X(NS_SET_TRUNCATED, AN_WARNING, -1, "RFC 1034 §4.2.1", AN_WHO_DNS_OPERATOR,                    \
+	  "The delegation of {zone} lists more name servers than the check uses{detail}; resolvers also give up after a few.", \
+	  "List a handful of name servers (2 to 8 is usual) at the registrar and in the zone.")      \
+	X(CNAME_LOOP, AN_WARNING, -1, "RFC 1034 §3.6.2", AN_WHO_DNS_OPERATOR,                           \
+	  "The CNAME chain for {rrset} loops back on itself{detail}: resolvers answer SERVFAIL. This is not a DNSSEC problem.", \
+	  "Point one of the CNAME records of the chain at a name that has data.")                    \
+	X(CNAME_CHAIN_TOO_LONG, AN_WARNING, -1, "RFC 1034 §3.6.2", AN_WHO_DNS_OPERATOR,                 \
+	  "The CNAME chain for {rrset} is longer than the check follows{detail}; resolvers give up on long chains too.", \
+	  "Shorten the chain: point the first name at the final one directly.")
 
 typedef enum an_fid {
 #define AN_F_ENUM(id, sev, ede, rfc, who, sum, fix) AN_F_##id,

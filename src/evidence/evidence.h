@@ -56,6 +56,8 @@ typedef struct ev_exchange {
 	unsigned tries;
 	bool tcp;
 	bool udp_truncated;
+	bool udp_oversized; /* the UDP answer exceeded the EDNS buffer size we advertised */
+	unsigned dropped; /* UDP datagrams dropped (malformed or not matching); why says why */
 	uint8_t *wire;    /* response bytes, NULL when err != 0 */
 	size_t wire_len;
 } ev_exchange_t;
@@ -74,6 +76,7 @@ typedef struct ev_zone {
 	ev_server_t *servers; /* the zone's own NS set, as used for the probe */
 	size_t n_servers;
 	bool parent_serves_child; /* a parent server answered for the child itself */
+	unsigned ns_total; /* NS names the delegation listed (n_servers may be capped); 0: not recorded */
 } ev_zone_t;
 
 /* The names whose answers were asked, in order: the query, then CNAME targets. */
@@ -110,6 +113,7 @@ typedef struct evidence {
 	char *probe_why;          /* text for probe_err, may be NULL */
 	unsigned elapsed_ms;
 	unsigned queries;
+	char *cname_stop;         /* "loop" or "limit" when a CNAME chain was not followed to its end, else NULL */
 	ev_resolver_t *resolvers; /* resolvers asked, in the order given */
 	size_t n_resolvers;
 } evidence_t;

@@ -23,5 +23,6 @@ echo "ok   test world built and started"
 bash "$ROOT/tests/system/cases.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/system/cli.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/system/resolvers.sh" "$B/dnssec-doctor" "$W"
+bash "$ROOT/tests/system/hostile.sh" "$B/dnssec-doctor" "$W"
 # The world itself, judged independently by Unbound and delv.
 bash "$ROOT/tests/world/selfcheck.sh" "$W" 2>&1 | sed -n -E 's/^(ok|FAIL) +/\1   world selfcheck (Unbound, delv): /p'

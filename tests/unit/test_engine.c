@@ -267,9 +267,9 @@ static void srv_stop(struct srv *s)
 struct got {
 	unsigned calls;
 	int err;
-	const char *why;
+	const char *why, *drop_why;
 	unsigned tries, dropped, rtt_ms;
-	bool tcp, udp_truncated;
+	bool tcp, udp_truncated, udp_oversized;
 	size_t wire_len;
 	uint16_t ancount;
 };
@@ -285,6 +285,8 @@ static void record_cb(const engine_result_t *r, void *arg)
 	g->why = r->why;
 	g->tries = r->tries;
 	g->dropped = r->dropped;
+	g->drop_why = r->drop_why;
+	g->udp_oversized = r->udp_oversized;
 	g->rtt_ms = r->rtt_ms;
 	g->tcp = r->tcp;
 	g->udp_truncated = r->udp_truncated;
@@ -372,8 +374,10 @@ static void test_normal(void **state)
 	assert_int_equal(g.err, 0);
 	assert_int_equal(g.tries, 1);
 	assert_int_equal(g.dropped, 0);
+	assert_null(g.drop_why);
 	assert_false(g.tcp);
 	assert_false(g.udp_truncated);
+	assert_false(g.udp_oversized);
 	assert_int_equal(g.ancount, 1);
 	assert_true(g.rtt_ms < 1000);
 	/* what went on the wire */
@@ -419,6 +423,7 @@ static void test_wrong_id_first(void **state)
 	one_query(AF_INET, M_WRONG_ID_FIRST, true, 1000, 1, ENGINE_F_DO, &g, &f);
 	assert_int_equal(g.err, 0);
 	assert_int_equal(g.dropped, 1);
+	assert_string_equal(g.drop_why, "wrong ID");
 	assert_int_equal(g.tries, 1);
 	fx_stop(&f);
 }
@@ -431,6 +436,7 @@ static void test_other_question(void **state)
 	assert_int_equal(g.err, DD_ETIMEOUT);
 	assert_int_equal(g.tries, 2);
 	assert_int_equal(g.dropped, 2); /* one per try */
+	assert_string_equal(g.drop_why, "answers another question");
 	fx_stop(&f);
 }
 

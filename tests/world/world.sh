@@ -25,6 +25,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 die() { echo "world.sh: $*" >&2; exit 1; }
 
+# The hostile TLD (misbehaving servers, limits): its own file.
+# shellcheck source=tests/world/hostile.sh
+. "$HERE/hostile.sh"
+
 usage() {
     echo "usage: $0 build|start|stop|status OUTDIR" >&2
     echo "       $0 run OUTDIR CMD [ARGS...]   (start, run CMD, stop even if CMD fails)" >&2
@@ -382,6 +386,8 @@ do_build() {
     printf 'broken.\t300\tIN\tNS\tns1.nic.broken.\nns1.nic.broken.\t300\tIN\tA\t127.53.1.3\n' >"$Z/broken.deleg"
     add_ds broken. "$bold"   # DS of an old key that broken. does not publish
 
+    hostile_build
+
     # ------------------------------------------------------------- root --
     local rk rz
     rk=$(keygen . 13 ksk) rz=$(keygen . 13 zsk)
@@ -389,7 +395,7 @@ do_build() {
         soa . a.ns.root-servers. hostmaster.root-servers.
         printf '.\tNS\ta.ns.root-servers.\n.\tNS\tb.ns.root-servers.\n'
         printf 'a.ns.root-servers.\tA\t127.53.0.1\nb.ns.root-servers.\tA\t127.53.0.2\n'
-        cat "$Z/test.deleg" "$Z/broken.deleg"
+        cat "$Z/test.deleg" "$Z/broken.deleg" "$Z/hostile.deleg"
     } >"$Z/root.zone"
     sign . "$Z/root.zone" "$Z/root.signed" "$NORM_I" "$NORM_E" "$rk" "$rz"
 
@@ -566,6 +572,7 @@ do_start() {
             || fail_start "fakedns $fm did not start on $fa" "$OUT/run/fakedns-$fa.log"
         record fakedns "$OUT/run/fakedns-$fa.pid" || fail_start "fakedns on $fa is not running" "$OUT/run/fakedns-$fa.log"
     done
+    hostile_start
 
     for d in "$OUT"/nsd/*; do
         zone=$(cat "$d/probe-zone")
