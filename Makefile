@@ -3,13 +3,14 @@
 #   make test     every test: unit + system, and again under ASan/UBSan
 #   make demo     the main job on the bundled test world (no internet needed)
 #   make deps     install the Debian packages (as root)
+#   make valgrind the system tests (cases, hostile servers, limits) under valgrind
 #   make fuzz     each libFuzzer target for FUZZ_TIME seconds (default 600), one at a time
 BUILD ?= build
 ASAN ?= build-asan
 FUZZ ?= build-fuzz
 FUZZ_TIME ?= 600
 
-.PHONY: all deps deps-bench test demo clean fuzz
+.PHONY: all deps deps-bench test demo clean fuzz valgrind
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -37,6 +38,12 @@ test: $(BUILD)/build.ninja $(ASAN)/build.ninja
 demo: all
 	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
 	@tests/world/netns.sh bash scripts/demo.sh $(BUILD)
+
+valgrind: all
+	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+	@tests/world/netns.sh bash -c 'W=$(BUILD)/world-valgrind && bash tests/world/world.sh build $$W >/dev/null && \
+		bash tests/world/world.sh run $$W bash tests/system/valgrind.sh $(BUILD)/dnssec-doctor $$W full' | tee $(BUILD)/valgrind.results
+	@! grep -q "^FAIL" $(BUILD)/valgrind.results
 
 fuzz:
 	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# test-all.sh BUILD ASAN_BUILD — run the suite on the normal and the sanitizer
-# build, then each fuzz target briefly (FUZZ_SMOKE seconds, default 5), and print
-# one summary line: "N passed, N failed".
+# test-all.sh BUILD ASAN_BUILD — run the suite on the normal build (with a short
+# valgrind pass) and on the sanitizer build, then each fuzz target briefly
+# (FUZZ_SMOKE seconds, default 5), and print one summary line: "N passed, N failed".
 set -u
 rc=0
-tests/run.sh "$1" plain || rc=1
+DD_VALGRIND=quick tests/run.sh "$1" plain || rc=1
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
 	tests/run.sh "$2" asan || rc=1
 read -r p1 f1 <"$1/test-counts"

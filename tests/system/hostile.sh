@@ -26,7 +26,7 @@ bash "$HERE/cases.sh" "$BIN" "$W" "$W/hostile-cases.tsv" | sed -E 's/^(ok  |FAIL
 # Bounds: no crash, no hang, deadline and query cap kept (defaults: 10 s, 600).
 tail -n +2 "$W/hostile-cases.tsv" | while IFS=$'\t' read -r name type _; do
 	start=$(date +%s%N)
-	timeout $((30 * SLOW)) "$BIN" probe "${C[@]}" "$name" "$type" >"$TMP/ev.json" 2>"$TMP/err"
+	timeout --foreground $((30 * SLOW)) "$BIN" probe "${C[@]}" "$name" "$type" >"$TMP/ev.json" 2>"$TMP/err"
 	rc=$?
 	ms=$((($(date +%s%N) - start) / 1000000))
 	q=$(jq -r .queries "$TMP/ev.json" 2>/dev/null)

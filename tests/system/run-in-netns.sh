@@ -24,5 +24,7 @@ bash "$ROOT/tests/system/cases.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/system/cli.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/system/resolvers.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/system/hostile.sh" "$B/dnssec-doctor" "$W"
+# DD_VALGRIND=quick|full (set by test-all.sh for the build without sanitizers).
+[ -z "${DD_VALGRIND:-}" ] || bash "$ROOT/tests/system/valgrind.sh" "$B/dnssec-doctor" "$W" "$DD_VALGRIND"
 # The world itself, judged independently by Unbound and delv.
 bash "$ROOT/tests/world/selfcheck.sh" "$W" 2>&1 | sed -n -E 's/^(ok|FAIL) +/\1   world selfcheck (Unbound, delv): /p'
