@@ -9,10 +9,8 @@
 #include "evidence/evidence.h"
 
 /* Limits on loaded evidence: untrusted files must not exhaust memory. */
-#define EV_MAX_ZONES 256
 #define EV_MAX_SERVERS 64
 #define EV_MAX_ADDRS 64
-#define EV_MAX_EXCHANGES 20000
 #define EV_MAX_ANCHORS 256
 #define EV_MAX_TARGETS 64
 #define EV_MAX_RESOLVERS 64

@@ -17,6 +17,11 @@
 
 #define EV_FORMAT_VERSION 1
 
+/* The loader refuses evidence with more zones or exchanges than this; the
+ * probe stops before it records more (what it saves must load again). */
+#define EV_MAX_ZONES 256
+#define EV_MAX_EXCHANGES 20000
+
 /* Why a query was sent; the analyser selects exchanges by zone and purpose. */
 #define EV_PURPOSES(X)                                                        \
 	X(EV_P_NS, "ns")         /* NS at a candidate cut, asked of the parent */  \

@@ -128,6 +128,11 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 {
 	if (!addr_family_ok(p, addr))
 		return 0; /* not tested from here; the zone's server list still shows it */
+	if (p->ev->n_xs >= EV_MAX_EXCHANGES) {
+		/* "Not asked again" records cost no query; bound them too. */
+		p->stopped = true;
+		return 0;
+	}
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	if (make_sockaddr(addr, p->cfg->port, &ss, &sl))
@@ -544,7 +549,9 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 		ev_zone_t child = {0};
 		bool same = false;
 		cut_kind_t k = read_cut(p, first, p->ev->n_xs, cand, &child, &same);
-		if (k == CUT_FOUND && p->ev->n_zones < asked_cap) {
+		if (k == CUT_FOUND && (p->ev->n_zones >= asked_cap || p->ev->n_zones >= EV_MAX_ZONES)) {
+			p->stopped = true; /* a cut we cannot record: no verdict from a wrong zone */
+		} else if (k == CUT_FOUND) {
 			/* Addresses for servers without glue. */
 			for (size_t i = 0; i < child.n_servers && !p->stopped; i++) {
 				if (child.servers[i].n_addrs)
