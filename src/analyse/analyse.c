@@ -10,6 +10,10 @@
 #include "engine/engine.h" /* ENGINE_F_* in recorded query flags */
 
 #define AN_MAX_RRS 64 /* DNSKEYs / RRSIGs / DS considered per RRset */
+/* Zones on one path, root first: a name has at most 127 labels, so a path
+ * (followed through CNAMEs) has at most 128 zones. Loaded evidence may say
+ * anything: a parent cycle is cut at this length. */
+#define AN_MAX_PATH 128
 
 const char *an_status_name(an_status_t s)
 {
@@ -1078,8 +1082,8 @@ static void zone_ede(an_result_t *r, const char *zone)
 static size_t path_to(const ctx_t *c, long zi, long *out, size_t max)
 {
 	size_t n = 0;
-	long tmp[64];
-	while (zi >= 0 && n < 64) {
+	long tmp[AN_MAX_PATH];
+	while (zi >= 0 && n < AN_MAX_PATH) {
 		tmp[n++] = zi;
 		zi = c->zs[zi].parent;
 	}
@@ -1097,8 +1101,8 @@ typedef struct tverdict {
 static tverdict_t target_verdict(const ctx_t *c, long zi)
 {
 	tverdict_t v = {AN_SECURE, -1};
-	long path[64];
-	size_t n = path_to(c, zi, path, 64);
+	long path[AN_MAX_PATH];
+	size_t n = path_to(c, zi, path, AN_MAX_PATH);
 	bool insecure = false;
 	for (size_t i = 0; i < n; i++) {
 		const zst_t *s = &c->zs[path[i]];
@@ -1145,8 +1149,8 @@ static void finish(actx_t *a)
 		/* Codes of the topmost break first, then of breaks below it on the same path. */
 		zone_ede(r, r->broken_zone);
 		for (size_t i = 0; i < ev->n_targets; i++) {
-			long path[64];
-			size_t n = path_to(c, zone_index(c, ev->targets[i].zone), path, 64);
+			long path[AN_MAX_PATH];
+			size_t n = path_to(c, zone_index(c, ev->targets[i].zone), path, AN_MAX_PATH);
 			for (size_t k = 0; k < n; k++)
 				zone_ede(r, c->zs[path[k]].z->name);
 		}
@@ -1186,8 +1190,8 @@ static void finish(actx_t *a)
 	bool *used = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(bool));
 	r->chain = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(an_link_t));
 	for (size_t i = 0; used && r->chain && i < ev->n_targets; i++) {
-		long path[64];
-		size_t n = path_to(c, zone_index(c, ev->targets[i].zone), path, 64);
+		long path[AN_MAX_PATH];
+		size_t n = path_to(c, zone_index(c, ev->targets[i].zone), path, AN_MAX_PATH);
 		for (size_t k = 0; k < n; k++) {
 			long zi = path[k];
 			if (used[zi])

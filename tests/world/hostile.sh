@@ -70,6 +70,14 @@ hostile_build() {
     for i in $(seq 100); do specs+=("ns$i.manyns.hostile.=$H"); done
     hostile_zone manyns.hostile. $((++n)) "${specs[@]}"
     deleg+=("$Z/manyns.hostile.deleg")
+    # 100 NS names without glue, all in deadfarm.hostile., whose only server is silent:
+    # every address lookup leads to the same black hole (a peer hung on this).
+    specs=()
+    for i in $(seq 100); do specs+=("ns$i.deadfarm.hostile."); done
+    hostile_zone manyglueless.hostile. $((++n)) "${specs[@]}"
+    printf 'deadfarm.hostile.\t300\tIN\tNS\tns.deadfarm.hostile.\nns.deadfarm.hostile.\t300\tIN\tA\t127.53.9.2\n' \
+        >"$Z/deadfarm.hostile.deleg"
+    deleg+=("$Z/manyglueless.hostile.deleg" "$Z/deadfarm.hostile.deleg")
 
     # CNAME loop (a -> b -> a) and a chain of 20 links (c1 -> ... -> c20 -> www).
     chain=$'a.cname.hostile.\tCNAME\tb.cname.hostile.\nb.cname.hostile.\tCNAME\ta.cname.hostile.'
@@ -141,6 +149,7 @@ www.alldrip.hostile.	A	unreachable	22	alldrip.hostile.	2	ZONE_UNREACHABLE,SERVER
 www.allrandom.hostile.	A	unreachable	22	allrandom.hostile.	2	ZONE_UNREACHABLE,SERVER_MALFORMED
 www.alltcnotcp.hostile.	A	unreachable	22	alltcnotcp.hostile.	2	ZONE_UNREACHABLE,SERVER_NO_TCP
 www.manyns.hostile.	A	secure	-	-	1	NS_SET_TRUNCATED
+www.manyglueless.hostile.	A	unreachable	22	manyglueless.hostile.	2	ZONE_UNREACHABLE,NS_NO_ADDRESS,NS_SET_TRUNCATED
 a.cname.hostile.	A	secure	-	-	1	CNAME_LOOP
 c1.cname.hostile.	A	secure	-	-	1	CNAME_CHAIN_TOO_LONG
 www.l30.l29.l28.l27.l26.l25.l24.l23.l22.l21.l20.l19.l18.l17.l16.l15.l14.l13.l12.l11.l10.l9.l8.l7.l6.l5.l4.l3.l2.l1.deep.hostile.	A	secure	-	-	0	-
