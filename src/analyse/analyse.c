@@ -503,6 +503,18 @@ static an_fid_t rcode_finding(ldns_pkt_rcode rc, const ev_exchange_t *x)
 	return rc == LDNS_RCODE_FORMERR && !(x->qflags & ENGINE_F_NOEDNS) ? AN_F_SERVER_NO_EDNS : AN_F_SERVER_LAME;
 }
 
+/* Did `addr` answer the plain (no EDNS) SOA query for `zone` with NOERROR? */
+static bool answers_plain(const ctx_t *c, const char *zone, const char *addr)
+{
+	for (size_t k = 0; k < c->ev->n_xs; k++) {
+		const ev_exchange_t *x = &c->ev->xs[k];
+		if (x->purpose == EV_P_NOEDNS && !x->err && c->pkts[k] && strcmp(x->server, addr) == 0 &&
+		    strcmp(x->zone, zone) == 0 && ldns_pkt_get_rcode(c->pkts[k]) == LDNS_RCODE_NOERROR)
+			return true;
+	}
+	return false;
+}
+
 /* Reachability of each server address of zone `zi`, from its apex queries. */
 static void check_reachability(ctx_t *c, size_t zi)
 {
@@ -566,10 +578,16 @@ static void check_reachability(ctx_t *c, size_t zi)
 			char buf[300];
 			snprintf(buf, sizeof(buf), " (%s: %s)", srv->name, why ? why : "no answer");
 			if (fail == n) {
-				/* Silence, garbage and a closed TCP port are different repairs. */
+				/* Silence, garbage, a closed TCP port and an EDNS-deaf
+				 * server are different repairs. */
 				an_fid_t id = fail_dropped == fail ? AN_F_SERVER_MALFORMED
 					      : fail_notcp == fail ? AN_F_SERVER_NO_TCP
-								   : AN_F_SERVER_UNREACHABLE;
+					      : answers_plain(c, z->name, a)
+						  ? AN_F_SERVER_NO_EDNS
+						  : AN_F_SERVER_UNREACHABLE;
+				if (id == AN_F_SERVER_NO_EDNS)
+					snprintf(buf, sizeof(buf), " (%s: no answer to queries with EDNS, an answer without)",
+						 srv->name);
 				add_finding(c, id, z->name, NULL, buf, NULL, a, 0);
 				continue;
 			}

@@ -98,7 +98,7 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	  "A name server of {zone} truncates even small answers over UDP: resolvers must ask it again over TCP{detail}.", \
 	  "Nothing is broken. Answering small queries over UDP would save resolvers a round trip.") \
 	X(SERVER_NO_EDNS, AN_WARNING, -1, "RFC 6891 §7", AN_WHO_DNS_OPERATOR,                          \
-	  "A name server of {zone} rejects queries with EDNS (FORMERR){detail}: without EDNS it cannot serve DNSSEC.", \
+	  "A name server of {zone} fails queries that carry EDNS{detail}; without EDNS it cannot serve DNSSEC.", \
 	  "Upgrade or reconfigure the name server (or the firewall in front of it) so that it accepts EDNS queries (DNS Flag Day 2019).") \
 	X(SERVER_UDP_TOO_LARGE, AN_WARNING, -1, "RFC 6891 §6.2.5", AN_WHO_DNS_OPERATOR,               \
 	  "A name server of {zone} sends UDP answers larger than the buffer size the query advertised{detail}.", \

@@ -33,7 +33,8 @@
 	X(EV_P_APEX_NS, "apex-ns") /* NS at the apex, asked of the zone's own servers */ \
 	X(EV_P_RESOLVER, "resolver")       /* the query, RD+DO, asked of a resolver */     \
 	X(EV_P_RESOLVER_CD, "resolver-cd") /* the same with CD (checking disabled) */      \
-	X(EV_P_RESOLVER_CHECK, "resolver-check") /* SOA of the anchored start zone: does it set AD? */
+	X(EV_P_RESOLVER_CHECK, "resolver-check") /* SOA of the anchored start zone: does it set AD? */ \
+	X(EV_P_NOEDNS, "soa-noedns") /* SOA at the apex without EDNS: does a server silent to EDNS answer? */
 
 typedef enum ev_purpose {
 #define EV_P_ENUM(sym, str) sym,

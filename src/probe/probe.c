@@ -157,7 +157,8 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	x->ns_name = ns_name ? strdup(ns_name) : NULL;
 	x->qname = name_text(qname);
 	x->qtype = qtype;
-	x->qflags = ENGINE_F_DO;
+	/* Everything with EDNS and DO, but one plain SOA per server and zone. */
+	x->qflags = purpose == EV_P_NOEDNS ? ENGINE_F_NOEDNS : ENGINE_F_DO;
 	x->sent_ms = engine_elapsed_ms(p->eng);
 	if (!x->zone || !x->server || !x->qname)
 		return DD_ENOMEM;
@@ -173,7 +174,7 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	q->p = p;
 	q->xi = xi;
 	int r = engine_query(p->eng, (struct sockaddr *)&ss, sl, ldns_rdf_data(qname),
-			     ldns_rdf_size(qname), qtype, ENGINE_F_DO, on_answer, q);
+			     ldns_rdf_size(qname), qtype, x->qflags, on_answer, q);
 	if (r) {
 		free(q);
 		x->err = r;
@@ -514,6 +515,8 @@ static void ask_apex(probe_t *p, size_t zi, bool *asked)
 		send_zone(p, zi, zn, EV_P_DNSKEY, apex, LDNS_RR_TYPE_DNSKEY);
 		send_zone(p, zi, zn, EV_P_SOA, apex, LDNS_RR_TYPE_SOA);
 		send_zone(p, zi, zn, EV_P_APEX_NS, apex, LDNS_RR_TYPE_NS);
+		/* In parallel, not after a timeout: a dead server still costs one timeout. */
+		send_zone(p, zi, zn, EV_P_NOEDNS, apex, LDNS_RR_TYPE_SOA);
 	}
 	free(zn);
 	ldns_rdf_deep_free(apex);

@@ -139,7 +139,7 @@ www.otherq.hostile.	A	secure	-	-	1	SERVER_MALFORMED
 www.tc.hostile.	A	secure	-	-	0	SERVER_NEEDS_TCP
 www.tcnotcp.hostile.	A	secure	-	-	1	SERVER_NO_TCP
 www.formerr.hostile.	A	secure	-	-	1	SERVER_NO_EDNS
-www.silentedns.hostile.	A	secure	-	-	1	SERVER_UNREACHABLE
+www.silentedns.hostile.	A	secure	-	-	1	SERVER_NO_EDNS
 www.refused.hostile.	A	secure	-	-	1	SERVER_LAME
 www.servfail.hostile.	A	secure	-	-	1	SERVER_LAME
 www.oversize.hostile.	A	secure	-	-	1	SERVER_UDP_TOO_LARGE
