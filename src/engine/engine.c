@@ -342,7 +342,8 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				tcp_start(q);
 				return;
 			}
-			q->udp_oversized = !(q->flags & ENGINE_F_NOEDNS) && len > e->cfg.edns_bufsize;
+			q->udp_oversized =
+			    !(q->flags & ENGINE_F_NOEDNS) && len > e->cfg.edns_bufsize;
 			finish(q, 0, NULL, e->rxbuf, len);
 			return;
 		}

@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	ldns_rr_list *l = NULL;
 	char err[300];
-	if (dd_read_rrs_fp(f, "fuzz", anchors ? "--trust-anchor" : "--root-hints", anchors, &l, err, sizeof(err)) == 0)
+	if (dd_read_rrs_fp(f, "fuzz", anchors ? "--trust-anchor" : "--root-hints", anchors, &l, err,
+			   sizeof(err)) == 0)
 		ldns_rr_list_deep_free(l);
 	fclose(f);
 	return 0;

@@ -40,15 +40,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dd_name_to_text(name, nlen, text);
 		uint8_t back[255];
 		size_t blen = 0;
-		if (dd_name_from_text(text, back, &blen, &why) != 0 || !dd_name_equal(name, nlen, back, blen))
+		if (dd_name_from_text(text, back, &blen, &why) != 0 ||
+		    !dd_name_equal(name, nlen, back, blen))
 			abort(); /* presentation text must read back to the same name */
 	}
 	if (r != 0)
 		return 0;
 	ldns_pkt *pkt = NULL;
 	if (ldns_wire2pkt(&pkt, data, size) == LDNS_STATUS_OK && pkt) {
-		ldns_rr_list *secs[] = {ldns_pkt_question(pkt), ldns_pkt_answer(pkt), ldns_pkt_authority(pkt),
-					ldns_pkt_additional(pkt)};
+		ldns_rr_list *secs[] = {ldns_pkt_question(pkt), ldns_pkt_answer(pkt),
+					ldns_pkt_authority(pkt), ldns_pkt_additional(pkt)};
 		for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++)
 			for (size_t k = 0; k < ldns_rr_list_rr_count(secs[i]); k++)
 				free(ldns_rr2str(ldns_rr_list_rr(secs[i], k)));

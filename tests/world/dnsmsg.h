@@ -36,7 +36,7 @@ static size_t make_answer(const unsigned char *q, size_t qlen, unsigned char *ou
 		return 0;
 	memcpy(out, q, 12 + ql);
 	out[2] = (unsigned char)(0x80 | (q[2] & 0x01)); /* QR, opcode 0, RD copied */
-	out[3] = 0x80;                                   /* RA, rcode NOERROR */
+	out[3] = 0x80;					/* RA, rcode NOERROR */
 	out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0;
 	return 12 + ql;
 }

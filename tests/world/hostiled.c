@@ -46,13 +46,24 @@
 #include "dnsmsg.h"
 
 enum mode {
-	M_OK, M_SILENT_EDNS, M_FORMERR_EDNS, M_REFUSED, M_SERVFAIL, M_RANDOM, M_BADID,
-	M_OTHERQ, M_TC, M_TC_NOTCP, M_OVERSIZE, M_PTRLOOP, M_DRIP
+	M_OK,
+	M_SILENT_EDNS,
+	M_FORMERR_EDNS,
+	M_REFUSED,
+	M_SERVFAIL,
+	M_RANDOM,
+	M_BADID,
+	M_OTHERQ,
+	M_TC,
+	M_TC_NOTCP,
+	M_OVERSIZE,
+	M_PTRLOOP,
+	M_DRIP
 };
 
 static const char *const mode_names[] = {
-	"ok", "silent-edns", "formerr-edns", "refused", "servfail", "random", "badid",
-	"otherq", "tc", "tc-notcp", "oversize", "ptrloop", "drip",
+    "ok",     "silent-edns", "formerr-edns", "refused",	 "servfail", "random", "badid",
+    "otherq", "tc",	     "tc-notcp",     "oversize", "ptrloop",  "drip",
 };
 
 #define OVERSIZE_LEN 2000
@@ -131,7 +142,8 @@ static int has_edns(const unsigned char *q, size_t qlen)
 }
 
 /* Header and question of `q` with the given rcode (and TC when asked). */
-static size_t error_answer(const unsigned char *q, size_t qlen, unsigned char *out, size_t cap, int rcode, int tc)
+static size_t error_answer(const unsigned char *q, size_t qlen, unsigned char *out, size_t cap,
+			   int rcode, int tc)
 {
 	size_t n = make_answer(q, qlen, out, cap);
 	if (n) {
@@ -194,7 +206,8 @@ static size_t ptrloop_answer(const unsigned char *q, size_t qlen, unsigned char 
 }
 
 /* What to send for query `q` (over TCP when `tcp`); 0: send nothing. */
-static size_t respond(enum mode mode, const unsigned char *q, size_t qlen, unsigned char *out, size_t cap, int tcp)
+static size_t respond(enum mode mode, const unsigned char *q, size_t qlen, unsigned char *out,
+		      size_t cap, int tcp)
 {
 	size_t n;
 	if (!question_len(q, qlen))
@@ -203,7 +216,8 @@ static size_t respond(enum mode mode, const unsigned char *q, size_t qlen, unsig
 	case M_SILENT_EDNS:
 		return has_edns(q, qlen) ? 0 : forward(q, qlen, out, cap, tcp);
 	case M_FORMERR_EDNS:
-		return has_edns(q, qlen) ? error_answer(q, qlen, out, cap, 1, 0) : forward(q, qlen, out, cap, tcp);
+		return has_edns(q, qlen) ? error_answer(q, qlen, out, cap, 1, 0)
+					 : forward(q, qlen, out, cap, tcp);
 	case M_REFUSED:
 		return error_answer(q, qlen, out, cap, 5, 0);
 	case M_SERVFAIL:
@@ -229,7 +243,8 @@ static size_t respond(enum mode mode, const unsigned char *q, size_t qlen, unsig
 	case M_TC:
 	case M_TC_NOTCP:
 	case M_DRIP:
-		return tcp ? forward(q, qlen, out, cap, tcp) : error_answer(q, qlen, out, cap, 0, 1);
+		return tcp ? forward(q, qlen, out, cap, tcp)
+			   : error_answer(q, qlen, out, cap, 0, 1);
 	case M_OVERSIZE:
 		n = forward(q, qlen, out, cap, tcp);
 		return tcp ? n : pad_oversize(out, n, cap);
@@ -294,8 +309,8 @@ int main(int argc, char **argv)
 	upstream.sin_port = htons(53);
 	char *end;
 	long port = strtol(argv[3], &end, 10);
-	if (inet_pton(AF_INET, argv[2], &sa.sin_addr) != 1 || *end != '\0' || port < 1 || port > 65535 ||
-	    inet_pton(AF_INET, argv[4], &upstream.sin_addr) != 1) {
+	if (inet_pton(AF_INET, argv[2], &sa.sin_addr) != 1 || *end != '\0' || port < 1 ||
+	    port > 65535 || inet_pton(AF_INET, argv[4], &upstream.sin_addr) != 1) {
 		fprintf(stderr, "hostiled: bad address, port or upstream\n");
 		return 2;
 	}
@@ -303,15 +318,18 @@ int main(int argc, char **argv)
 	int one = 1;
 	int ufd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (ufd < 0 || bind(ufd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "hostiled: bind udp %s:%s: %s\n", argv[2], argv[3], strerror(errno));
+		fprintf(stderr, "hostiled: bind udp %s:%s: %s\n", argv[2], argv[3],
+			strerror(errno));
 		return 1;
 	}
 	int tfd = -1;
 	if (mode != M_TC_NOTCP) {
 		tfd = socket(AF_INET, SOCK_STREAM, 0);
 		(void)setsockopt(tfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (tfd < 0 || bind(tfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(tfd, 64) < 0) {
-			fprintf(stderr, "hostiled: bind tcp %s:%s: %s\n", argv[2], argv[3], strerror(errno));
+		if (tfd < 0 || bind(tfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(tfd, 64) < 0) {
+			fprintf(stderr, "hostiled: bind tcp %s:%s: %s\n", argv[2], argv[3],
+				strerror(errno));
 			return 1;
 		}
 	}
