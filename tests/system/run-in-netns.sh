@@ -15,6 +15,10 @@ if ! bash "$ROOT/tests/world/world.sh" build "$W" >"$B/world-build.log" 2>&1; th
 	exit 1
 fi
 trap 'bash "$ROOT/tests/world/world.sh" stop "$W" >/dev/null 2>&1' EXIT
+# A killed test run must still stop its world (bash runs the EXIT trap on a
+# signal only when the signal itself is trapped); one run's daemons outlived it here.
+trap 'exit 143' TERM
+trap 'exit 130' INT HUP
 if ! bash "$ROOT/tests/world/world.sh" start "$W" >"$B/world-start.log" 2>&1; then
 	echo "FAIL test world start (see $B/world-start.log)"
 	exit 1
