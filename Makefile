@@ -4,10 +4,14 @@
 #   make demo     the main job on the bundled test world (no internet needed)
 #   make deps     install the Debian packages (as root)
 #   make bench    speed: one check, and a scan of 10,000 delegations (bench/results.md)
+#   make valgrind the system tests (cases, hostile servers, limits) under valgrind
+#   make fuzz     each libFuzzer target for FUZZ_TIME seconds (default 600), one at a time
 BUILD ?= build
 ASAN ?= build-asan
+FUZZ ?= build-fuzz
+FUZZ_TIME ?= 600
 
-.PHONY: all deps deps-bench test demo bench clean
+.PHONY: all deps deps-bench test demo bench clean fuzz valgrind
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -40,5 +44,15 @@ bench: all
 	@scripts/deps.sh --bench --check >/dev/null 2>&1 || scripts/deps.sh --bench
 	@tests/world/netns.sh bash bench/run.sh $(BUILD)
 
+valgrind: all
+	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+	@tests/world/netns.sh bash -c 'W=$(BUILD)/world-valgrind && bash tests/world/world.sh build $$W >/dev/null && \
+		bash tests/world/world.sh run $$W bash tests/system/valgrind.sh $(BUILD)/dnssec-doctor $$W full' | tee $(BUILD)/valgrind.results
+	@grep -q "^ok   valgrind: [0-9]* runs, no errors" $(BUILD)/valgrind.results && ! grep -q "^FAIL" $(BUILD)/valgrind.results
+
+fuzz:
+	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+	scripts/fuzz.sh $(FUZZ) $(FUZZ_TIME)
+
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)

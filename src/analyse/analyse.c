@@ -7,8 +7,13 @@
 #include "common/dd.h"
 #include "common/wire.h"
 #include "analyse/analyse.h"
+#include "engine/engine.h" /* ENGINE_F_* in recorded query flags */
 
 #define AN_MAX_RRS 64 /* DNSKEYs / RRSIGs / DS considered per RRset */
+/* Zones on one path, root first: a name has at most 127 labels, so a path
+ * (followed through CNAMEs) has at most 128 zones. Loaded evidence may say
+ * anything: a parent cycle is cut at this length. */
+#define AN_MAX_PATH 128
 
 const char *an_status_name(an_status_t s)
 {
@@ -788,6 +793,25 @@ static bool is_zone_server(const ev_zone_t *z, const char *addr)
 	return false;
 }
 
+/* The finding for an apex or answer query that got an error rcode: FORMERR to
+ * a query with EDNS means the server does not do EDNS; the rest is lame. */
+static an_fid_t rcode_finding(ldns_pkt_rcode rc, const ev_exchange_t *x)
+{
+	return rc == LDNS_RCODE_FORMERR && !(x->qflags & ENGINE_F_NOEDNS) ? AN_F_SERVER_NO_EDNS : AN_F_SERVER_LAME;
+}
+
+/* Did `addr` answer the plain (no EDNS) SOA query for `zone` with NOERROR? */
+static bool answers_plain(const ctx_t *c, const char *zone, const char *addr)
+{
+	for (size_t k = 0; k < c->ev->n_xs; k++) {
+		const ev_exchange_t *x = &c->ev->xs[k];
+		if (x->purpose == EV_P_NOEDNS && !x->err && c->pkts[k] && strcmp(x->server, addr) == 0 &&
+		    strcmp(x->zone, zone) == 0 && ldns_pkt_get_rcode(c->pkts[k]) == LDNS_RCODE_NOERROR)
+			return true;
+	}
+	return false;
+}
+
 /* Reachability of each server address of zone `zi`, from its apex queries. */
 static void check_reachability(ctx_t *c, size_t zi)
 {
@@ -804,9 +828,11 @@ static void check_reachability(ctx_t *c, size_t zi)
 		}
 		for (size_t j = 0; j < srv->n_addrs; j++) {
 			const char *a = srv->addrs[j];
-			unsigned n = 0, fail = 0, tcp_fail = 0, skipped = 0;
-			const char *why = NULL, *skip_why = NULL, *tcp_what = NULL;
+			unsigned n = 0, fail = 0, fail_dropped = 0, fail_notcp = 0, ok = 0, ok_trunc = 0, oversized = 0;
+			unsigned skipped = 0;
+			const char *why = NULL, *skip_why = NULL, *notcp_what = NULL;
 			bool lame = false;
+			an_fid_t lame_id = AN_F_SERVER_LAME;
 			char lame_why[80] = "";
 			addrs++;
 			for (size_t k = 0; k < c->ev->n_xs; k++) {
@@ -824,18 +850,23 @@ static void check_reachability(ctx_t *c, size_t zi)
 				n++;
 				if (x->err) {
 					fail++;
-					why = x->why ? x->why : dd_strerror(x->err);
-					if (x->udp_truncated) {
-						tcp_fail++;
-						tcp_what = x->qname;
-					}
+					fail_dropped += x->err == DD_ETIMEOUT && x->dropped;
+					fail_notcp += x->err == DD_ETCP && x->udp_truncated;
+					if (x->err == DD_ETCP && x->udp_truncated && !notcp_what)
+						notcp_what = x->qname;
+					if (!why) /* the first reason: later ones say "not asked again" */
+						why = x->why ? x->why : dd_strerror(x->err);
 					continue;
 				}
+				ok++;
+				ok_trunc += x->udp_truncated;
+				oversized += x->udp_oversized;
 				ldns_pkt *pkt = c->pkts[k];
 				if (pkt && x->purpose == EV_P_SOA) {
 					ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
 					if (rc != LDNS_RCODE_NOERROR || !ldns_pkt_aa(pkt)) {
 						lame = true;
+						lame_id = rcode_finding(rc, x);
 						char *rcs = ldns_pkt_rcode2str(rc);
 						snprintf(lame_why, sizeof(lame_why), ": %s answered %s%s", a,
 							 rcs ? rcs : "?", ldns_pkt_aa(pkt) ? "" : " without the AA bit");
@@ -844,9 +875,9 @@ static void check_reachability(ctx_t *c, size_t zi)
 				}
 			}
 			if (!n && skipped) {
-				char buf[300];
-				snprintf(buf, sizeof(buf), " (%s at %s: %s)", srv->name, a, skip_why ? skip_why : "not allowed");
-				add_finding(c, AN_F_SERVER_NOT_QUERIED, z->name, NULL, buf, NULL, a, 0);
+				char sbuf[300];
+				snprintf(sbuf, sizeof(sbuf), " (%s at %s: %s)", srv->name, a, skip_why ? skip_why : "not allowed");
+				add_finding(c, AN_F_SERVER_NOT_QUERIED, z->name, NULL, sbuf, NULL, a, 0);
 				refused++;
 				continue;
 			}
@@ -857,29 +888,44 @@ static void check_reachability(ctx_t *c, size_t zi)
 				continue;
 			}
 			tested++;
-			if (tcp_fail) {
-				char buf[300];
-				snprintf(buf, sizeof(buf), " (%s, for %s: %s)", srv->name, tcp_what ? tcp_what : "?",
-					 why ? why : "no answer");
-				add_finding(c, AN_F_SERVER_TCP_FAILED, z->name, NULL, buf, NULL, a, 0);
+			char buf[300];
+			snprintf(buf, sizeof(buf), " (%s: %s)", srv->name, why ? why : "no answer");
+			if (fail == n) {
+				/* Silence, garbage, a closed TCP port and an EDNS-deaf
+				 * server are different repairs. */
+				an_fid_t id = fail_dropped == fail ? AN_F_SERVER_MALFORMED
+					      : fail_notcp == fail ? AN_F_SERVER_NO_TCP
+					      : answers_plain(c, z->name, a)
+						  ? AN_F_SERVER_NO_EDNS
+						  : AN_F_SERVER_UNREACHABLE;
+				if (id == AN_F_SERVER_NO_EDNS)
+					snprintf(buf, sizeof(buf), " (%s: no answer to queries with EDNS, an answer without)",
+						 srv->name);
+				add_finding(c, id, z->name, NULL, buf, NULL, a, 0);
+				continue;
 			}
-			if (fail == n && tcp_fail < n) {
-				char buf[200];
-				snprintf(buf, sizeof(buf), " (%s: %s)", srv->name, why ? why : "no answer");
-				add_finding(c, AN_F_SERVER_UNREACHABLE, z->name, NULL, buf, NULL, a, 0);
-			} else if (fail == n) {
-				/* every answer needed TCP and TCP failed: counted as not answering */
-			} else if (lame) {
-				add_finding(c, AN_F_SERVER_LAME, z->name, NULL, lame_why, NULL, a, 0);
-				answered++; /* it answers; whether it serves the zone is judged as lame */
-			} else {
-				answered++;
+			answered++; /* it answers; whether it serves the zone is judged below */
+			if (lame)
+				add_finding(c, lame_id, z->name, NULL, lame_why, NULL, a, 0);
+			if (fail_notcp) {
+				/* Only some answers (a large DNSKEY RRset) need TCP, and TCP fails. */
+				snprintf(buf, sizeof(buf), " (%s, for %s)", srv->name, notcp_what ? notcp_what : "?");
+				add_finding(c, AN_F_SERVER_NO_TCP, z->name, NULL, buf, NULL, a, 0);
 			}
+			if (ok_trunc == ok)
+				add_finding(c, AN_F_SERVER_NEEDS_TCP, z->name, NULL, "", NULL, a, 0);
+			if (oversized)
+				add_finding(c, AN_F_SERVER_UDP_TOO_LARGE, z->name, NULL, "", NULL, a, 0);
 		}
 	}
 	if (!tested && refused) {
 		s->indeterminate = true; /* no server of the zone could be asked: no verdict, not "dead" */
 		return;
+	}
+	if (z->ns_total > z->n_servers) {
+		char buf[80];
+		snprintf(buf, sizeof(buf), " (%u listed, the first %zu checked)", z->ns_total, z->n_servers);
+		add_finding(c, AN_F_NS_SET_TRUNCATED, z->name, NULL, buf, NULL, NULL, 0);
 	}
 	if ((tested && !answered) || (!addrs && z->n_servers)) {
 		s->unreachable = true;
@@ -1593,7 +1639,7 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 			char *rcs = ldns_pkt_rcode2str(rc);
 			char buf[200];
 			snprintf(buf, sizeof(buf), ": it answered %s for %s %s", rcs ? rcs : "?", t->name, tname ? tname : "?");
-			add_finding(c, AN_F_SERVER_LAME, t->zone, NULL, buf, NULL, x->server, 0);
+			add_finding(c, rcode_finding(rc, x), t->zone, NULL, buf, NULL, x->server, 0);
 			free(rcs);
 			continue;
 		}
@@ -1839,8 +1885,8 @@ static void zone_ede(an_result_t *r, const char *zone)
 static size_t path_to(const ctx_t *c, long zi, long *out, size_t max)
 {
 	size_t n = 0;
-	long tmp[64];
-	while (zi >= 0 && n < 64) {
+	long tmp[AN_MAX_PATH];
+	while (zi >= 0 && n < AN_MAX_PATH) {
 		tmp[n++] = zi;
 		zi = c->zs[zi].parent;
 	}
@@ -1859,8 +1905,8 @@ typedef struct tverdict {
 static tverdict_t target_verdict(const ctx_t *c, long zi, size_t ti)
 {
 	tverdict_t v = {AN_SECURE, -1, 0};
-	long path[64];
-	size_t n = path_to(c, zi, path, 64);
+	long path[AN_MAX_PATH];
+	size_t n = path_to(c, zi, path, AN_MAX_PATH);
 	bool insecure = false;
 	/* Validation starts at the closest enclosing trust anchor: what lies above it does not matter. */
 	size_t start = 0;
@@ -1921,8 +1967,8 @@ static void finish(actx_t *a)
 		/* Codes of the topmost break first, then of breaks below it on the same path. */
 		zone_ede(r, r->broken_zone);
 		for (size_t i = 0; i < ev->n_targets; i++) {
-			long path[64];
-			size_t n = path_to(c, zone_index(c, ev->targets[i].zone), path, 64);
+			long path[AN_MAX_PATH];
+			size_t n = path_to(c, zone_index(c, ev->targets[i].zone), path, AN_MAX_PATH);
 			for (size_t k = 0; k < n; k++)
 				zone_ede(r, c->zs[path[k]].z->name);
 		}
@@ -1946,6 +1992,17 @@ static void finish(actx_t *a)
 		snprintf(buf, sizeof(buf), " (%s)", ev->probe_why ? ev->probe_why : dd_strerror(ev->probe_err));
 		add_finding(c, AN_F_CHECK_INCOMPLETE, ev->qname, NULL, buf, NULL, NULL, 0);
 	}
+	if (ev->cname_stop && ev->n_targets) {
+		const ev_target_t *last = &ev->targets[ev->n_targets - 1];
+		char *tt = type_text(ev->qtype);
+		char *rrset = dd_asprintf("%s %s", ev->qname, tt ? tt : "?");
+		char buf[1200];
+		bool loop = strcmp(ev->cname_stop, "loop") == 0;
+		snprintf(buf, sizeof(buf), " (%zu names, the last %s)", ev->n_targets, last->name);
+		add_finding(c, loop ? AN_F_CNAME_LOOP : AN_F_CNAME_CHAIN_TOO_LONG, last->zone, rrset, buf, NULL, NULL, 0);
+		free(rrset);
+		free(tt);
+	}
 	/* Insecure verdicts carry the algorithm/digest codes when that is why. */
 	r->earliest_expiry = c->earliest;
 
@@ -1953,8 +2010,8 @@ static void finish(actx_t *a)
 	bool *used = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(bool));
 	r->chain = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(an_link_t));
 	for (size_t i = 0; used && r->chain && i < ev->n_targets; i++) {
-		long path[64];
-		size_t n = path_to(c, zone_index(c, ev->targets[i].zone), path, 64);
+		long path[AN_MAX_PATH];
+		size_t n = path_to(c, zone_index(c, ev->targets[i].zone), path, AN_MAX_PATH);
 		for (size_t k = 0; k < n; k++) {
 			long zi = path[k];
 			if (used[zi])

@@ -109,9 +109,6 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	X(SERVER_UNREACHABLE, AN_WARNING, 23, "RFC 1035 §4.2", AN_WHO_DNS_OPERATOR,                  \
 	  "A name server of {zone} did not answer{detail}.",                                             \
 	  "Fix or remove this name server: resolvers lose time on it, and if the others fail the zone goes dark.") \
-	X(SERVER_TCP_FAILED, AN_WARNING, 23, "RFC 7766 §5", AN_WHO_DNS_OPERATOR,                     \
-	  "A name server of {zone} truncates answers over UDP (TC=1) but does not answer over TCP{detail}: resolvers cannot get those answers from it.", \
-	  "Open TCP port 53 to this name server (RFC 7766 makes TCP mandatory), or make the answers fit in UDP (smaller keys, fewer signatures).") \
 	X(SERVER_LAME, AN_WARNING, 20, "RFC 1034 §4.2.2", AN_WHO_DNS_OPERATOR,                        \
 	  "A name server of {zone} does not answer authoritatively for it{detail}.",                  \
 	  "Configure the zone on this server or remove the server from the NS set (at the registrar and in the zone).") \
@@ -144,7 +141,28 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	  "Nothing to do if this is a multi-signer setup or a zone update in flight; otherwise check zone transfers.") \
 	X(SERVER_NOT_QUERIED, AN_WARNING, -1, "RFC 6890", AN_WHO_DNS_OPERATOR,                         \
 	  "A name server address of {zone} was not queried by this service{detail}.",                 \
-	  "A private, loopback, link-local or otherwise non-global address cannot be reached by resolvers on the internet either: list only global addresses for the name servers of {zone}. If the address is global, its query budget was used up: check again in a minute.")
+	  "A private, loopback, link-local or otherwise non-global address cannot be reached by resolvers on the internet either: list only global addresses for the name servers of {zone}. If the address is global, its query budget was used up: check again in a minute.") \
+	X(SERVER_NO_TCP, AN_WARNING, 23, "RFC 7766 §5", AN_WHO_DNS_OPERATOR,                          \
+	  "A name server of {zone} truncates its answers over UDP but gives none over TCP{detail}.",  \
+	  "Let the server answer on TCP port 53 (firewall, load balancer, server settings): RFC 7766 requires it, and DNSSEC answers often need it.") \
+	X(SERVER_NEEDS_TCP, AN_NOTICE, -1, "RFC 7766 §5", AN_WHO_NONE,                                \
+	  "A name server of {zone} truncates even small answers over UDP: resolvers must ask it again over TCP{detail}.", \
+	  "Nothing is broken. Answering small queries over UDP would save resolvers a round trip.") \
+	X(SERVER_NO_EDNS, AN_WARNING, -1, "RFC 6891 §7", AN_WHO_DNS_OPERATOR,                          \
+	  "A name server of {zone} fails queries that carry EDNS{detail}; without EDNS it cannot serve DNSSEC.", \
+	  "Upgrade or reconfigure the name server (or the firewall in front of it) so that it accepts EDNS queries (DNS Flag Day 2019).") \
+	X(SERVER_UDP_TOO_LARGE, AN_WARNING, -1, "RFC 6891 §6.2.5", AN_WHO_DNS_OPERATOR,               \
+	  "A name server of {zone} sends UDP answers larger than the buffer size the query advertised{detail}.", \
+	  "Make the server honour the EDNS buffer size (truncate with TC=1 instead): oversized answers fragment and are lost on many paths.") \
+	X(NS_SET_TRUNCATED, AN_WARNING, -1, "RFC 1034 §4.2.1", AN_WHO_DNS_OPERATOR,                    \
+	  "The delegation of {zone} lists more name servers than the check uses{detail}; resolvers also give up after a few.", \
+	  "List a handful of name servers (2 to 8 is usual) at the registrar and in the zone.")      \
+	X(CNAME_LOOP, AN_WARNING, -1, "RFC 1034 §3.6.2", AN_WHO_DNS_OPERATOR,                           \
+	  "The CNAME chain for {rrset} loops back on itself{detail}: resolvers answer SERVFAIL. This is not a DNSSEC problem.", \
+	  "Point one of the CNAME records of the chain at a name that has data.")                    \
+	X(CNAME_CHAIN_TOO_LONG, AN_WARNING, -1, "RFC 1034 §3.6.2", AN_WHO_DNS_OPERATOR,                 \
+	  "The CNAME chain for {rrset} is longer than the check follows{detail}; resolvers give up on long chains too.", \
+	  "Shorten the chain: point the first name at the final one directly.")
 
 typedef enum an_fid {
 #define AN_F_ENUM(id, sev, ede, rfc, who, sum, fix) AN_F_##id,

@@ -77,10 +77,36 @@ static int load_evidence(const char *path, evidence_t **ev)
 		fclose(f);
 		return DD_EPARSE;
 	}
-	json_error_t jerr;
-	json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+	/* Read at most the limit (a pipe has no size to ask for), then parse. */
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	while (buf && len <= MAX_EVIDENCE_BYTES) {
+		if (len == cap) {
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	bool rerr = ferror(f);
 	if (f != stdin)
 		fclose(f);
+	if (!buf || rerr || len > MAX_EVIDENCE_BYTES) {
+		fprintf(stderr, "dnssec-doctor: %s: %s\n", path,
+			!buf ? "out of memory" : rerr ? "read error" : "evidence larger than 64 MiB");
+		free(buf);
+		return DD_EPARSE;
+	}
+	json_error_t jerr;
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
 	if (!root) {
 		fprintf(stderr, "dnssec-doctor: %s: line %d: not valid JSON: %s\n", path, jerr.line, jerr.text);
 		return DD_EPARSE;

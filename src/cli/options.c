@@ -135,6 +135,15 @@ int dd_read_rrs(const char *path, const char *what, bool anchors, ldns_rr_list *
 		snprintf(err, err_size, "%s: cannot read %s: %s", what, path, strerror(errno));
 		return DD_EIO;
 	}
+	int ret = dd_read_rrs_fp(f, path, what, anchors, out, err, err_size);
+	fclose(f);
+	return ret;
+}
+
+int dd_read_rrs_fp(FILE *f, const char *path, const char *what, bool anchors, ldns_rr_list **out, char *err,
+		   size_t err_size)
+{
+	*out = NULL;
 	ldns_rr_list *l = ldns_rr_list_new();
 	ldns_rdf *origin = NULL, *prev = NULL;
 	uint32_t ttl = 3600;
@@ -178,7 +187,6 @@ int dd_read_rrs(const char *path, const char *what, bool anchors, ldns_rr_list *
 		}
 		ldns_rr_list_push_rr(l, rr);
 	}
-	fclose(f);
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
 	if (!ret && (!l || !ldns_rr_list_rr_count(l))) {

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <ldns/ldns.h>
 
@@ -68,6 +69,11 @@ void dd_opts_free(dd_opts_t *o);
  * Returns 0 and an owned list, or DD_EIO/DD_EPARSE with a message in `err`.
  */
 int dd_read_rrs(const char *path, const char *what, bool anchors, ldns_rr_list **out, char *err, size_t err_size);
+
+/* The same from an open stream (not closed); `path` only names it in messages.
+ * At most 1000 records; $INCLUDE is refused. */
+int dd_read_rrs_fp(FILE *f, const char *path, const char *what, bool anchors, ldns_rr_list **out, char *err,
+		   size_t err_size);
 
 /* The compiled-in IANA root anchors and root hints. */
 int dd_builtin_anchors(ldns_rr_list **out);

@@ -77,7 +77,9 @@ struct query {
 	uint64_t try_start_ns; /* current UDP try or TCP connection */
 	unsigned tries;
 	unsigned dropped;
+	const char *drop_why;
 	bool udp_truncated;
+	bool udp_oversized;
 	bool tcp;
 };
 
@@ -186,6 +188,8 @@ static void finish(struct query *q, int err, const char *why, const uint8_t *wir
 	    .tcp = q->tcp,
 	    .udp_truncated = q->udp_truncated,
 	    .dropped = q->dropped,
+	    .drop_why = q->drop_why,
+	    .udp_oversized = q->udp_oversized,
 	};
 	res.rtt_ms = err == 0 ? ms_since(q->try_start_ns) : ms_since(q->start_ns);
 	if (err == 0 && !q->tcp && (!e->have_rtt || res.rtt_ms > e->max_rtt_ms)) {
@@ -259,6 +263,16 @@ static bool answers_query(const struct query *q, const dd_wire_summary_t *s)
 	       dd_name_equal(s->qname, s->qname_len, q->qname, q->qname_len);
 }
 
+/* Why a well-formed message does not answer this query (static text). */
+static const char *mismatch_why(const struct query *q, const dd_wire_summary_t *s)
+{
+	if (!(s->flags & DNS_FLAG_QR))
+		return "not a response";
+	if (s->id != q->id)
+		return "wrong ID";
+	return "answers another question";
+}
+
 /*
  * A TC=1 answer may legitimately be cut anywhere after the question (RFC
  * 2181 §9 lets servers drop what does not fit). Accept it as "truncated"
@@ -327,12 +341,16 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		dd_wire_summary_t sum;
 		size_t len = (size_t)n;
-		if (dd_wire_check(e->rxbuf, len, &sum, NULL) == 0 && answers_query(q, &sum)) {
+		const char *why = NULL;
+		int bad = dd_wire_check(e->rxbuf, len, &sum, &why);
+		if (!bad && answers_query(q, &sum)) {
 			if (sum.flags & DNS_FLAG_TC) {
 				q->udp_truncated = true;
 				tcp_start(q);
 				return;
 			}
+			q->udp_oversized =
+			    !(q->flags & ENGINE_F_NOEDNS) && len > e->cfg.edns_bufsize;
 			finish(q, 0, NULL, e->rxbuf, len);
 			return;
 		}
@@ -342,6 +360,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		q->dropped++;
+		q->drop_why = bad ? (why ? why : "malformed") : mismatch_why(q, &sum);
 	}
 }
 

@@ -56,6 +56,9 @@ typedef struct engine_result {
 	bool tcp;             /* the answer came over TCP */
 	bool udp_truncated;   /* a TC=1 answer arrived over UDP (then TCP was tried) */
 	unsigned dropped;     /* UDP datagrams dropped as mismatched or malformed */
+	const char *drop_why; /* static: why the last of them was dropped (NULL if none) */
+	bool udp_oversized;   /* the UDP answer was larger than the EDNS buffer size we
+	                         advertised (accepted all the same) */
 } engine_result_t;
 
 typedef void (*engine_cb)(const engine_result_t *res, void *arg);

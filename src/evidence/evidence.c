@@ -9,10 +9,8 @@
 #include "evidence/evidence.h"
 
 /* Limits on loaded evidence: untrusted files must not exhaust memory. */
-#define EV_MAX_ZONES 256
 #define EV_MAX_SERVERS 64
 #define EV_MAX_ADDRS 64
-#define EV_MAX_EXCHANGES 20000
 #define EV_MAX_ANCHORS 256
 #define EV_MAX_TARGETS 64
 #define EV_MAX_RESOLVERS 64
@@ -114,6 +112,7 @@ void ev_free(evidence_t *ev)
 		exchange_clear(&ev->xs[i]);
 	free(ev->xs);
 	free(ev->probe_why);
+	free(ev->cname_stop);
 	for (size_t i = 0; i < ev->n_resolvers; i++) {
 		free(ev->resolvers[i].address);
 		free(ev->resolvers[i].label);
@@ -296,6 +295,10 @@ static json_t *exchange_to_json(const ev_exchange_t *x)
 	json_object_set_new(jx, "udp_truncated", json_boolean(x->udp_truncated));
 	if (x->cached)
 		json_object_set_new(jx, "cached", json_true());
+	if (x->udp_oversized)
+		json_object_set_new(jx, "udp_oversized", json_true());
+	if (x->dropped)
+		json_object_set_new(jx, "dropped", json_integer(x->dropped));
 	json_object_set_new(jx, "wire", x->wire ? b64_encode(x->wire, x->wire_len) : json_null());
 	return jx;
 }
@@ -317,6 +320,8 @@ json_t *ev_to_json(const evidence_t *ev)
 	json_object_set_new(root, "probe_error",
 			    ev->probe_err ? json_string(dd_errtoken(ev->probe_err)) : json_null());
 	json_object_set_new(root, "probe_why", jstr_or_null(ev->probe_why));
+	if (ev->cname_stop)
+		json_object_set_new(root, "cname_stop", json_string(ev->cname_stop));
 
 	json_t *anchors = json_array();
 	for (size_t i = 0; i < ev->n_anchors; i++)
@@ -330,6 +335,8 @@ json_t *ev_to_json(const evidence_t *ev)
 		json_object_set_new(jz, "zone", json_string(z->name));
 		json_object_set_new(jz, "parent", jstr_or_null(z->parent));
 		json_object_set_new(jz, "parent_serves_child", json_boolean(z->parent_serves_child));
+		if (z->ns_total)
+			json_object_set_new(jz, "ns_total", json_integer(z->ns_total));
 		json_t *servers = json_array();
 		for (size_t j = 0; j < z->n_servers; j++) {
 			const ev_server_t *s = &z->servers[j];
@@ -478,6 +485,9 @@ static int exchange_from_json(ld_t *l, const json_t *v, ev_exchange_t *x, bool r
 	x->tcp = json_is_true(json_object_get(v, "tcp"));
 	x->udp_truncated = json_is_true(json_object_get(v, "udp_truncated"));
 	x->cached = json_is_true(json_object_get(v, "cached"));
+	x->udp_oversized = json_is_true(json_object_get(v, "udp_oversized"));
+	if (json_object_get(v, "dropped"))
+		x->dropped = (unsigned)ld_int(l, v, "dropped", 0, 1000000);
 	const json_t *w = json_object_get(v, "wire");
 	if (l->failed)
 		return -1;
@@ -554,6 +564,10 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 	if (pe)
 		ev->probe_err = err_from_token(pe);
 	ev->probe_why = dd_strdup(ld_str(&l, root, "probe_why", true));
+	const char *cs = ld_str(&l, root, "cname_stop", true);
+	if (cs && strcmp(cs, "loop") != 0 && strcmp(cs, "limit") != 0)
+		ld_fail(&l, "evidence: \"cname_stop\" must be \"loop\" or \"limit\", not \"%s\"", cs);
+	ev->cname_stop = dd_strdup(cs);
 
 	const json_t *anchors = ld_arr(&l, root, "anchors", EV_MAX_ANCHORS);
 	size_t i;
@@ -590,6 +604,8 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 				break;
 			}
 			z->parent_serves_child = json_is_true(json_object_get(v, "parent_serves_child"));
+			if (json_object_get(v, "ns_total"))
+				z->ns_total = (unsigned)ld_int(&l, v, "ns_total", 0, 100000);
 			const json_t *servers = ld_arr(&l, v, "servers", EV_MAX_SERVERS);
 			size_t j;
 			const json_t *s;

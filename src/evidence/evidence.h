@@ -17,6 +17,11 @@
 
 #define EV_FORMAT_VERSION 1
 
+/* The loader refuses evidence with more zones or exchanges than this; the
+ * probe stops before it records more (what it saves must load again). */
+#define EV_MAX_ZONES 256
+#define EV_MAX_EXCHANGES 20000
+
 /* Why a query was sent; the analyser selects exchanges by zone and purpose. */
 #define EV_PURPOSES(X)                                                        \
 	X(EV_P_NS, "ns")         /* NS at a candidate cut, asked of the parent */  \
@@ -31,7 +36,8 @@
 	X(EV_P_CDNSKEY, "cdnskey") /* CDNSKEY at the apex of a zone holding a target */ \
 	X(EV_P_RESOLVER, "resolver")       /* the query, RD+DO, asked of a resolver */     \
 	X(EV_P_RESOLVER_CD, "resolver-cd") /* the same with CD (checking disabled) */      \
-	X(EV_P_RESOLVER_CHECK, "resolver-check") /* SOA of the anchored start zone: does it set AD? */
+	X(EV_P_RESOLVER_CHECK, "resolver-check") /* SOA of the anchored start zone: does it set AD? */ \
+	X(EV_P_NOEDNS, "soa-noedns") /* SOA at the apex without EDNS: does a server silent to EDNS answer? */
 
 typedef enum ev_purpose {
 #define EV_P_ENUM(sym, str) sym,
@@ -60,6 +66,8 @@ typedef struct ev_exchange {
 	bool tcp;
 	bool udp_truncated;
 	bool cached;      /* taken from the process's cache of root and TLD answers */
+	bool udp_oversized; /* the UDP answer exceeded the EDNS buffer size we advertised */
+	unsigned dropped; /* UDP datagrams dropped (malformed or not matching); why says why */
 	uint8_t *wire;    /* response bytes, NULL when err != 0 */
 	size_t wire_len;
 } ev_exchange_t;
@@ -78,6 +86,7 @@ typedef struct ev_zone {
 	ev_server_t *servers; /* the zone's own NS set, as used for the probe */
 	size_t n_servers;
 	bool parent_serves_child; /* a parent server answered for the child itself */
+	unsigned ns_total; /* NS names the delegation listed (n_servers may be capped); 0: not recorded */
 } ev_zone_t;
 
 /* The names whose answers were asked, in order: the query, then CNAME targets. */
@@ -114,6 +123,7 @@ typedef struct evidence {
 	char *probe_why;          /* text for probe_err, may be NULL */
 	unsigned elapsed_ms;
 	unsigned queries;
+	char *cname_stop;         /* "loop" or "limit" when a CNAME chain was not followed to its end, else NULL */
 	ev_resolver_t *resolvers; /* resolvers asked, in the order given */
 	size_t n_resolvers;
 } evidence_t;

@@ -33,7 +33,8 @@ typedef struct probe {
 	engine_t *eng;
 	engine_t *reng; /* resolvers: its own engine on the same loop, so the walk never waits for them */
 	evidence_t *ev;
-	bool stopped; /* deadline or query cap: no further phases */
+	bool stopped; /* deadline, query cap or depth limit: no further phases */
+	bool too_deep; /* the walk hit max_depth */
 } probe_t;
 
 typedef struct qctx {
@@ -123,14 +124,19 @@ static void record_result(ev_exchange_t *x, const engine_result_t *res)
 {
 	x->err = res->err;
 	if (res->err == DD_ETIMEOUT && res->dropped)
-		x->why = dd_asprintf("no usable answer: %u datagram%s dropped as malformed or not matching the query",
-				     res->dropped, res->dropped == 1 ? "" : "s");
+		x->why = dd_asprintf("no usable answer: %u datagram%s dropped as malformed or not matching the query (%s)",
+				     res->dropped, res->dropped == 1 ? "" : "s",
+				     res->drop_why ? res->drop_why : "malformed");
+	else if (res->err == DD_ETCP && res->udp_truncated)
+		x->why = dd_asprintf("truncated over UDP, and over TCP: %s", res->why ? res->why : "failed");
 	else
 		x->why = res->why ? strdup(res->why) : NULL;
 	x->rtt_ms = res->rtt_ms;
 	x->tries = res->tries;
 	x->tcp = res->tcp;
 	x->udp_truncated = res->udp_truncated;
+	x->udp_oversized = res->udp_oversized;
+	x->dropped = res->dropped;
 	if (res->err == 0 && res->wire && res->wire_len) {
 		x->wire = malloc(res->wire_len);
 		if (x->wire) {
@@ -161,6 +167,11 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 {
 	if (!addr_family_ok(p, addr))
 		return 0; /* not tested from here; the zone's server list still shows it */
+	if (p->ev->n_xs >= EV_MAX_EXCHANGES) {
+		/* "Not asked again" records cost no query; bound them too. */
+		p->stopped = true;
+		return 0;
+	}
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	if (make_sockaddr(addr, p->cfg->port, &ss, &sl))
@@ -168,8 +179,12 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	/* A server that already timed out in this check is not asked again:
 	 * a dead server costs one timeout, not one per query. */
 	bool dead = false;
-	for (size_t i = 0; i < p->ev->n_xs && !dead; i++)
+	unsigned dead_dropped = 0;
+	for (size_t i = 0; i < p->ev->n_xs && !dead; i++) {
 		dead = p->ev->xs[i].err == DD_ETIMEOUT && strcmp(p->ev->xs[i].server, addr) == 0;
+		if (dead)
+			dead_dropped = p->ev->xs[i].dropped; /* garbage then, garbage now */
+	}
 	ev_exchange_t *x = ev_add_exchange(p->ev);
 	if (!x)
 		return DD_ENOMEM;
@@ -181,7 +196,8 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	x->ns_name = ns_name ? strdup(ns_name) : NULL;
 	x->qname = name_text(qname);
 	x->qtype = qtype;
-	x->qflags = ENGINE_F_DO;
+	/* Everything with EDNS and DO, but one plain SOA per server and zone. */
+	x->qflags = purpose == EV_P_NOEDNS ? ENGINE_F_NOEDNS : ENGINE_F_DO;
 	x->sent_ms = engine_elapsed_ms(p->eng);
 	if (!x->zone || !x->server || !x->qname)
 		return DD_ENOMEM;
@@ -193,6 +209,7 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	}
 	if (dead) {
 		x->err = DD_ETIMEOUT;
+		x->dropped = dead_dropped;
 		x->why = strdup("not asked again: it timed out earlier in this check");
 		return 0;
 	}
@@ -209,7 +226,7 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	q->p = p;
 	q->xi = xi;
 	int r = engine_query(p->eng, (struct sockaddr *)&ss, sl, ldns_rdf_data(qname),
-			     ldns_rdf_size(qname), qtype, ENGINE_F_DO, on_answer, q);
+			     ldns_rdf_size(qname), qtype, x->qflags, on_answer, q);
 	if (r) {
 		free(q);
 		x->err = r;
@@ -220,14 +237,28 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	return 0;
 }
 
-/* Send a query to every address of every server of zone index `zi`. */
+/* Was `addr` asked already among exchanges [first, n_xs)? */
+static bool asked_since(const probe_t *p, size_t first, const char *addr)
+{
+	for (size_t k = first; k < p->ev->n_xs; k++)
+		if (strcmp(p->ev->xs[k].server, addr) == 0)
+			return true;
+	return false;
+}
+
+/* Send a query to every address of every server of zone index `zi`, each
+ * address once: NS names that share an address (a stranger can list 20
+ * names for one victim) do not multiply the queries sent to it. */
 static void send_zone(probe_t *p, size_t zi, const char *tag_zone, ev_purpose_t purpose,
 		      const ldns_rdf *qname, uint16_t qtype)
 {
 	size_t nsrv = p->ev->zones[zi].n_servers;
+	size_t first = p->ev->n_xs;
 	for (size_t i = 0; i < nsrv && !p->stopped; i++) {
 		ev_server_t *s = &p->ev->zones[zi].servers[i];
 		for (size_t j = 0; j < s->n_addrs && !p->stopped; j++) {
+			if (asked_since(p, first, s->addrs[j]))
+				continue;
 			/* Copy: send_one may grow arrays that `s` points into. */
 			char *ns = strdup(s->name), *addr = strdup(s->addrs[j]);
 			if (ns && addr)
@@ -469,6 +500,8 @@ static cut_kind_t read_cut(probe_t *p, size_t first, size_t end, const ldns_rdf 
 					ns = NULL;
 				}
 			}
+			if (ns && ldns_rr_list_rr_count(ns) > child->ns_total)
+				child->ns_total = (unsigned)ldns_rr_list_rr_count(ns);
 			for (size_t r = 0; ns && r < ldns_rr_list_rr_count(ns); r++) {
 				ldns_rdf *nsn = ldns_rr_rdf(ldns_rr_list_rr(ns, r), 0);
 				char *nt = nsn ? name_text(nsn) : NULL;
@@ -534,6 +567,8 @@ static void ask_apex(probe_t *p, size_t zi, bool *asked)
 		send_zone(p, zi, zn, EV_P_DNSKEY, apex, LDNS_RR_TYPE_DNSKEY);
 		send_zone(p, zi, zn, EV_P_SOA, apex, LDNS_RR_TYPE_SOA);
 		send_zone(p, zi, zn, EV_P_APEX_NS, apex, LDNS_RR_TYPE_NS);
+		/* In parallel, not after a timeout: a dead server still costs one timeout. */
+		send_zone(p, zi, zn, EV_P_NOEDNS, apex, LDNS_RR_TYPE_SOA);
 	}
 	free(zn);
 	ldns_rdf_deep_free(apex);
@@ -589,7 +624,9 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 		ev_zone_t child = {0};
 		bool same = false;
 		cut_kind_t k = read_cut(p, first, p->ev->n_xs, cand, &child, &same);
-		if (k == CUT_FOUND && p->ev->n_zones < asked_cap) {
+		if (k == CUT_FOUND && (p->ev->n_zones >= asked_cap || p->ev->n_zones >= EV_MAX_ZONES)) {
+			p->stopped = true; /* a cut we cannot record: no verdict from a wrong zone */
+		} else if (k == CUT_FOUND) {
 			/* Addresses for servers without glue. */
 			for (size_t i = 0; i < child.n_servers && !p->stopped; i++) {
 				if (child.servers[i].n_addrs)
@@ -611,6 +648,7 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 				z->servers = child.servers;
 				z->n_servers = child.n_servers;
 				z->parent_serves_child = same;
+				z->ns_total = child.ns_total;
 				child.servers = NULL;
 				child.n_servers = 0;
 				zi = p->ev->n_zones - 1;
@@ -630,8 +668,17 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 		if (!descend)
 			ldns_rdf_deep_free(next);
 	}
+	bool too_deep = cand && descend && !p->stopped;
 	ldns_rdf_deep_free(cand);
 	ldns_rdf_deep_free(zone);
+	if (too_deep) {
+		/* max_depth labels walked and the name is still below: the zone
+		 * that holds it is unknown, so its answer is not asked at all
+		 * (a referral read as an answer would look like a bogus denial). */
+		p->too_deep = true;
+		p->stopped = true;
+		return NULL;
+	}
 
 	/* The answer itself, from every server of the zone that holds it. A DS
 	 * RRset lives at the parent side of a cut (RFC 4035 §3.1.4.1). */
@@ -839,10 +886,15 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 			ldns_dname2canonical(next);
 			char *nt = name_text(next);
 			bool inside = ldns_dname_is_subdomain(next, start) || ldns_dname_compare(next, start) == 0;
-			if (nt && !target_seen(&p, nt) && links + 1 <= cfg->max_cnames && inside)
+			bool seen = nt && target_seen(&p, nt);
+			if (nt && !seen && links + 1 <= cfg->max_cnames && inside) {
 				cur = next;
-			else
+			} else {
+				/* Record why the chain ends here: the analysis reports it. */
+				if (nt && inside && !p.ev->cname_stop)
+					p.ev->cname_stop = strdup(seen ? "loop" : "limit");
 				ldns_rdf_deep_free(next);
+			}
 			free(nt);
 		}
 	}
@@ -853,6 +905,10 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 	if (engine_deadline_passed(p.eng)) {
 		p.ev->probe_err = DD_EDEADLINE;
 		p.ev->probe_why = strdup("the check's deadline passed before the walk finished");
+	} else if (p.too_deep) {
+		p.ev->probe_err = DD_ELIMIT;
+		p.ev->probe_why = dd_asprintf("the name lies more than %u labels below the nearest zone the walk knew; it stops there",
+					      cfg->max_depth);
 	} else if (p.stopped) {
 		p.ev->probe_err = DD_ELIMIT;
 		p.ev->probe_why = strdup("the check's query limit was reached before the walk finished");

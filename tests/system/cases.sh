@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# cases.sh BIN WORLD — run the binary against every row of WORLD/cases.tsv and
+# cases.sh BIN WORLD [CASES] — run the binary against every row of CASES
+# (default WORLD/cases.tsv) and
 # assert status, EDE codes, broken zone, exit code and the required finding ids
 # (the verdict table of DESIGN.md). Also: the good rows raise no error or warning
 # beyond those the row names; probe + analyse gives the same verdict as check.
@@ -8,6 +9,7 @@
 set -u
 BIN=$1
 W=$2
+CASES=${3:-$W/cases.tsv}
 export DNSSEC_DOCTOR_OFFLINE=1
 COMMON=(--root-hints "$W/root.hints" --trust-anchor "$W/root-anchor.ds" --no-resolvers)
 TMP=$(mktemp -d)
@@ -16,7 +18,7 @@ trap 'rm -rf "$TMP"' EXIT
 ok() { echo "ok   $*"; }
 fail() { echo "FAIL $*"; }
 
-tail -n +2 "$W/cases.tsv" | while IFS=$'\t' read -r name type status ede broken exitc findings; do
+tail -n +2 "$CASES" | while IFS=$'\t' read -r name type status ede broken exitc findings; do
 	[ -n "$name" ] || continue
 	out="$TMP/out.json"
 	"$BIN" "${COMMON[@]}" --json "$name" "$type" >"$out" 2>"$TMP/err"

@@ -42,6 +42,7 @@ enum srv_mode {
 	M_TC_CUT,	  /* UDP: TC=1 and a record cut in the middle; TCP: full answer */
 	M_SILENT,	  /* never answer (TCP: accept, read, hold) */
 	M_TCP_CLOSE,	  /* TCP: accept, read, close without answering */
+	M_OVERSIZE,	  /* UDP: 100 A records (1600+ octets), over the 1232 advertised */
 };
 
 struct srv {
@@ -139,6 +140,12 @@ static void srv_udp(struct srv *s)
 		break;
 	case M_TC_CUT:
 		len = build_answer(&q, q.id, q.qtype, true, true, out);
+		break;
+	case M_OVERSIZE: /* the one A record, 99 more times (ANCOUNT 100) */
+		len = build_answer(&q, q.id, q.qtype, false, false, out);
+		for (int i = 0; i < 99 && len + 16 <= sizeof(out); i++, len += 16)
+			memcpy(out + len, out + len - 16, 16);
+		out[7] = 100;
 		break;
 	default:
 		return;
@@ -267,9 +274,9 @@ static void srv_stop(struct srv *s)
 struct got {
 	unsigned calls;
 	int err;
-	const char *why;
+	const char *why, *drop_why;
 	unsigned tries, dropped, rtt_ms;
-	bool tcp, udp_truncated;
+	bool tcp, udp_truncated, udp_oversized;
 	size_t wire_len;
 	uint16_t ancount;
 };
@@ -285,6 +292,8 @@ static void record_cb(const engine_result_t *r, void *arg)
 	g->why = r->why;
 	g->tries = r->tries;
 	g->dropped = r->dropped;
+	g->drop_why = r->drop_why;
+	g->udp_oversized = r->udp_oversized;
 	g->rtt_ms = r->rtt_ms;
 	g->tcp = r->tcp;
 	g->udp_truncated = r->udp_truncated;
@@ -372,8 +381,10 @@ static void test_normal(void **state)
 	assert_int_equal(g.err, 0);
 	assert_int_equal(g.tries, 1);
 	assert_int_equal(g.dropped, 0);
+	assert_null(g.drop_why);
 	assert_false(g.tcp);
 	assert_false(g.udp_truncated);
+	assert_false(g.udp_oversized);
 	assert_int_equal(g.ancount, 1);
 	assert_true(g.rtt_ms < 1000);
 	/* what went on the wire */
@@ -419,6 +430,7 @@ static void test_wrong_id_first(void **state)
 	one_query(AF_INET, M_WRONG_ID_FIRST, true, 1000, 1, ENGINE_F_DO, &g, &f);
 	assert_int_equal(g.err, 0);
 	assert_int_equal(g.dropped, 1);
+	assert_string_equal(g.drop_why, "wrong ID");
 	assert_int_equal(g.tries, 1);
 	fx_stop(&f);
 }
@@ -431,6 +443,21 @@ static void test_other_question(void **state)
 	assert_int_equal(g.err, DD_ETIMEOUT);
 	assert_int_equal(g.tries, 2);
 	assert_int_equal(g.dropped, 2); /* one per try */
+	assert_string_equal(g.drop_why, "answers another question");
+	fx_stop(&f);
+}
+
+/* An answer over the advertised buffer size is accepted, and flagged. */
+static void test_oversize(void **state)
+{
+	struct fixture f;
+	struct got g;
+	one_query(AF_INET, M_OVERSIZE, true, 1000, 1, ENGINE_F_DO, &g, &f);
+	assert_int_equal(g.err, 0);
+	assert_int_equal(g.ancount, 100);
+	assert_true(g.wire_len > 1232);
+	assert_true(g.udp_oversized);
+	assert_false(g.tcp);
 	fx_stop(&f);
 }
 
@@ -593,6 +620,28 @@ static void test_queue(void **state)
 	fx_stop(&f);
 }
 
+/* In-flight cap: 12 queries to a silent server, 3 at a time, 100 ms each,
+ * take at least four rounds; every one still ends (with a timeout). */
+static void test_inflight_cap(void **state)
+{
+	struct fixture f;
+	fx_cfg(&f, 100, 0);
+	f.cfg.max_inflight = 3;
+	assert_true(fx_start(&f, AF_INET, M_SILENT, false));
+	struct got g[12];
+	memset(g, 0, sizeof(g));
+	for (int i = 0; i < 12; i++)
+		assert_int_equal(fx_query(&f, 0, &g[i]), 0);
+	assert_int_equal(engine_wait(f.e), 0);
+	for (int i = 0; i < 12; i++) {
+		assert_int_equal(g[i].calls, 1);
+		assert_int_equal(g[i].err, DD_ETIMEOUT);
+	}
+	assert_true(engine_elapsed_ms(f.e) >= 390);
+	assert_int_equal(atomic_load(&f.srv.n_udp), 12);
+	fx_stop(&f);
+}
+
 static void test_max_queries(void **state)
 {
 	struct fixture f;
@@ -733,6 +782,7 @@ int main(void)
 	    cmocka_unit_test(test_ipv6),
 	    cmocka_unit_test(test_wrong_id_first),
 	    cmocka_unit_test(test_other_question),
+	    cmocka_unit_test(test_oversize),
 	    cmocka_unit_test(test_tc_then_tcp),
 	    cmocka_unit_test(test_tc_cut_then_tcp),
 	    cmocka_unit_test(test_tc_tcp_refused),
@@ -743,6 +793,7 @@ int main(void)
 	    cmocka_unit_test(test_closed_port),
 	    cmocka_unit_test(test_many_inflight),
 	    cmocka_unit_test(test_queue),
+	    cmocka_unit_test(test_inflight_cap),
 	    cmocka_unit_test(test_max_queries),
 	    cmocka_unit_test(test_deadline),
 	    cmocka_unit_test(test_query_from_callback),

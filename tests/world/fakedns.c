@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "detach.h"
+#include "dnsmsg.h"
 
 #define MAXPENDING 256
 #define MAXMSG 512
@@ -56,36 +57,6 @@ static long long now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Length of the question section (one question) after the 12-octet header,
- * or 0 when the query is not a plain one-question query. */
-static size_t question_len(const unsigned char *q, size_t len)
-{
-	size_t p = 12;
-	if (len < 12 || q[4] != 0 || q[5] != 1)
-		return 0;
-	while (p < len && q[p] != 0) {
-		if (q[p] > 63)
-			return 0;
-		p += (size_t)q[p] + 1;
-	}
-	if (p + 5 > len)
-		return 0;
-	return p + 5 - 12;
-}
-
-/* An empty NOERROR answer to `q`: header and question only. */
-static size_t make_answer(const unsigned char *q, size_t qlen, unsigned char *out)
-{
-	size_t ql = question_len(q, qlen);
-	if (ql == 0 || 12 + ql > MAXMSG)
-		return 0;
-	memcpy(out, q, 12 + ql);
-	out[2] = (unsigned char)(0x80 | (q[2] & 0x01)); /* QR, opcode 0, RD copied */
-	out[3] = 0x80;                                   /* RA, rcode NOERROR */
-	out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0;
-	return 12 + ql;
 }
 
 int main(int argc, char **argv)
@@ -164,7 +135,7 @@ int main(int argc, char **argv)
 			if (n < 0)
 				break;
 			unsigned char out[MAXMSG];
-			size_t len = make_answer(q, (size_t)n, out);
+			size_t len = make_answer(q, (size_t)n, out, sizeof(out));
 			if (len == 0)
 				continue;
 			if (mode == M_GARBAGE) {

@@ -25,6 +25,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 die() { echo "world.sh: $*" >&2; exit 1; }
 
+# The hostile TLD (misbehaving servers, limits): its own file.
+# shellcheck source=tests/world/hostile.sh
+. "$HERE/hostile.sh"
+
 usage() {
     echo "usage: $0 build|start|stop|status OUTDIR" >&2
     echo "       $0 run OUTDIR CMD [ARGS...]   (start, run CMD, stop even if CMD fails)" >&2
@@ -515,6 +519,7 @@ do_build() {
     printf 'broken.\t300\tIN\tNS\tns1.nic.broken.\nns1.nic.broken.\t300\tIN\tA\t127.53.1.3\n' >"$Z/broken.deleg"
     add_ds broken. "$bold"   # DS of an old key that broken. does not publish
 
+    hostile_build
     # ------------------------------------------------- the big TLD (bench) --
     [ "${DD_WORLD_BIG:-0}" -gt 0 ] && build_big "$DD_WORLD_BIG"
 
@@ -525,7 +530,7 @@ do_build() {
         soa . a.ns.root-servers. hostmaster.root-servers.
         printf '.\tNS\ta.ns.root-servers.\n.\tNS\tb.ns.root-servers.\n'
         printf 'a.ns.root-servers.\tA\t127.53.0.1\nb.ns.root-servers.\tA\t127.53.0.2\n'
-        cat "$Z/test.deleg" "$Z/broken.deleg"
+        cat "$Z/test.deleg" "$Z/broken.deleg" "$Z/hostile.deleg"
         [ -f "$Z/big.deleg" ] && cat "$Z/big.deleg"
     } >"$Z/root.zone"
     sign . "$Z/root.zone" "$Z/root.signed" "$NORM_I" "$NORM_E" "$rk" "$rz"
@@ -655,35 +660,52 @@ require_netns() {
     [ -z "$other" ] || die "refusing to $1: this network namespace has interfaces besides lo ($other); use tests/world/netns.sh"
 }
 
-# $OUT/run/pids: one "PROG PID" line per daemon started (PID is a session leader:
+# $OUT/run/pids: one "PROG PID START" line per daemon started (PID is a session leader:
 # nsd, unbound and silentd all call setsid, so PID is also the session id of
 # every process the daemon forks, e.g. NSD's main and server processes).
 STATE_REL=run/pids
 
-pid_is() { # PID PROG: is PID alive and running PROG?
+# Start time of PID (clock ticks since boot; field 22 of /proc/PID/stat).
+# PIDs wrap quickly on a busy machine, and several test worlds may share it:
+# a PID and a program name alone can name someone else's daemon.
+pid_start() {
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    st=${st##*) }
+    # shellcheck disable=SC2086  # split the fields on purpose
+    set -- $st
+    echo "${20}"
+}
+
+pid_is() { # PID PROG [START]: is PID alive, running PROG (and started at START)?
     local exe
     [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
     exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+    [ -z "${3:-}" ] || [ "$(pid_start "$1")" = "$3" ] || return 1
     case ${exe##*/} in "$2" | "$2 (deleted)") return 0 ;; esac
     return 1
 }
 
-recorded() { # "PROG PID" lines of the state file
+recorded() { # "PROG PID START" lines of the state file
     [ -f "$OUT/$STATE_REL" ] && cat "$OUT/$STATE_REL" || true
 }
 
 # pids of live (non-zombie) processes in the sessions we started
 session_members() {
     local sids
-    sids=" $(recorded | awk '{ printf "%s ", $2 }')"
+    # A leader that is gone leaves its session to us; a live PID that is not our
+    # leader any more (reused) is someone else's session.
+    sids=" $(recorded | while read -r prog pid start; do
+        if [ ! -d "/proc/$pid" ] || pid_is "$pid" "$prog" "$start"; then printf '%s ' "$pid"; fi
+    done)"
     [ "$sids" != " " ] || return 0
     ps -eo pid=,sid=,stat= | awk -v s="$sids" 'index(s, " " $2 " ") && $3 !~ /^Z/ { print $1 }'
 }
 
 running_pids() { # recorded leaders still alive and still the right program
     local prog pid
-    recorded | while read -r prog pid; do
-        if pid_is "$pid" "$prog"; then echo "$pid"; fi
+    recorded | while read -r prog pid start; do
+        if pid_is "$pid" "$prog" "$start"; then echo "$pid"; fi
     done
 }
 
@@ -691,7 +713,7 @@ record() { # PROG PIDFILE
     local pid
     pid=$(tr -dc 0-9 <"$2" 2>/dev/null || true)
     pid_is "$pid" "$1" || return 1
-    echo "$1 $pid" >>"$OUT/$STATE_REL"
+    echo "$1 $pid $(pid_start "$pid")" >>"$OUT/$STATE_REL"
 }
 
 wait_answer() { # ADDR NAME TYPE WHAT
@@ -734,6 +756,7 @@ do_start() {
             || fail_start "fakedns $fm did not start on $fa" "$OUT/run/fakedns-$fa.log"
         record fakedns "$OUT/run/fakedns-$fa.pid" || fail_start "fakedns on $fa is not running" "$OUT/run/fakedns-$fa.log"
     done
+    hostile_start
 
     for d in "$OUT"/nsd/*; do
         zone=$(cat "$d/probe-zone")
@@ -771,8 +794,8 @@ do_stop() {
     local prog pid i left
     [ -d "$OUT" ] || { echo "world.sh: nothing to stop in $OUT"; return 0; }
     OUT=$(cd "$OUT" && pwd)
-    recorded | while read -r prog pid; do
-        if pid_is "$pid" "$prog"; then kill -TERM "$pid" 2>/dev/null || true; fi
+    recorded | while read -r prog pid start; do
+        if pid_is "$pid" "$prog" "$start"; then kill -TERM "$pid" 2>/dev/null || true; fi
     done
     # wait for every process of those sessions (daemons take ~1.5 s to exit here)
     for i in $(seq 100); do
@@ -798,8 +821,8 @@ do_status() {
     local prog pid
     OUT=$(cd "$OUT" && pwd)
     [ -s "$OUT/$STATE_REL" ] || { echo "world.sh: not running"; return 0; }
-    recorded | while read -r prog pid; do
-        if pid_is "$pid" "$prog"; then echo "running  $prog $pid"; else echo "gone     $prog $pid"; fi
+    recorded | while read -r prog pid start; do
+        if pid_is "$pid" "$prog" "$start"; then echo "running  $prog $pid"; else echo "gone     $prog $pid"; fi
     done
 }
 
