@@ -296,6 +296,41 @@ static void section_chain(FILE *out, const an_result_t *r)
 	fputs("</section>\n", out);
 }
 
+/* The DNS check: what each server of the answer's zone returned, side by side. */
+static void section_servers(FILE *out, const an_result_t *r)
+{
+	if (!r->n_servers)
+		return;
+	fputs("<section aria-labelledby=\"s5b\"><h2 id=\"s5b\">DNS check: what each server returned</h2>\n"
+	      "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">Server</th><th scope=\"col\">Serial</th>"
+	      "<th scope=\"col\">DNSKEY</th><th scope=\"col\">Answer</th><th scope=\"col\">Status</th></tr></thead><tbody>\n",
+	      out);
+	for (size_t i = 0; i < r->n_servers; i++) {
+		const an_server_view_t *v = &r->servers[i];
+		bool bad = strcmp(v->status, "ok") != 0 && strcmp(v->status, "not tested") != 0;
+		fprintf(out, "<tr%s><th scope=\"row\">", bad ? " class=\"server-fails\"" : "");
+		esc(out, v->ns);
+		fputs("<br>", out);
+		esc(out, v->address);
+		fputs("</th><td>", out);
+		if (v->serial >= 0)
+			fprintf(out, "%lld", (long long)v->serial);
+		fputs("</td><td>", out);
+		esc(out, v->dnskey ? v->dnskey : "");
+		fputs("</td><td>", out);
+		esc(out, v->answer ? v->answer : "");
+		fprintf(out, "</td><td class=\"%s\">%s ", bad ? "bad" : "ok", bad ? "\u2717" : "\u2713");
+		esc(out, v->status);
+		if (v->findings && v->findings[0]) {
+			fputs(" (", out);
+			esc(out, v->findings);
+			fputc(')', out);
+		}
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</tbody></table></div>\n</section>\n", out);
+}
+
 /* A fix: its sentence, then the records to paste in a copyable block. */
 static void fix_text(FILE *out, const an_finding_t *f)
 {
@@ -427,6 +462,7 @@ void web_page_result(FILE *out, const an_result_t *r, const evidence_t *ev, cons
 	section_keys(out, r);
 	section_freshness(out, r);
 	section_chain(out, r);
+	section_servers(out, r);
 	section_verdict(out, r);
 	section_findings(out, r);
 	foot(out);

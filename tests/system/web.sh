@@ -123,6 +123,8 @@ for case in "www.kskroll.test A" "www.good13.test A" "www.expired.test A" "www.u
 done
 
 # --- the result page for a broken name
+expect 200 "result page for www.stale.test" "http://$A/check?name=www.stale.test"
+check "the DNS check names the stale server, and only it" sh -c "grep -q 'DNS check: what each server returned' '$TMP/body' && grep -o '<tr class=\"server-fails\"><th scope=\"row\">[^<]*<br>[0-9.]*' '$TMP/body' | grep -q '127.53.2.3' && [ \$(grep -o 'class=\"server-fails\"' '$TMP/body' | wc -l) = 1 ]"
 expect 200 "result page for www.kskroll.test" "http://$A/check?name=www.kskroll.test"
 page=$TMP/body
 check "page: the diagram marks kskroll.test. as the broken link" grep -q 'BROKEN LINK' "$page"
