@@ -540,6 +540,19 @@ static void nsec3_advice(ctx_t *c, const char *zone, const nsec3_params_t *p, co
 #define DENIAL_INSECURE 2 /* NSEC3 iterations above the limit: resolvers treat it as insecure */
 #define DENIAL_OPTOUT 3   /* NXDOMAIN whose next closer name falls in an opt-out span: insecure */
 
+/* Does NSEC3 record `rr` (of zone `zone`) cover the hash of `name`? */
+static bool nsec3_covers(const ldns_rr *rr, const ldns_rdf *name, const ldns_rdf *zone)
+{
+	ldns_rdf *h = ldns_nsec3_hash_name_frm_nsec3(rr, name);
+	bool covers = false;
+	if (h && ldns_dname_cat(h, zone) == LDNS_STATUS_OK) {
+		ldns_dname2canonical(h);
+		covers = ldns_nsec_covers_name(rr, h);
+	}
+	ldns_rdf_deep_free(h);
+	return covers;
+}
+
 /* NXDOMAIN proven with NSEC3: does the NSEC3 covering the next closer name have opt-out set? */
 static bool nxdomain_optout(const ldns_rr_list *nsec3, const char *qname, uint16_t qtype)
 {
@@ -554,12 +567,7 @@ static bool nxdomain_optout(const ldns_rr_list *nsec3, const char *qname, uint16
 		ldns_rdf *zone = ldns_rr_list_rr_count(nsec3) ? ldns_dname_left_chop(ldns_rr_owner(ldns_rr_list_rr(nsec3, 0))) : NULL;
 		for (size_t i = 0; nc && zone && i < ldns_rr_list_rr_count(nsec3) && !optout; i++) {
 			ldns_rr *rr = ldns_rr_list_rr(nsec3, i);
-			ldns_rdf *h = ldns_nsec3_hash_name_frm_nsec3(rr, nc);
-			if (h && ldns_dname_cat(h, zone) == LDNS_STATUS_OK) {
-				ldns_dname2canonical(h);
-				optout = ldns_nsec_covers_name(rr, h) && ldns_nsec3_optout(rr);
-			}
-			ldns_rdf_deep_free(h);
+			optout = nsec3_covers(rr, nc, zone) && ldns_nsec3_optout(rr);
 		}
 		ldns_rdf_deep_free(nc);
 		ldns_rdf_deep_free(zone);
@@ -716,12 +724,7 @@ static void check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys,
 				nsec3_params_t np;
 				if (!nsec3_params(rr, &np) || np.hash != 1 || np.iterations > c->pol.nsec3_iter_limit)
 					continue;
-				ldns_rdf *h = ldns_nsec3_hash_name_frm_nsec3(rr, next_closer);
-				if (h && ldns_dname_cat(h, apex) == LDNS_STATUS_OK) {
-					ldns_dname2canonical(h);
-					covers = ldns_nsec_covers_name(rr, h);
-				}
-				ldns_rdf_deep_free(h);
+				covers = nsec3_covers(rr, next_closer, apex);
 			}
 			if (!covers)
 				continue;

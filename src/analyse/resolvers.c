@@ -35,6 +35,15 @@ void an_rcode_text(int rcode, char out[16])
 		snprintf(out, 16, "RCODE%d", rcode & 0xfff);
 }
 
+static void ede_free(an_ede_seen_t *e, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		free(e[k].text);
+		free(e[k].finding_summary);
+	}
+	free(e);
+}
+
 /* One exchange with a resolver, parsed. */
 typedef struct rview {
 	int rcode;      /* -1: no usable answer */
@@ -296,11 +305,7 @@ int an_resolvers(const evidence_t *ev, an_result_t *r)
 		else
 			v->validating = -1;
 		free(chk.error);
-		for (size_t k = 0; k < chk.n_ede; k++) {
-			free(chk.ede[k].text);
-			free(chk.ede[k].finding_summary);
-		}
-		free(chk.ede);
+		ede_free(chk.ede, chk.n_ede);
 		for (size_t k = 0; k < chk.n_answer; k++)
 			free(chk.answer[k]);
 		free(chk.answer);
@@ -327,16 +332,8 @@ void an_resolvers_free(an_result_t *r)
 		free(v->label);
 		free(v->error);
 		free(v->error_cd);
-		for (size_t k = 0; k < v->n_ede; k++) {
-			free(v->ede[k].text);
-			free(v->ede[k].finding_summary);
-		}
-		free(v->ede);
-		for (size_t k = 0; k < v->n_ede_cd; k++) {
-			free(v->ede_cd[k].text);
-			free(v->ede_cd[k].finding_summary);
-		}
-		free(v->ede_cd);
+		ede_free(v->ede, v->n_ede);
+		ede_free(v->ede_cd, v->n_ede_cd);
 		for (size_t k = 0; k < v->n_answer; k++)
 			free(v->answer[k]);
 		free(v->answer);
