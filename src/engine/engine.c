@@ -8,9 +8,14 @@
  * out of engine_query() entirely: every completion happens in a loop
  * callback (I/O, timer, kick, deadline) or in engine_free().
  *
- * UDP: each try uses a fresh connect()ed socket (the kernel then accepts
- * datagrams only from the target address and port, and reports ICMP port
- * unreachable as ECONNREFUSED) and a fresh random ID.
+ * UDP: one connect()ed socket per server address and check (the kernel then
+ * accepts datagrams only from that address and port, and reports ICMP port
+ * unreachable as ECONNREFUSED), shared by every query to that address; each
+ * try gets a fresh random ID, unique among the socket's outstanding and
+ * recently finished queries. Answers are matched by ID and question. A late
+ * answer to an earlier try is accepted; a late duplicate of a finished query
+ * is ignored; anything else that matches no query is counted as dropped on
+ * every query waiting on that socket.
  * TCP: one non-blocking connection, 2-byte length prefix, one exchange,
  * bounded as a whole by tcp_timeout_ms.
  */
@@ -45,6 +50,25 @@
 
 enum qstate { Q_QUEUED, Q_UDP, Q_TCP };
 
+#define USOCK_RECENT 64	    /* IDs of finished tries remembered per socket */
+#define USOCK_IDLE_KEEP 64  /* idle UDP sockets kept open per engine */
+
+struct query;
+TAILQ_HEAD(query_list, query);
+
+/* One connected UDP socket to one server address, for the engine's lifetime. */
+struct usock {
+	LIST_ENTRY(usock) link;
+	engine_t *e;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	int fd;
+	struct event *ev;
+	struct query_list waiting; /* queries with a try on the wire here */
+	uint16_t recent[USOCK_RECENT];
+	unsigned n_recent; /* total ever remembered; the ring holds the last USOCK_RECENT */
+};
+
 struct query {
 	engine_t *e;
 	TAILQ_ENTRY(query) all;	  /* every outstanding query */
@@ -60,10 +84,15 @@ struct query {
 	engine_cb cb;
 	void *arg;
 
-	int fd;
-	struct event *ev_io;
+	int fd;		    /* TCP only */
+	struct event *ev_io; /* TCP only */
 	struct event *ev_timer;
+	struct usock *us;	     /* UDP: the socket the current try waits on */
+	TAILQ_ENTRY(query) wait; /* in us->waiting */
 	uint16_t id;
+	uint16_t prev_id;	     /* the previous try's ID (tries > 1) */
+	uint64_t prev_try_start_ns;
+	bool answered_prev;	     /* the answer came to the previous try's ID */
 	uint8_t pkt[2 + QUERY_MAX]; /* 2-byte TCP length prefix, then the query */
 	size_t pkt_len;		    /* without the prefix */
 
@@ -83,7 +112,7 @@ struct query {
 	bool tcp;
 };
 
-TAILQ_HEAD(query_list, query);
+LIST_HEAD(usock_list, usock);
 
 struct engine {
 	struct event_base *base;
@@ -98,6 +127,8 @@ struct engine {
 	struct event *ev_deadline;
 	bool deadline_passed;
 	bool freeing;
+	struct usock_list usocks;
+	unsigned n_usocks;
 	unsigned max_rtt_ms;	/* slowest UDP answer so far (adaptive timeouts) */
 	bool have_rtt;
 	uint8_t rxbuf[UDP_MAX];
@@ -147,9 +178,21 @@ void engine_cfg_default(engine_cfg_t *cfg)
 
 /* ---- completion -------------------------------------------------------- */
 
+static void usock_remember(struct usock *us, uint16_t id)
+{
+	us->recent[us->n_recent++ % USOCK_RECENT] = id;
+}
+
 /* Stop I/O of the current try or connection; the query stays alive. */
 static void close_io(struct query *q)
 {
+	if (q->us) {
+		TAILQ_REMOVE(&q->us->waiting, q, wait);
+		usock_remember(q->us, q->id);
+		if (q->tries > 1)
+			usock_remember(q->us, q->prev_id);
+		q->us = NULL;
+	}
 	if (q->ev_io) {
 		event_free(q->ev_io);
 		q->ev_io = NULL;
@@ -192,6 +235,8 @@ static void finish(struct query *q, int err, const char *why, const uint8_t *wir
 	    .udp_oversized = q->udp_oversized,
 	};
 	res.rtt_ms = err == 0 ? ms_since(q->try_start_ns) : ms_since(q->start_ns);
+	if (err == 0 && q->answered_prev)
+		res.rtt_ms = ms_since(q->prev_try_start_ns);
 	if (err == 0 && !q->tcp && (!e->have_rtt || res.rtt_ms > e->max_rtt_ms)) {
 		e->max_rtt_ms = res.rtt_ms;
 		e->have_rtt = true;
@@ -214,12 +259,42 @@ static void finish(struct query *q, int err, const char *why, const uint8_t *wir
 
 /* ---- building and matching --------------------------------------------- */
 
-static int build_query(struct query *q)
+static int random_id(uint16_t *id)
 {
 	uint8_t idb[2];
 	if (RAND_bytes(idb, sizeof(idb)) != 1)
 		return DD_EIO;
-	q->id = (uint16_t)((idb[0] << 8) | idb[1]);
+	*id = (uint16_t)((idb[0] << 8) | idb[1]);
+	return 0;
+}
+
+/* Is `id` in use on this socket (waiting, or finished recently)? */
+static bool usock_id_taken(const struct usock *us, uint16_t id)
+{
+	const struct query *w;
+	TAILQ_FOREACH(w, &us->waiting, wait)
+		if (w->id == id || (w->tries > 1 && w->prev_id == id))
+			return true;
+	unsigned n = us->n_recent < USOCK_RECENT ? us->n_recent : USOCK_RECENT;
+	for (unsigned i = 0; i < n; i++)
+		if (us->recent[i] == id)
+			return true;
+	return false;
+}
+
+/* A fresh random ID; over UDP, one no other try on the socket uses. */
+static int pick_id(struct query *q, const struct usock *us)
+{
+	for (int i = 0; i < 64; i++) {
+		int err = random_id(&q->id);
+		if (err || !us || !usock_id_taken(us, q->id))
+			return err;
+	}
+	return DD_EIO; /* cannot happen: at most max_inflight + USOCK_RECENT of 65536 are taken */
+}
+
+static int build_query(struct query *q)
+{
 
 	uint8_t *p = q->pkt + 2;
 	uint16_t fl = 0;
@@ -256,9 +331,14 @@ static int build_query(struct query *q)
 }
 
 /* Does a checked summary answer this query? */
+static bool id_of_query(const struct query *q, uint16_t id)
+{
+	return id == q->id || (q->state == Q_UDP && q->tries > 1 && id == q->prev_id);
+}
+
 static bool answers_query(const struct query *q, const dd_wire_summary_t *s)
 {
-	return (s->flags & DNS_FLAG_QR) && s->id == q->id && s->qdcount == 1 &&
+	return (s->flags & DNS_FLAG_QR) && id_of_query(q, s->id) && s->qdcount == 1 &&
 	       s->qtype == q->qtype && s->qclass == DNS_CLASS_IN &&
 	       dd_name_equal(s->qname, s->qname_len, q->qname, q->qname_len);
 }
@@ -268,7 +348,7 @@ static const char *mismatch_why(const struct query *q, const dd_wire_summary_t *
 {
 	if (!(s->flags & DNS_FLAG_QR))
 		return "not a response";
-	if (s->id != q->id)
+	if (!id_of_query(q, s->id))
 		return "wrong ID";
 	return "answers another question";
 }
@@ -291,7 +371,7 @@ static bool truncated_answer(const struct query *q, const uint8_t *msg, size_t l
 	dd_cursor_name(&c, name, &nlen);
 	uint16_t qt = dd_cursor_u16(&c);
 	uint16_t qc = dd_cursor_u16(&c);
-	return !c.err && id == q->id && (fl & DNS_FLAG_QR) && (fl & DNS_FLAG_TC) && qd == 1 &&
+	return !c.err && id_of_query(q, id) && (fl & DNS_FLAG_QR) && (fl & DNS_FLAG_TC) && qd == 1 &&
 	       qt == q->qtype && qc == DNS_CLASS_IN &&
 	       dd_name_equal(name, nlen, q->qname, q->qname_len);
 }
@@ -318,10 +398,135 @@ static int open_socket(const struct query *q, int type)
 
 /* ---- UDP --------------------------------------------------------------- */
 
+static void usock_free(struct usock *us)
+{
+	LIST_REMOVE(us, link);
+	us->e->n_usocks--;
+	if (us->ev)
+		event_free(us->ev);
+	if (us->fd >= 0)
+		close(us->fd);
+	free(us);
+}
+
+static void udp_read_cb(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * The socket for q's address: found, or opened and connected. Idle sockets
+ * beyond USOCK_IDLE_KEEP are closed first, so a check that asks many
+ * addresses holds at most that many idle descriptors (plus one per address
+ * with a try on the wire, which max_inflight bounds).
+ */
+static struct usock *usock_get(struct query *q, const char **why)
+{
+	engine_t *e = q->e;
+	struct usock *us;
+	LIST_FOREACH(us, &e->usocks, link)
+		if (us->addrlen == q->addrlen && memcmp(&us->addr, &q->addr, q->addrlen) == 0)
+			return us;
+	struct usock *next;
+	for (us = LIST_FIRST(&e->usocks); us && e->n_usocks >= USOCK_IDLE_KEEP; us = next) {
+		next = LIST_NEXT(us, link);
+		if (TAILQ_EMPTY(&us->waiting))
+			usock_free(us);
+	}
+	us = calloc(1, sizeof(*us));
+	if (!us) {
+		*why = "out of memory";
+		return NULL;
+	}
+	us->e = e;
+	us->fd = -1;
+	TAILQ_INIT(&us->waiting);
+	memcpy(&us->addr, &q->addr, q->addrlen);
+	us->addrlen = q->addrlen;
+	LIST_INSERT_HEAD(&e->usocks, us, link);
+	e->n_usocks++;
+	us->fd = open_socket(q, SOCK_DGRAM);
+	if (us->fd < 0) {
+		*why = "cannot open a UDP socket";
+		usock_free(us);
+		return NULL;
+	}
+	if (connect(us->fd, (struct sockaddr *)&q->addr, q->addrlen) < 0) {
+		*why = "cannot reach the address";
+		usock_free(us);
+		return NULL;
+	}
+	us->ev = event_new(e->base, us->fd, EV_READ | EV_PERSIST, udp_read_cb, us);
+	if (!us->ev || event_add(us->ev, NULL) < 0) {
+		*why = "out of memory";
+		usock_free(us);
+		return NULL;
+	}
+	return us;
+}
+
+/* Every query waiting on `us` ends with `err` (the address refused us). */
+static void usock_fail_all(struct usock *us, int err, const char *why)
+{
+	struct query *q;
+	while ((q = TAILQ_FIRST(&us->waiting)) != NULL)
+		finish(q, err, why, NULL, 0);
+}
+
+static bool usock_recent(const struct usock *us, uint16_t id)
+{
+	unsigned n = us->n_recent < USOCK_RECENT ? us->n_recent : USOCK_RECENT;
+	for (unsigned i = 0; i < n; i++)
+		if (us->recent[i] == id)
+			return true;
+	return false;
+}
+
+/* One datagram from the socket's address: an answer, or dropped. */
+static void udp_datagram(struct usock *us, const uint8_t *msg, size_t len)
+{
+	engine_t *e = us->e;
+	dd_wire_summary_t sum;
+	const char *why = NULL;
+	int bad = dd_wire_check(msg, len, &sum, &why);
+	struct query *q;
+	TAILQ_FOREACH(q, &us->waiting, wait) {
+		if (!bad && answers_query(q, &sum)) {
+			q->answered_prev = sum.id != q->id;
+			if (sum.flags & DNS_FLAG_TC) {
+				q->udp_truncated = true;
+				tcp_start(q);
+				return;
+			}
+			q->udp_oversized = !(q->flags & ENGINE_F_NOEDNS) && len > e->cfg.edns_bufsize;
+			finish(q, 0, NULL, msg, len);
+			return;
+		}
+		if (truncated_answer(q, msg, len)) {
+			q->udp_truncated = true;
+			tcp_start(q);
+			return;
+		}
+	}
+	/* A late duplicate of a finished try: the server is not at fault. */
+	if (!bad && (sum.flags & DNS_FLAG_QR) && usock_recent(us, sum.id))
+		return;
+	/* With the ID of one waiting query, it is that query's; otherwise no
+	 * query can be told apart, and each waiting one counts it. */
+	struct query *owner = NULL;
+	if (!bad)
+		TAILQ_FOREACH(q, &us->waiting, wait)
+			if (id_of_query(q, sum.id))
+				owner = q;
+	TAILQ_FOREACH(q, &us->waiting, wait) {
+		if (owner && q != owner)
+			continue;
+		q->dropped++;
+		q->drop_why = bad ? (why ? why : "malformed") : mismatch_why(q, &sum);
+	}
+}
+
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct query *q = arg;
-	engine_t *e = q->e;
+	struct usock *us = arg;
+	engine_t *e = us->e;
 
 	for (;;) {
 		ssize_t n = recv(fd, e->rxbuf, sizeof(e->rxbuf), 0);
@@ -329,38 +534,19 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return;
 			if (errno == ECONNREFUSED) {
-				finish(q, DD_ENETWORK, "connection refused", NULL, 0);
+				usock_fail_all(us, DD_ENETWORK, "connection refused");
 				return;
 			}
 			/* Other ICMP-reported errors (host/net unreachable):
 			 * not a fact about the port; keep waiting for the timeout. */
 			if (errno == EHOSTUNREACH || errno == ENETUNREACH)
 				continue;
-			finish(q, DD_ENETWORK, "receive failed", NULL, 0);
+			usock_fail_all(us, DD_ENETWORK, "receive failed");
 			return;
 		}
-		dd_wire_summary_t sum;
-		size_t len = (size_t)n;
-		const char *why = NULL;
-		int bad = dd_wire_check(e->rxbuf, len, &sum, &why);
-		if (!bad && answers_query(q, &sum)) {
-			if (sum.flags & DNS_FLAG_TC) {
-				q->udp_truncated = true;
-				tcp_start(q);
-				return;
-			}
-			q->udp_oversized =
-			    !(q->flags & ENGINE_F_NOEDNS) && len > e->cfg.edns_bufsize;
-			finish(q, 0, NULL, e->rxbuf, len);
-			return;
-		}
-		if (truncated_answer(q, e->rxbuf, len)) {
-			q->udp_truncated = true;
-			tcp_start(q);
-			return;
-		}
-		q->dropped++;
-		q->drop_why = bad ? (why ? why : "malformed") : mismatch_why(q, &sum);
+		if (TAILQ_EMPTY(&us->waiting))
+			continue; /* nothing to answer: read and forget */
+		udp_datagram(us, e->rxbuf, (size_t)n);
 	}
 }
 
@@ -377,34 +563,36 @@ static void udp_timeout(struct query *q)
 static void udp_try(struct query *q)
 {
 	engine_t *e = q->e;
-	int err = build_query(q);
+	const char *why = NULL;
+	struct usock *us = usock_get(q, &why);
+	if (!us) {
+		finish(q, DD_ENETWORK, why, NULL, 0);
+		return;
+	}
+	if (q->tries > 0) {
+		q->prev_id = q->id;
+		q->prev_try_start_ns = q->try_start_ns;
+	}
+	int err = pick_id(q, us);
+	if (!err)
+		err = build_query(q);
 	if (err < 0) {
 		finish(q, err, "no random query ID", NULL, 0);
 		return;
 	}
 	q->tries++;
 	q->try_start_ns = mono_ns();
-	q->fd = open_socket(q, SOCK_DGRAM);
-	if (q->fd < 0) {
-		finish(q, DD_ENETWORK, "cannot open a UDP socket", NULL, 0);
-		return;
-	}
-	if (connect(q->fd, (struct sockaddr *)&q->addr, q->addrlen) < 0) {
-		finish(q, DD_ENETWORK, "cannot reach the address", NULL, 0);
-		return;
-	}
-	if (send(q->fd, q->pkt + 2, q->pkt_len, 0) != (ssize_t)q->pkt_len) {
+	q->answered_prev = false;
+	if (send(us->fd, q->pkt + 2, q->pkt_len, 0) != (ssize_t)q->pkt_len) {
+		/* A refusal reported for an earlier try is a fact about this address too. */
 		if (errno == ECONNREFUSED)
 			finish(q, DD_ENETWORK, "connection refused", NULL, 0);
 		else
 			finish(q, DD_ENETWORK, "send failed", NULL, 0);
 		return;
 	}
-	q->ev_io = event_new(e->base, q->fd, EV_READ | EV_PERSIST, udp_read_cb, q);
-	if (!q->ev_io) {
-		finish(q, DD_ENOMEM, "out of memory", NULL, 0);
-		return;
-	}
+	q->us = us;
+	TAILQ_INSERT_TAIL(&us->waiting, q, wait);
 	/* Adaptive: once servers have answered, a first try waits four times the
 	 * slowest answer seen, never less than the floor nor more than the
 	 * configured timeout; the retry waits the full timeout, so a slow server
@@ -418,7 +606,6 @@ static void udp_try(struct query *q)
 			wait = a;
 	}
 	struct timeval tv = ms_tv(wait);
-	event_add(q->ev_io, NULL);
 	event_add(q->ev_timer, &tv);
 }
 
@@ -530,7 +717,9 @@ static void tcp_start(struct query *q)
 			return;
 		}
 	}
-	int err = build_query(q);
+	int err = pick_id(q, NULL);
+	if (!err)
+		err = build_query(q);
 	if (err < 0) {
 		finish(q, err, "no random query ID", NULL, 0);
 		return;
@@ -622,6 +811,7 @@ int engine_new(struct event_base *base, const engine_cfg_t *cfg, engine_t **out)
 	e->cfg = *cfg;
 	TAILQ_INIT(&e->all);
 	TAILQ_INIT(&e->queue);
+	LIST_INIT(&e->usocks);
 	e->start_ns = mono_ns();
 	e->ev_kick = event_new(base, -1, 0, kick_cb, e);
 	if (!e->ev_kick)
@@ -648,6 +838,8 @@ void engine_free(engine_t *e)
 		return;
 	e->freeing = true;
 	cancel_all(e, DD_ECANCELLED, "engine freed");
+	while (!LIST_EMPTY(&e->usocks))
+		usock_free(LIST_FIRST(&e->usocks));
 	if (e->ev_deadline)
 		event_free(e->ev_deadline);
 	event_free(e->ev_kick);
