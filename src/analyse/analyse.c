@@ -442,17 +442,33 @@ static void note_expiry(ctx_t *c, const char *zone, const char *rrset, const cha
 
 /* ---- packet access ------------------------------------------------------- */
 
+/*
+ * The records of one section with this owner (any owner when NULL) and type,
+ * at most AN_MAX_RRS of them. The list is borrowed: its records belong to the
+ * packet, so it is freed with ldns_rr_list_free(), never deep-freed, and the
+ * records are never changed. NULL when there are none. (ldns_pkt_rr_list_by_name_and_type() would copy
+ * the whole section and then every match.)
+ */
 static ldns_rr_list *section_rrs(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type, ldns_pkt_section sec)
 {
-	ldns_rr_list *l = owner ? ldns_pkt_rr_list_by_name_and_type(pkt, owner, type, sec)
-				: ldns_pkt_rr_list_by_type(pkt, type, sec);
-	if (l && ldns_rr_list_rr_count(l) > AN_MAX_RRS) {
-		while (ldns_rr_list_rr_count(l) > AN_MAX_RRS)
-			ldns_rr_free(ldns_rr_list_pop_rr(l));
+	const ldns_rr_list *all = sec == LDNS_SECTION_ANSWER	   ? ldns_pkt_answer(pkt)
+				  : sec == LDNS_SECTION_AUTHORITY  ? ldns_pkt_authority(pkt)
+				  : sec == LDNS_SECTION_ADDITIONAL ? ldns_pkt_additional(pkt)
+								   : ldns_pkt_question(pkt);
+	ldns_rr_list *l = ldns_rr_list_new();
+	for (size_t i = 0; l && all && i < ldns_rr_list_rr_count(all) && ldns_rr_list_rr_count(l) < AN_MAX_RRS; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(all, i);
+		if (ldns_rr_get_type(rr) == type && (!owner || ldns_dname_compare(ldns_rr_owner(rr), owner) == 0))
+			ldns_rr_list_push_rr(l, rr);
+	}
+	if (l && !ldns_rr_list_rr_count(l)) {
+		ldns_rr_list_free(l); /* none: NULL, as ldns's own selectors answer */
+		l = NULL;
 	}
 	return l;
 }
 
+/* The RRSIGs over (owner, type) in a section; borrowed, like section_rrs(). */
 static ldns_rr_list *sigs_over(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type, ldns_pkt_section sec)
 {
 	ldns_rr_list *all = section_rrs(pkt, owner, LDNS_RR_TYPE_RRSIG, sec);
@@ -460,9 +476,9 @@ static ldns_rr_list *sigs_over(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_typ
 	for (size_t i = 0; all && out && i < ldns_rr_list_rr_count(all); i++) {
 		ldns_rr *s = ldns_rr_list_rr(all, i);
 		if (ldns_rr_rd_count(s) >= 9 && ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(s)) == type)
-			ldns_rr_list_push_rr(out, ldns_rr_clone(s));
+			ldns_rr_list_push_rr(out, s);
 	}
-	ldns_rr_list_deep_free(all);
+	ldns_rr_list_free(all);
 	return out;
 }
 
@@ -590,13 +606,10 @@ static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ld
 	for (size_t i = 0; nsec3 && i < ldns_rr_list_rr_count(nsec3);) {
 		nsec3_params_t p;
 		if (!nsec3_params(ldns_rr_list_rr(nsec3, i), &p) || p.hash != 1) {
+			/* Out of the (borrowed) list; the record stays the packet's. */
 			ldns_rr *last = ldns_rr_list_pop_rr(nsec3);
-			if (i < ldns_rr_list_rr_count(nsec3)) {
-				ldns_rr_free(ldns_rr_list_rr(nsec3, i));
+			if (i < ldns_rr_list_rr_count(nsec3))
 				ldns_rr_list_set_rr(nsec3, last, i);
-			} else {
-				ldns_rr_free(last);
-			}
 			continue;
 		}
 		if (p.iterations > worst.iterations)
@@ -648,7 +661,7 @@ static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ld
 			}
 			ldns_rr_list_free(one);
 		}
-		ldns_rr_list_deep_free(sigs);
+		ldns_rr_list_free(sigs);
 	}
 	if (sigs_ok) {
 		ldns_rr *q = ldns_rr_new();
@@ -680,10 +693,10 @@ static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ld
 			add_finding(c, AN_F_DENIAL_INVALID, zone, rrset, buf, NULL, server, 0);
 		}
 	}
-	ldns_rr_list_deep_free(allsigs);
+	ldns_rr_list_free(allsigs);
 out:
-	ldns_rr_list_deep_free(nsec);
-	ldns_rr_list_deep_free(nsec3);
+	ldns_rr_list_free(nsec);
+	ldns_rr_list_free(nsec3);
 	return ok;
 }
 
@@ -737,9 +750,9 @@ static void check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys,
 				proven = sc.valid;
 				ldns_rr_list_free(one);
 			}
-			ldns_rr_list_deep_free(rsigs);
+			ldns_rr_list_free(rsigs);
 		}
-		ldns_rr_list_deep_free(recs);
+		ldns_rr_list_free(recs);
 	}
 	if (!proven)
 		add_finding(c, AN_F_WILDCARD_PROOF_MISSING, zone, rrset, "", NULL, server, 0);
@@ -781,7 +794,7 @@ static ldns_rr_list *dname_over(ldns_pkt *pkt, const ldns_rdf *owner, const ldns
 		}
 		ldns_rdf_deep_free(want);
 	}
-	ldns_rr_list_deep_free(all);
+	ldns_rr_list_free(all);
 	return out;
 }
 
@@ -1128,7 +1141,7 @@ static void collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 				} else {
 					note_expiry(c, pname, rrset, x->server, &sc);
 				}
-				ldns_rr_list_deep_free(sigs);
+				ldns_rr_list_free(sigs);
 			}
 			if (accept || !s->ds) {
 				list_union(&s->ds, ds);
@@ -1143,7 +1156,7 @@ static void collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 		} else {
 			without++;
 		}
-		ldns_rr_list_deep_free(ds);
+		ldns_rr_list_free(ds);
 	}
 	if (with_ds && without)
 		add_finding(c, AN_F_SERVERS_DIFFER, pname, rrset,
@@ -1200,7 +1213,7 @@ static void check_nsec3param(ctx_t *c, size_t zi)
 			if (nsec3_params(ldns_rr_list_rr(p, k), &np) && np.hash == 1)
 				nsec3_advice(c, s->z->name, &np, x->server);
 		}
-		ldns_rr_list_deep_free(p);
+		ldns_rr_list_free(p);
 	}
 	ldns_rdf_deep_free(apex);
 }
@@ -1270,10 +1283,10 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 				snprintf(buf, sizeof(buf), " (the %s RRset has no valid signature at this server)", w ? "CDNSKEY" : "CDS");
 				add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, buf, NULL, x->server, 0);
 			}
-			ldns_rr_list_deep_free(sigs);
+			ldns_rr_list_free(sigs);
 			list_union(&all[w], rrs);
 		}
-		ldns_rr_list_deep_free(rrs);
+		ldns_rr_list_free(rrs);
 	}
 	if (differ)
 		add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (the servers publish different CDS/CDNSKEY sets)", NULL, NULL, 0);
@@ -1461,8 +1474,8 @@ static void analyse_zone(actx_t *a, size_t zi)
 		}
 		bool has_ds = (s->ds && ldns_rr_list_rr_count(s->ds)) || s->anchor_keys;
 		if (s->insecure || !has_ds) {
-			ldns_rr_list_deep_free(keys);
-			ldns_rr_list_deep_free(sigs);
+			ldns_rr_list_free(keys);
+			ldns_rr_list_free(sigs);
 			continue;
 		}
 		s->tested++;
@@ -1471,8 +1484,8 @@ static void analyse_zone(actx_t *a, size_t zi)
 			uint16_t tag = s->ds ? ldns_rdf2native_int16(ldns_rr_rdf(ldns_rr_list_rr(s->ds, 0), 0)) : 0;
 			snprintf(buf, sizeof(buf), " (the DS names key tag %u)", tag);
 			add_finding(c, AN_F_DS_OVER_UNSIGNED_CHILD, z->name, NULL, buf, NULL, x->server, 0);
-			ldns_rr_list_deep_free(keys);
-			ldns_rr_list_deep_free(sigs);
+			ldns_rr_list_free(keys);
+			ldns_rr_list_free(sigs);
 			continue;
 		}
 		/* DS ↔ DNSKEY. */
@@ -1571,8 +1584,8 @@ static void analyse_zone(actx_t *a, size_t zi)
 		}
 		free(exp);
 		ldns_rr_list_free(matched);
-		ldns_rr_list_deep_free(keys);
-		ldns_rr_list_deep_free(sigs);
+		ldns_rr_list_free(keys);
+		ldns_rr_list_free(sigs);
 	}
 	link->ds_expected = expected_ds(s->seen_keys, signers);
 	/* A zone with a DS whose DNSKEY RRset no server delivered (too large for
@@ -1650,7 +1663,7 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 		ldns_rr_list *rrs = section_rrs(pkt, owner, (ldns_rr_type)c->ev->qtype, LDNS_SECTION_ANSWER);
 		ldns_rr_type got = (ldns_rr_type)c->ev->qtype;
 		if ((!rrs || !ldns_rr_list_rr_count(rrs)) && c->ev->qtype != LDNS_RR_TYPE_CNAME) {
-			ldns_rr_list_deep_free(rrs);
+			ldns_rr_list_free(rrs);
 			rrs = section_rrs(pkt, owner, LDNS_RR_TYPE_CNAME, LDNS_SECTION_ANSWER);
 			got = LDNS_RR_TYPE_CNAME;
 		}
@@ -1686,7 +1699,7 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 				}
 				free(drrset);
 				free(dn);
-				ldns_rr_list_deep_free(sigs);
+				ldns_rr_list_free(sigs);
 				ldns_rr_list_deep_free(dname);
 			} else if (rrs && ldns_rr_list_rr_count(rrs)) {
 				ldns_rr_list *sigs = sigs_over(pkt, owner, got, LDNS_SECTION_ANSWER);
@@ -1700,7 +1713,7 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 					if (sc.crypto_unavail)
 						s->indeterminate = true;
 				}
-				ldns_rr_list_deep_free(sigs);
+				ldns_rr_list_free(sigs);
 			} else {
 				free(rrset);
 				rrset = dd_asprintf("%s %s", t->name, tname ? tname : "?");
@@ -1713,7 +1726,7 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 			free(rrset);
 			free(gt);
 		}
-		ldns_rr_list_deep_free(rrs);
+		ldns_rr_list_free(rrs);
 	}
 	if (final) {
 		free(c->r->answer_rcode);
@@ -1749,8 +1762,8 @@ static char *exchange_summary(const ctx_t *c, size_t xi, const ldns_rdf *owner, 
 	char *out = dd_asprintf("%s%s, %zu %s%s%s, %zu RRSIG%s", rc ? rc : "?", ldns_pkt_aa(pkt) ? "" : " (not authoritative)", n,
 				what, n == 1 ? "" : "s", tags, ns, ns == 1 ? "" : "s");
 	free(rc);
-	ldns_rr_list_deep_free(rrs);
-	ldns_rr_list_deep_free(sigs);
+	ldns_rr_list_free(rrs);
+	ldns_rr_list_free(sigs);
 	return out;
 }
 
@@ -1795,7 +1808,7 @@ static void server_view(ctx_t *c)
 						ldns_rr_list *soa = section_rrs(c->pkts[k], apex, LDNS_RR_TYPE_SOA, LDNS_SECTION_ANSWER);
 						if (soa && ldns_rr_list_rr_count(soa) && ldns_rr_rd_count(ldns_rr_list_rr(soa, 0)) >= 3)
 							v->serial = ldns_rdf2native_int32(ldns_rr_rdf(ldns_rr_list_rr(soa, 0), 2));
-						ldns_rr_list_deep_free(soa);
+						ldns_rr_list_free(soa);
 					} else if (x->purpose == EV_P_DNSKEY && !v->dnskey) {
 						v->dnskey = exchange_summary(c, k, apex, LDNS_RR_TYPE_DNSKEY);
 					} else if (x->purpose == EV_P_ANSWER && !v->answer && strcmp(x->qname, ev->targets[t].name) == 0) {
