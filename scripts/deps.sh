@@ -7,7 +7,7 @@
 set -eu
 PKGS=(
 	meson ninja-build pkg-config gcc libc6-dev
-	libldns-dev libssl-dev libevent-dev libjansson-dev libcmocka-dev
+	libldns-dev libssl-dev libevent-dev libjansson-dev libcmocka-dev libjemalloc-dev
 	ldnsutils nsd unbound bind9-dnsutils
 	jq iproute2 util-linux procps
 	clang libclang-rt-14-dev valgrind

@@ -48,7 +48,7 @@
 #define QUERY_MAX (DNS_HDR_LEN + 255 + 4 + 11)
 #define UDP_MAX 65536
 
-enum qstate { Q_QUEUED, Q_UDP, Q_TCP };
+enum qstate { Q_QUEUED, Q_UDP, Q_TCP, Q_DEFERRED };
 
 #define USOCK_RECENT 64	    /* IDs of finished tries remembered per socket */
 #define USOCK_IDLE_KEEP 64  /* idle UDP sockets kept open per engine */
@@ -65,6 +65,7 @@ struct usock {
 	int fd;
 	struct event *ev;
 	struct query_list waiting; /* queries with a try on the wire here */
+	unsigned answers;	   /* answers received (the address is alive) */
 	uint16_t recent[USOCK_RECENT];
 	unsigned n_recent; /* total ever remembered; the ring holds the last USOCK_RECENT */
 };
@@ -72,7 +73,7 @@ struct usock {
 struct query {
 	engine_t *e;
 	TAILQ_ENTRY(query) all;	  /* every outstanding query */
-	TAILQ_ENTRY(query) queue; /* only while Q_QUEUED */
+	TAILQ_ENTRY(query) queue; /* in e->queue while Q_QUEUED, in e->deferred while Q_DEFERRED */
 	enum qstate state;
 
 	struct sockaddr_storage addr;
@@ -119,6 +120,7 @@ struct engine {
 	engine_cfg_t cfg;
 	struct query_list all;
 	struct query_list queue;
+	struct query_list deferred; /* ENGINE_F_IF_SILENT queries still waiting to decide */
 	unsigned n_outstanding; /* queued + active */
 	unsigned n_active;	/* on the wire */
 	unsigned n_queries;	/* accepted engine_query() calls */
@@ -129,6 +131,8 @@ struct engine {
 	bool freeing;
 	struct usock_list usocks;
 	unsigned n_usocks;
+	uint8_t idpool[128];	/* random bytes for query IDs, drawn in batches */
+	size_t idpool_left;
 	unsigned max_rtt_ms;	/* slowest UDP answer so far (adaptive timeouts) */
 	bool have_rtt;
 	uint8_t rxbuf[UDP_MAX];
@@ -219,7 +223,16 @@ static void query_destroy(struct query *q)
  * free it. Always runs from a loop callback or engine_free(), so the
  * callback may call engine_query() (which only enqueues).
  */
+static void finish_ex(struct query *q, int err, const char *why, const uint8_t *wire, size_t wire_len,
+		      bool not_needed);
+
 static void finish(struct query *q, int err, const char *why, const uint8_t *wire, size_t wire_len)
+{
+	finish_ex(q, err, why, wire, wire_len, false);
+}
+
+static void finish_ex(struct query *q, int err, const char *why, const uint8_t *wire, size_t wire_len,
+		      bool not_needed)
 {
 	engine_t *e = q->e;
 	engine_result_t res = {
@@ -233,6 +246,7 @@ static void finish(struct query *q, int err, const char *why, const uint8_t *wir
 	    .dropped = q->dropped,
 	    .drop_why = q->drop_why,
 	    .udp_oversized = q->udp_oversized,
+	    .not_needed = not_needed,
 	};
 	res.rtt_ms = err == 0 ? ms_since(q->try_start_ns) : ms_since(q->start_ns);
 	if (err == 0 && q->answered_prev)
@@ -244,8 +258,12 @@ static void finish(struct query *q, int err, const char *why, const uint8_t *wir
 
 	if (q->state == Q_QUEUED)
 		TAILQ_REMOVE(&e->queue, q, queue);
+	else if (q->state == Q_DEFERRED)
+		TAILQ_REMOVE(&e->deferred, q, queue);
 	else
 		e->n_active--;
+	if (not_needed)
+		e->n_queries--; /* never sent */
 	TAILQ_REMOVE(&e->all, q, all);
 	e->n_outstanding--;
 	close_io(q);
@@ -259,12 +277,18 @@ static void finish(struct query *q, int err, const char *why, const uint8_t *wir
 
 /* ---- building and matching --------------------------------------------- */
 
-static int random_id(uint16_t *id)
+/* A query ID from OpenSSL's CSPRNG, drawn 64 IDs at a time (one call per
+ * ID cost more than the rest of sending a query). */
+static int random_id(engine_t *e, uint16_t *id)
 {
-	uint8_t idb[2];
-	if (RAND_bytes(idb, sizeof(idb)) != 1)
-		return DD_EIO;
-	*id = (uint16_t)((idb[0] << 8) | idb[1]);
+	if (e->idpool_left < 2) {
+		if (RAND_bytes(e->idpool, sizeof(e->idpool)) != 1)
+			return DD_EIO;
+		e->idpool_left = sizeof(e->idpool);
+	}
+	const uint8_t *b = e->idpool + sizeof(e->idpool) - e->idpool_left;
+	*id = (uint16_t)((b[0] << 8) | b[1]);
+	e->idpool_left -= 2;
 	return 0;
 }
 
@@ -286,7 +310,7 @@ static bool usock_id_taken(const struct usock *us, uint16_t id)
 static int pick_id(struct query *q, const struct usock *us)
 {
 	for (int i = 0; i < 64; i++) {
-		int err = random_id(&q->id);
+		int err = random_id(q->e, &q->id);
 		if (err || !us || !usock_id_taken(us, q->id))
 			return err;
 	}
@@ -462,12 +486,47 @@ static struct usock *usock_get(struct query *q, const char **why)
 	return us;
 }
 
+static bool same_addr(const struct query *q, const struct usock *us)
+{
+	return q->addrlen == us->addrlen && memcmp(&q->addr, &us->addr, us->addrlen) == 0;
+}
+
+/* Has q's address answered any query of this engine? */
+static bool addr_answered(const engine_t *e, const struct query *q)
+{
+	const struct usock *us;
+	LIST_FOREACH(us, &e->usocks, link)
+		if (same_addr(q, us))
+			return us->answers > 0;
+	return false;
+}
+
+/* The address answered (err 0: not needed) or refused (err set): the
+ * ENGINE_F_IF_SILENT queries waiting for it have their outcome. */
+static void settle_deferred(struct usock *us, int err, const char *why)
+{
+	engine_t *e = us->e;
+	for (;;) {
+		struct query *q;
+		TAILQ_FOREACH(q, &e->deferred, queue)
+			if (same_addr(q, us))
+				break;
+		if (!q)
+			return;
+		if (err)
+			finish(q, err, why, NULL, 0);
+		else
+			finish_ex(q, DD_ECANCELLED, "not needed: the address answered", NULL, 0, true);
+	}
+}
+
 /* Every query waiting on `us` ends with `err` (the address refused us). */
 static void usock_fail_all(struct usock *us, int err, const char *why)
 {
 	struct query *q;
 	while ((q = TAILQ_FIRST(&us->waiting)) != NULL)
 		finish(q, err, why, NULL, 0);
+	settle_deferred(us, err, why);
 }
 
 static bool usock_recent(const struct usock *us, uint16_t id)
@@ -490,13 +549,16 @@ static void udp_datagram(struct usock *us, const uint8_t *msg, size_t len)
 	TAILQ_FOREACH(q, &us->waiting, wait) {
 		if (!bad && answers_query(q, &sum)) {
 			q->answered_prev = sum.id != q->id;
+			us->answers++;
 			if (sum.flags & DNS_FLAG_TC) {
 				q->udp_truncated = true;
 				tcp_start(q);
-				return;
+			} else {
+				q->udp_oversized = !(q->flags & ENGINE_F_NOEDNS) && len > e->cfg.edns_bufsize;
+				finish(q, 0, NULL, msg, len);
 			}
-			q->udp_oversized = !(q->flags & ENGINE_F_NOEDNS) && len > e->cfg.edns_bufsize;
-			finish(q, 0, NULL, msg, len);
+			if (!TAILQ_EMPTY(&e->deferred))
+				settle_deferred(us, 0, NULL);
 			return;
 		}
 		if (truncated_answer(q, msg, len)) {
@@ -553,11 +615,25 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 static void udp_timeout(struct query *q)
 {
 	close_io(q);
-	if (q->tries < q->e->cfg.retries + 1) {
+	if (q->tries < ((q->flags & ENGINE_F_IF_SILENT) ? 1 : q->e->cfg.retries + 1)) {
 		udp_try(q);
 		return;
 	}
 	finish(q, DD_ETIMEOUT, "no answer", NULL, 0);
+}
+
+/* How long a first UDP try waits (see udp_try). */
+static unsigned first_try_ms(const engine_t *e)
+{
+	unsigned wait = e->cfg.timeout_ms;
+	if (e->have_rtt && e->cfg.timeout_floor_ms) {
+		unsigned a = e->max_rtt_ms > 1000000 ? 4000000 : 4 * e->max_rtt_ms;
+		if (a < e->cfg.timeout_floor_ms)
+			a = e->cfg.timeout_floor_ms;
+		if (a < wait)
+			wait = a;
+	}
+	return wait;
 }
 
 static void udp_try(struct query *q)
@@ -584,11 +660,15 @@ static void udp_try(struct query *q)
 	q->try_start_ns = mono_ns();
 	q->answered_prev = false;
 	if (send(us->fd, q->pkt + 2, q->pkt_len, 0) != (ssize_t)q->pkt_len) {
-		/* A refusal reported for an earlier try is a fact about this address too. */
-		if (errno == ECONNREFUSED)
+		/* The kernel reports one ICMP "port unreachable" once, to whichever
+		 * call comes first: here it may belong to a query already waiting.
+		 * A refusal is a fact about the address, so all of them end. */
+		if (errno == ECONNREFUSED) {
 			finish(q, DD_ENETWORK, "connection refused", NULL, 0);
-		else
+			usock_fail_all(us, DD_ENETWORK, "connection refused");
+		} else {
 			finish(q, DD_ENETWORK, "send failed", NULL, 0);
+		}
 		return;
 	}
 	q->us = us;
@@ -597,14 +677,7 @@ static void udp_try(struct query *q)
 	 * slowest answer seen, never less than the floor nor more than the
 	 * configured timeout; the retry waits the full timeout, so a slow server
 	 * is not called dead while a dead one costs floor + timeout. */
-	unsigned wait = e->cfg.timeout_ms;
-	if (q->tries == 1 && e->have_rtt && e->cfg.timeout_floor_ms) {
-		unsigned a = e->max_rtt_ms > 1000000 ? 4000000 : 4 * e->max_rtt_ms;
-		if (a < e->cfg.timeout_floor_ms)
-			a = e->cfg.timeout_floor_ms;
-		if (a < wait)
-			wait = a;
-	}
+	unsigned wait = (q->tries == 1 && !(q->flags & ENGINE_F_IF_SILENT)) ? first_try_ms(e) : e->cfg.timeout_ms;
 	struct timeval tv = ms_tv(wait);
 	event_add(q->ev_timer, &tv);
 }
@@ -750,10 +823,22 @@ static void tcp_start(struct query *q)
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct query *q = arg;
-	if (q->state == Q_TCP)
+	engine_t *e = q->e;
+	if (q->state == Q_DEFERRED) {
+		/* Decision time: sent if nothing has come from the address. */
+		if (addr_answered(e, q)) {
+			finish_ex(q, DD_ECANCELLED, "not needed: the address answered", NULL, 0, true);
+			return;
+		}
+		TAILQ_REMOVE(&e->deferred, q, queue);
+		q->state = Q_QUEUED;
+		TAILQ_INSERT_TAIL(&e->queue, q, queue);
+		event_active(e->ev_kick, EV_TIMEOUT, 1);
+	} else if (q->state == Q_TCP) {
 		finish(q, DD_ETCP, "timeout", NULL, 0);
-	else
+	} else {
 		udp_timeout(q);
+	}
 }
 
 static void kick_cb(evutil_socket_t fd, short what, void *arg)
@@ -811,6 +896,7 @@ int engine_new(struct event_base *base, const engine_cfg_t *cfg, engine_t **out)
 	e->cfg = *cfg;
 	TAILQ_INIT(&e->all);
 	TAILQ_INIT(&e->queue);
+	TAILQ_INIT(&e->deferred);
 	LIST_INIT(&e->usocks);
 	e->start_ns = mono_ns();
 	e->ev_kick = event_new(base, -1, 0, kick_cb, e);
@@ -899,9 +985,19 @@ int engine_query(engine_t *e, const struct sockaddr *addr, socklen_t addrlen, co
 	q->try_start_ns = q->start_ns;
 
 	TAILQ_INSERT_TAIL(&e->all, q, all);
-	TAILQ_INSERT_TAIL(&e->queue, q, queue);
 	e->n_outstanding++;
 	e->n_queries++;
+	if (flags & ENGINE_F_IF_SILENT) {
+		/* Settled by the first answer from the address, else decided when
+		 * a first try to it would have timed out (at once when it has
+		 * answered already: the timer callback finishes it, never this call). */
+		q->state = Q_DEFERRED;
+		TAILQ_INSERT_TAIL(&e->deferred, q, queue);
+		struct timeval tv = ms_tv(addr_answered(e, q) ? 0 : first_try_ms(e));
+		event_add(q->ev_timer, &tv);
+		return 0;
+	}
+	TAILQ_INSERT_TAIL(&e->queue, q, queue);
 	event_active(e->ev_kick, EV_TIMEOUT, 1);
 	return 0;
 }

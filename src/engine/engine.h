@@ -43,6 +43,13 @@ void engine_cfg_default(engine_cfg_t *cfg);
 #define ENGINE_F_RD 0x04    /* set RD (resolvers) */
 #define ENGINE_F_NOEDNS 0x08 /* send without OPT */
 #define ENGINE_F_TCP 0x10   /* go straight to TCP */
+/* Only if the address stays silent: the query waits as long as a first try
+ * to that address would, and is sent (one try, the full timeout) only if no
+ * answer to any other query has come from the address by then. It ends at
+ * once, with `not_needed`, when one comes; with the refusal when the address
+ * refuses. For the plain query that tells an EDNS-deaf server from a dead
+ * one without costing a healthy server a query. */
+#define ENGINE_F_IF_SILENT 0x20
 
 typedef struct engine_result {
 	int err;              /* 0 or DD_ETIMEOUT, DD_ENETWORK, DD_ETCP, DD_ETRUNCATED,
@@ -57,6 +64,8 @@ typedef struct engine_result {
 	bool udp_truncated;   /* a TC=1 answer arrived over UDP (then TCP was tried) */
 	unsigned dropped;     /* UDP datagrams dropped as mismatched or malformed */
 	const char *drop_why; /* static: why the last of them was dropped (NULL if none) */
+	bool not_needed;      /* ENGINE_F_IF_SILENT: never sent, the address answered
+	                         (err is DD_ECANCELLED) */
 	bool udp_oversized;   /* the UDP answer was larger than the EDNS buffer size we
 	                         advertised (accepted all the same) */
 } engine_result_t;

@@ -197,6 +197,18 @@ ev_exchange_t *ev_add_exchange(evidence_t *ev)
 	return x;
 }
 
+void ev_drop_unneeded(evidence_t *ev)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ev->n_xs; i++) {
+		if (ev->xs[i].unneeded)
+			exchange_clear(&ev->xs[i]);
+		else
+			ev->xs[n++] = ev->xs[i];
+	}
+	ev->n_xs = n;
+}
+
 int ev_add_anchor(evidence_t *ev, const char *rr_text)
 {
 	ev_priv_t *p = (ev_priv_t *)ev;

@@ -70,6 +70,7 @@ typedef struct ev_exchange {
 	unsigned dropped; /* UDP datagrams dropped (malformed or not matching); why says why */
 	uint8_t *wire;    /* response bytes, NULL when err != 0 */
 	size_t wire_len;
+	bool unneeded;    /* probe only: never sent, see ev_drop_unneeded() */
 } ev_exchange_t;
 
 typedef struct ev_server {
@@ -138,6 +139,10 @@ ev_zone_t *ev_add_zone(evidence_t *ev, const char *name, const char *parent);
 ev_server_t *ev_zone_add_server(ev_zone_t *z, const char *ns_name);
 int ev_server_add_addr(ev_server_t *s, const char *addr);
 ev_exchange_t *ev_add_exchange(evidence_t *ev);
+
+/* Remove the exchanges marked `unneeded` (queries the probe decided not to
+ * send after all), keeping the order of the others. */
+void ev_drop_unneeded(evidence_t *ev);
 int ev_add_anchor(evidence_t *ev, const char *rr_text);
 int ev_add_target(evidence_t *ev, const char *name, const char *zone);
 /* A resolver with its three exchanges zeroed (purposes and port set). */

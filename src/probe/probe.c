@@ -152,6 +152,11 @@ static void on_answer(const engine_result_t *res, void *arg)
 {
 	qctx_t *q = arg;
 	ev_exchange_t *x = &q->p->ev->xs[q->xi];
+	if (res->not_needed) {
+		x->unneeded = true; /* never sent: dropped from the evidence at the end */
+		free(q);
+		return;
+	}
 	record_result(x, res);
 	if (q->cacheable && !x->err && x->wire)
 		probe_cache_put(q->p->cfg->cache, x->server, x->port, x->qname, x->qtype, x->qflags, q->p->cfg->now,
@@ -163,7 +168,7 @@ static void on_answer(const engine_result_t *res, void *arg)
 
 /* Send one query to one address and record it as an exchange. */
 static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const char *ns_name,
-		    const char *addr, const ldns_rdf *qname, uint16_t qtype)
+		    const char *addr, const ldns_rdf *qname, const char *qname_txt, uint16_t qtype)
 {
 	if (!addr_family_ok(p, addr))
 		return 0; /* not tested from here; the zone's server list still shows it */
@@ -176,6 +181,15 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	socklen_t sl;
 	if (make_sockaddr(addr, p->cfg->port, &ss, &sl))
 		return 0;
+	/* The plain SOA only matters for an address that is silent to EDNS:
+	 * one whose EDNS SOA came from the cache has answered. */
+	if (purpose == EV_P_NOEDNS)
+		for (size_t i = 0; i < p->ev->n_xs; i++) {
+			const ev_exchange_t *o = &p->ev->xs[i];
+			if (o->purpose == EV_P_SOA && o->cached && !o->err && strcmp(o->server, addr) == 0 &&
+			    strcmp(o->zone, zone) == 0)
+				return 0;
+		}
 	/* A server that already timed out in this check is not asked again:
 	 * a dead server costs one timeout, not one per query. */
 	bool dead = false;
@@ -194,7 +208,7 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	x->server = strdup(addr);
 	x->port = p->cfg->port;
 	x->ns_name = ns_name ? strdup(ns_name) : NULL;
-	x->qname = name_text(qname);
+	x->qname = qname_txt ? strdup(qname_txt) : name_text(qname);
 	x->qtype = qtype;
 	/* Everything with EDNS and DO, but one plain SOA per server and zone. */
 	x->qflags = purpose == EV_P_NOEDNS ? ENGINE_F_NOEDNS : ENGINE_F_DO;
@@ -225,8 +239,10 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	q->cacheable = cache_ok;
 	q->p = p;
 	q->xi = xi;
+	/* The plain SOA is sent only if the address stays silent to EDNS. */
+	unsigned eflags = x->qflags | (purpose == EV_P_NOEDNS ? ENGINE_F_IF_SILENT : 0);
 	int r = engine_query(p->eng, (struct sockaddr *)&ss, sl, ldns_rdf_data(qname),
-			     ldns_rdf_size(qname), qtype, x->qflags, on_answer, q);
+			     ldns_rdf_size(qname), qtype, eflags, on_answer, q);
 	if (r) {
 		free(q);
 		x->err = r;
@@ -254,6 +270,7 @@ static void send_zone(probe_t *p, size_t zi, const char *tag_zone, ev_purpose_t 
 {
 	size_t nsrv = p->ev->zones[zi].n_servers;
 	size_t first = p->ev->n_xs;
+	char *qt = name_text(qname); /* once for all addresses */
 	for (size_t i = 0; i < nsrv && !p->stopped; i++) {
 		ev_server_t *s = &p->ev->zones[zi].servers[i];
 		for (size_t j = 0; j < s->n_addrs && !p->stopped; j++) {
@@ -262,12 +279,13 @@ static void send_zone(probe_t *p, size_t zi, const char *tag_zone, ev_purpose_t 
 			/* Copy: send_one may grow arrays that `s` points into. */
 			char *ns = strdup(s->name), *addr = strdup(s->addrs[j]);
 			if (ns && addr)
-				send_one(p, tag_zone, purpose, ns, addr, qname, qtype);
+				send_one(p, tag_zone, purpose, ns, addr, qname, qt, qtype);
 			free(ns);
 			free(addr);
 			s = &p->ev->zones[zi].servers[i];
 		}
 	}
+	free(qt);
 }
 
 static void wait_all(probe_t *p)
@@ -380,9 +398,9 @@ static void resolve_addrs(probe_t *p, const ldns_rdf *name, ev_server_t *out, un
 		for (size_t i = 0; i < step.n_servers && sent < 2; i++)
 			for (size_t j = 0; j < step.servers[i].n_addrs && sent < 2; j++, sent++) {
 				send_one(p, step_zone, EV_P_ADDR, step.servers[i].name,
-					 step.servers[i].addrs[j], name, LDNS_RR_TYPE_A);
+					 step.servers[i].addrs[j], name, NULL, LDNS_RR_TYPE_A);
 				send_one(p, step_zone, EV_P_ADDR, step.servers[i].name,
-					 step.servers[i].addrs[j], name, LDNS_RR_TYPE_AAAA);
+					 step.servers[i].addrs[j], name, NULL, LDNS_RR_TYPE_AAAA);
 			}
 		if (!sent)
 			break;
@@ -567,7 +585,10 @@ static void ask_apex(probe_t *p, size_t zi, bool *asked)
 		send_zone(p, zi, zn, EV_P_DNSKEY, apex, LDNS_RR_TYPE_DNSKEY);
 		send_zone(p, zi, zn, EV_P_SOA, apex, LDNS_RR_TYPE_SOA);
 		send_zone(p, zi, zn, EV_P_APEX_NS, apex, LDNS_RR_TYPE_NS);
-		/* In parallel, not after a timeout: a dead server still costs one timeout. */
+		/* A plain SOA tells an EDNS-deaf server from a dead one. It is sent
+		 * only if the address is still silent when a first try would time
+		 * out, with one try of the full timeout: a dead server still costs
+		 * one timeout, and a healthy one no extra query. */
 		send_zone(p, zi, zn, EV_P_NOEDNS, apex, LDNS_RR_TYPE_SOA);
 	}
 	free(zn);
@@ -913,6 +934,7 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 		p.ev->probe_err = DD_ELIMIT;
 		p.ev->probe_why = strdup("the check's query limit was reached before the walk finished");
 	}
+	ev_drop_unneeded(p.ev);
 	p.ev->elapsed_ms = engine_elapsed_ms(p.eng);
 	p.ev->queries = engine_queries_sent(p.eng);
 	*out = p.ev;

@@ -28,7 +28,7 @@ mkdir -p "$TMP/logs"
 cat >"$TMP/dnssec-doctor" <<EOF
 #!/bin/sh
 exec valgrind -q --error-exitcode=99 --errors-for-leak-kinds=definite --leak-check=full \\
-	--show-leak-kinds=definite --track-fds=no --log-file="$TMP/logs/vg.%p.log" \\
+	--soname-synonyms=somalloc=libjemalloc.so* --show-leak-kinds=definite --track-fds=no --log-file="$TMP/logs/vg.%p.log" \\
 	--suppressions="$ROOT/tests/valgrind.supp" "$BIN" "\$@"
 EOF
 chmod +x "$TMP/dnssec-doctor"

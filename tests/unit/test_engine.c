@@ -276,7 +276,7 @@ struct got {
 	int err;
 	const char *why, *drop_why;
 	unsigned tries, dropped, rtt_ms;
-	bool tcp, udp_truncated, udp_oversized;
+	bool tcp, udp_truncated, udp_oversized, not_needed;
 	size_t wire_len;
 	uint16_t ancount;
 };
@@ -298,6 +298,7 @@ static void record_cb(const engine_result_t *r, void *arg)
 	g->tcp = r->tcp;
 	g->udp_truncated = r->udp_truncated;
 	g->wire_len = r->wire_len;
+	g->not_needed = r->not_needed;
 	if (r->err == 0) {
 		dd_wire_summary_t s;
 		assert_non_null(r->wire);
@@ -554,22 +555,29 @@ static void test_silent(void **state)
 	fx_stop(&f);
 }
 
-static void test_closed_port(void **state)
+/* A loopback UDP port nobody listens on (found free, then closed), and an
+ * engine (2 s timeout) to ask it. */
+static socklen_t closed_port(struct sockaddr_storage *ss, struct event_base **base, engine_t **e)
 {
-	/* Find a free port, then close it. */
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_storage ss;
-	socklen_t sl = srv_addr(AF_INET, 0, &ss);
-	assert_int_equal(bind(s, (struct sockaddr *)&ss, sl), 0);
-	getsockname(s, (struct sockaddr *)&ss, &sl);
+	socklen_t sl = srv_addr(AF_INET, 0, ss);
+	assert_int_equal(bind(s, (struct sockaddr *)ss, sl), 0);
+	getsockname(s, (struct sockaddr *)ss, &sl);
 	close(s);
-
-	struct event_base *base = event_base_new();
+	*base = event_base_new();
 	engine_cfg_t cfg;
 	engine_cfg_default(&cfg);
 	cfg.timeout_ms = 2000;
+	assert_int_equal(engine_new(*base, &cfg, e), 0);
+	return sl;
+}
+
+static void test_closed_port(void **state)
+{
+	struct sockaddr_storage ss;
+	struct event_base *base;
 	engine_t *e;
-	assert_int_equal(engine_new(base, &cfg, &e), 0);
+	socklen_t sl = closed_port(&ss, &base, &e);
 	struct got g = {0};
 	assert_int_equal(
 	    engine_query(e, (struct sockaddr *)&ss, sl, QNAME, sizeof(QNAME), 1, 0, record_cb, &g),
@@ -582,6 +590,79 @@ static void test_closed_port(void **state)
 	assert_true(engine_elapsed_ms(e) < 1000);
 	engine_free(e);
 	event_base_free(base);
+}
+
+/* Several queries in flight to one closed port share a socket; the kernel
+ * reports the refusal once, yet every one of them ends refused at once. */
+static void test_closed_port_many(void **state)
+{
+	struct sockaddr_storage ss;
+	struct event_base *base;
+	engine_t *e;
+	socklen_t sl = closed_port(&ss, &base, &e);
+	struct got g[8];
+	memset(g, 0, sizeof(g));
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(engine_query(e, (struct sockaddr *)&ss, sl, QNAME, sizeof(QNAME), 1,
+					      i == 7 ? ENGINE_F_IF_SILENT : 0, record_cb, &g[i]),
+				 0);
+	engine_wait(e);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(g[i].calls, 1);
+		assert_int_equal(g[i].err, DD_ENETWORK);
+		assert_string_equal(g[i].why, "connection refused");
+		assert_false(g[i].not_needed);
+	}
+	assert_true(engine_elapsed_ms(e) < 1000);
+	engine_free(e);
+	event_base_free(base);
+}
+
+/* ENGINE_F_IF_SILENT to a live address: never sent, ends with the first answer. */
+static void test_if_silent_live(void **state)
+{
+	struct fixture f;
+	fx_cfg(&f, 2000, 1);
+	assert_true(fx_start(&f, AF_INET, M_NORMAL, true));
+	struct got a = {0}, plain = {0}, later = {0};
+	assert_int_equal(fx_query(&f, ENGINE_F_DO, &a), 0);
+	assert_int_equal(fx_query(&f, ENGINE_F_NOEDNS | ENGINE_F_IF_SILENT, &plain), 0);
+	assert_int_equal(engine_wait(f.e), 0);
+	assert_int_equal(a.err, 0);
+	assert_int_equal(plain.calls, 1);
+	assert_true(plain.not_needed);
+	assert_int_equal(plain.err, DD_ECANCELLED);
+	assert_true(engine_elapsed_ms(f.e) < 1000); /* settled by the answer, not by a timer */
+	/* Asked after the address answered: settled at once, from the loop. */
+	assert_int_equal(fx_query(&f, ENGINE_F_NOEDNS | ENGINE_F_IF_SILENT, &later), 0);
+	assert_int_equal(engine_wait(f.e), 0);
+	assert_true(later.not_needed);
+	assert_int_equal(atomic_load(&f.srv.n_udp), 1);
+	assert_int_equal(engine_queries_sent(f.e), 1); /* what was never sent does not count */
+	fx_stop(&f);
+}
+
+/* ENGINE_F_IF_SILENT to a silent address: sent after the first try's wait,
+ * one try only, so it ends with the others' retry. */
+static void test_if_silent_dead(void **state)
+{
+	struct fixture f;
+	fx_cfg(&f, 200, 1);
+	assert_true(fx_start(&f, AF_INET, M_SILENT, false));
+	struct got a = {0}, plain = {0};
+	assert_int_equal(fx_query(&f, ENGINE_F_DO, &a), 0);
+	assert_int_equal(fx_query(&f, ENGINE_F_NOEDNS | ENGINE_F_IF_SILENT, &plain), 0);
+	assert_int_equal(engine_wait(f.e), 0);
+	assert_int_equal(a.err, DD_ETIMEOUT);
+	assert_int_equal(a.tries, 2);
+	assert_int_equal(plain.err, DD_ETIMEOUT);
+	assert_false(plain.not_needed);
+	assert_int_equal(plain.tries, 1);
+	for (int i = 0; i < 50 && atomic_load(&f.srv.n_udp) < 3; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&f.srv.n_udp), 3); /* two tries, one plain query */
+	assert_true(engine_elapsed_ms(f.e) < 550);	  /* 200 + 200, not 200 + 200 + 200 */
+	fx_stop(&f);
 }
 
 static void test_many_inflight(void **state)
@@ -786,6 +867,9 @@ int main(void)
 	    cmocka_unit_test(test_tc_then_tcp),
 	    cmocka_unit_test(test_tc_cut_then_tcp),
 	    cmocka_unit_test(test_tc_tcp_refused),
+	    cmocka_unit_test(test_closed_port_many),
+	    cmocka_unit_test(test_if_silent_live),
+	    cmocka_unit_test(test_if_silent_dead),
 	    cmocka_unit_test(test_tcp_flag),
 	    cmocka_unit_test(test_tcp_closed),
 	    cmocka_unit_test(test_tcp_timeout),
