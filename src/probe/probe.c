@@ -615,12 +615,94 @@ static void ask_target_zone(probe_t *p, size_t zi)
 	ldns_rdf_deep_free(apex);
 }
 
+typedef enum answer_kind { ANS_UNCLEAR, ANS_FROM_ZONE, ANS_REFERRAL } answer_kind_t;
+
+/* Does this name appear as an RRSIG signer or SOA owner in the section? */
+static void signers_in(ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rdf *zone, bool *from_zone, bool *from_other)
+{
+	const ldns_rr_list *l = sec == LDNS_SECTION_ANSWER ? ldns_pkt_answer(pkt) : ldns_pkt_authority(pkt);
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(l, i);
+		const ldns_rdf *who = NULL;
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG && ldns_rr_rd_count(rr) >= 9)
+			who = ldns_rr_rrsig_signame(rr);
+		else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && sec == LDNS_SECTION_AUTHORITY)
+			who = ldns_rr_owner(rr);
+		if (!who)
+			continue;
+		if (ldns_dname_compare(who, zone) == 0)
+			*from_zone = true;
+		else
+			*from_other = true;
+	}
+}
+
+/*
+ * The answers to the last label's own question (exchanges [first, end) of
+ * purpose ANSWER, asked at `zone`): ANS_FROM_ZONE when every server that
+ * answered did so authoritatively with this zone's signatures or SOA (so the
+ * name is no cut); ANS_REFERRAL when every one referred to `target`;
+ * otherwise (an unsigned zone, servers that differ, no answer) unclear.
+ */
+static answer_kind_t answer_kind(probe_t *p, size_t first, size_t end, const ldns_rdf *target, const ldns_rdf *zone)
+{
+	unsigned answered = 0, own = 0, referrals = 0;
+	for (size_t k = first; k < end; k++) {
+		const ev_exchange_t *x = &p->ev->xs[k];
+		if (x->purpose != EV_P_ANSWER)
+			continue;
+		ldns_pkt *pkt = pkt_of(x);
+		if (!pkt)
+			continue; /* no answer: neither way */
+		ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
+		if (rc == LDNS_RCODE_NOERROR || rc == LDNS_RCODE_NXDOMAIN) {
+			answered++;
+			bool from_zone = false, from_other = false;
+			signers_in(pkt, LDNS_SECTION_ANSWER, zone, &from_zone, &from_other);
+			signers_in(pkt, LDNS_SECTION_AUTHORITY, zone, &from_zone, &from_other);
+			if (ldns_pkt_aa(pkt) && from_zone && !from_other)
+				own++;
+			ldns_rr_list *ns = ldns_pkt_rr_list_by_name_and_type(pkt, target, LDNS_RR_TYPE_NS,
+									     LDNS_SECTION_AUTHORITY);
+			if (!ldns_pkt_aa(pkt) && rc == LDNS_RCODE_NOERROR && ns && ldns_rr_list_rr_count(ns) &&
+			    !ldns_pkt_ancount(pkt))
+				referrals++;
+			ldns_rr_list_deep_free(ns);
+		}
+		ldns_pkt_free(pkt);
+	}
+	if (answered && own == answered)
+		return ANS_FROM_ZONE;
+	if (answered && referrals == answered)
+		return ANS_REFERRAL;
+	return ANS_UNCLEAR;
+}
+
+/* The answers asked at the parent were referrals: they are the cut's evidence
+ * (as an NS query's would be), tagged with the child like NS queries. */
+static void as_referrals(probe_t *p, size_t first, const char *cand_txt)
+{
+	for (size_t k = first; k < p->ev->n_xs; k++) {
+		ev_exchange_t *x = &p->ev->xs[k];
+		if (x->purpose != EV_P_ANSWER)
+			continue;
+		char *z = strdup(cand_txt);
+		if (!z)
+			continue;
+		free(x->zone);
+		x->zone = z;
+		x->purpose = EV_P_NS;
+	}
+}
+
 /*
  * Walk down to `target` and ask for it. Returns the CNAME target to follow
  * next (caller frees) or NULL.
  */
 static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *asked, size_t asked_cap)
 {
+	/* Where the answers start when the walk asked them already (SIZE_MAX: not asked). */
+	size_t answered_at = SIZE_MAX, *answered_from = &answered_at;
 	long czi = deepest_zone(p, target);
 	if (czi < 0)
 		return NULL;
@@ -639,12 +721,41 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 		}
 		size_t first = p->ev->n_xs;
 		ask_apex(p, zi, asked);
-		send_zone(p, zi, cand_txt, EV_P_NS, cand, LDNS_RR_TYPE_NS);
-		send_zone(p, zi, cand_txt, EV_P_DS, cand, LDNS_RR_TYPE_DS);
-		wait_all(p);
+		bool last = qtype != LDNS_RR_TYPE_DS && ldns_dname_compare(cand, target) == 0;
+		answer_kind_t ak = ANS_UNCLEAR;
+		if (last) {
+			/* The last label: ask the question itself first. An answer
+			 * plainly from this zone means no cut, and no NS/DS queries; a
+			 * referral is the cut (its DS asked alongside the child's
+			 * questions); anything else is settled by NS and DS as above. */
+			send_zone(p, zi, zone_txt, EV_P_ANSWER, target, qtype);
+			wait_all(p);
+			ak = answer_kind(p, first, p->ev->n_xs, target, zone);
+		}
+		if (ak == ANS_FROM_ZONE) {
+			*answered_from = first;
+			free(cand_txt);
+			free(zone_txt);
+			descend = false;
+			break;
+		}
+		if (ak == ANS_REFERRAL) {
+			as_referrals(p, first, cand_txt);
+			send_zone(p, zi, cand_txt, EV_P_DS, cand, LDNS_RR_TYPE_DS);
+		} else {
+			send_zone(p, zi, cand_txt, EV_P_NS, cand, LDNS_RR_TYPE_NS);
+			send_zone(p, zi, cand_txt, EV_P_DS, cand, LDNS_RR_TYPE_DS);
+			wait_all(p);
+		}
 		ev_zone_t child = {0};
 		bool same = false;
 		cut_kind_t k = read_cut(p, first, p->ev->n_xs, cand, &child, &same);
+		if (last && ak == ANS_UNCLEAR) {
+			if (k == CUT_FOUND)
+				as_referrals(p, first, cand_txt); /* asked at the parent: not the answer */
+			else
+				*answered_from = first; /* no cut: they are the answer */
+		}
 		if (k == CUT_FOUND && (p->ev->n_zones >= asked_cap || p->ev->n_zones >= EV_MAX_ZONES)) {
 			p->stopped = true; /* a cut we cannot record: no verdict from a wrong zone */
 		} else if (k == CUT_FOUND) {
@@ -717,9 +828,10 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 	ldns_rdf *follow = NULL;
 	if (tt && zt && !p->stopped) {
 		ev_add_target(p->ev, tt, zt);
-		size_t first = p->ev->n_xs;
+		size_t first = answered_at != SIZE_MAX ? answered_at : p->ev->n_xs;
 		ask_apex(p, zi, asked);
-		send_zone(p, zi, zt, EV_P_ANSWER, target, qtype);
+		if (answered_at == SIZE_MAX)
+			send_zone(p, zi, zt, EV_P_ANSWER, target, qtype);
 		ask_target_zone(p, zi);
 		wait_all(p);
 		for (size_t k = first; k < p->ev->n_xs && !follow; k++) {
