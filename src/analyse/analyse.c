@@ -7,6 +7,7 @@
 #include "common/dd.h"
 #include "common/wire.h"
 #include "analyse/analyse.h"
+#include "common/pktcache.h"
 #include "engine/engine.h" /* ENGINE_F_* in recorded query flags */
 
 #define AN_MAX_RRS 64 /* DNSKEYs / RRSIGs / DS considered per RRset */
@@ -62,6 +63,7 @@ typedef struct ctx {
 	an_result_t *r;
 	zst_t *zs;
 	ldns_pkt **pkts;          /* parsed responses, one per exchange (NULL: none) */
+	bool *pkt_borrowed;       /* pkts[i] belongs to the thread's cache (pktcache.h): read only */
 	size_t cap_findings;
 	int64_t earliest;
 	int *t_insecure_ede;      /* per target: an answer made insecure by policy (27), else 0 */
@@ -502,10 +504,20 @@ static void parse_all(ctx_t *c)
 		const ev_exchange_t *x = &c->ev->xs[i];
 		if (x->err || !x->wire)
 			continue;
+		if (x->cached) {
+			/* The same bytes as in earlier checks: parsed (and checked) once per thread. */
+			bool owned = true;
+			ldns_pkt *pkt = dd_pkt_shared(x->wire, x->wire_len, &owned);
+			if (pkt) {
+				c->pkts[i] = pkt;
+				c->pkt_borrowed[i] = !owned;
+				continue;
+			}
+		}
 		dd_wire_summary_t sum;
 		const char *why = NULL;
 		ldns_pkt *pkt = NULL;
-		if (dd_wire_check(x->wire, x->wire_len, &sum, &why) != 0 ||
+		if ((!x->wire_checked && dd_wire_check(x->wire, x->wire_len, &sum, &why) != 0) ||
 		    ldns_wire2pkt(&pkt, x->wire, x->wire_len) != LDNS_STATUS_OK) {
 			char buf[160];
 			snprintf(buf, sizeof(buf), " (%s for %s)", why ? why : "unparseable", x->qname);
@@ -1393,6 +1405,14 @@ static void key_policy(ctx_t *c, size_t zi)
 	}
 }
 
+/* The DS records the zone's keys call for (made when a finding needs them). */
+static const char *link_expected_ds(an_link_t *link, const zst_t *s, const ldns_rr_list *signers)
+{
+	if (!link->ds_expected)
+		link->ds_expected = expected_ds(s->seen_keys, signers);
+	return link->ds_expected;
+}
+
 static void analyse_zone(actx_t *a, size_t zi)
 {
 	ctx_t *c = a->c;
@@ -1587,7 +1607,6 @@ static void analyse_zone(actx_t *a, size_t zi)
 		ldns_rr_list_free(keys);
 		ldns_rr_list_free(sigs);
 	}
-	link->ds_expected = expected_ds(s->seen_keys, signers);
 	/* A zone with a DS whose DNSKEY RRset no server delivered (too large for
 	 * UDP and TCP failing, or only errors): validators cannot get its keys. */
 	bool has_ds = (s->ds && ldns_rr_list_rr_count(s->ds)) || s->anchor_keys;
@@ -1607,13 +1626,13 @@ static void analyse_zone(actx_t *a, size_t zi)
 	}
 	check_cds(c, zi, signers);
 	check_nsec3param(c, zi);
-	ldns_rr_list_deep_free(signers);
 	if (s->ds_policy == 1)
 		add_finding(c, AN_F_DS_ALGORITHM_UNSUPPORTED, z->name, NULL, s->ds_policy_detail, NULL, NULL, 0);
 	else if (s->ds_policy == 2)
-		add_finding(c, AN_F_DS_DIGEST_UNSUPPORTED, z->name, NULL, s->ds_policy_detail, link->ds_expected, NULL, 0);
+		add_finding(c, AN_F_DS_DIGEST_UNSUPPORTED, z->name, NULL, s->ds_policy_detail,
+			    link_expected_ds(link, s, signers), NULL, 0);
 	else if (s->ds_policy == 3 && s->keys_validated)
-		add_finding(c, AN_F_DS_SHA1_ONLY, z->name, NULL, "", link->ds_expected, NULL, 0);
+		add_finding(c, AN_F_DS_SHA1_ONLY, z->name, NULL, "", link_expected_ds(link, s, signers), NULL, 0);
 	key_policy(c, zi);
 	if (!s->keys_validated)
 		list_union(&s->keys, s->seen_keys); /* unvalidated: only to report more facts below */
@@ -1621,12 +1640,13 @@ static void analyse_zone(actx_t *a, size_t zi)
 	if (s->insecure && !s->no_anchor && z->parent && s->ds_policy != 1 && s->ds_policy != 2) {
 		bool signed_zone = s->seen_keys && ldns_rr_list_rr_count(s->seen_keys);
 		if (signed_zone && !c->zs[s->parent].insecure)
-			add_finding(c, AN_F_SIGNED_ISLAND, z->name, NULL, "", link->ds_expected, NULL, 0);
+			add_finding(c, AN_F_SIGNED_ISLAND, z->name, NULL, "", link_expected_ds(link, s, signers), NULL, 0);
 		else if (!c->zs[s->parent].insecure)
 			add_finding(c, AN_F_INSECURE_DELEGATION, z->name, NULL, "", NULL, NULL, 0);
 	}
 	link->servers_total = s->tested;
 	link->servers_ok = s->ok;
+	ldns_rr_list_deep_free(signers);
 	free(rrset);
 	ldns_rdf_deep_free(apex);
 }
@@ -2112,14 +2132,16 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	c.r = r;
 	c.zs = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(zst_t));
 	c.pkts = calloc(ev->n_xs ? ev->n_xs : 1, sizeof(ldns_pkt *));
+	c.pkt_borrowed = calloc(ev->n_xs ? ev->n_xs : 1, sizeof(bool));
 	c.t_insecure_ede = calloc(ev->n_targets ? ev->n_targets : 1, sizeof(int));
 	a.links = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(an_link_t));
-	if (!r || !c.zs || !c.pkts || !a.links || !c.t_insecure_ede) {
+	if (!r || !c.zs || !c.pkts || !c.pkt_borrowed || !a.links || !c.t_insecure_ede) {
 		an_vcache_free(own_vcache);
 		free(c.t_insecure_ede);
 		free(r);
 		free(c.zs);
 		free(c.pkts);
+		free(c.pkt_borrowed);
 		free(a.links);
 		return DD_ENOMEM;
 	}
@@ -2144,6 +2166,7 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 		if (c.zs[i].parent >= (long)i)
 			c.zs[i].parent = -1;
 	}
+	dd_pkt_epoch(); /* the thread's cached messages from earlier checks may go now */
 	parse_all(&c);
 	for (size_t i = 0; i < ev->n_zones; i++)
 		analyse_zone(&a, i);
@@ -2165,8 +2188,10 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 		link_clear(&a.links[i]);
 	}
 	for (size_t i = 0; i < ev->n_xs; i++)
-		ldns_pkt_free(c.pkts[i]);
+		if (!c.pkt_borrowed[i])
+			ldns_pkt_free(c.pkts[i]);
 	free(c.pkts);
+	free(c.pkt_borrowed);
 	free(c.t_insecure_ede);
 	free(c.zs);
 	free(a.links);

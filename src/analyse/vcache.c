@@ -3,8 +3,8 @@
  * verified once.
  *
  * The key is a SHA-256 over exactly the bytes the verification depends on:
- * the signed data (the RRSIG's fields and the canonical RRset), the
- * signature, and every candidate key. The same signature served by several name servers
+ * every record of the RRset in canonical wire form, the whole RRSIG, and
+ * every candidate key. The same signature served by several name servers
  * (or seen again by a later check of a scan) is verified once. Only the
  * arithmetic result is kept: dates are judged by the caller every time.
  * Thread-safe; when the table is full it starts afresh.
@@ -86,7 +86,7 @@ static bool sha256(const void *data, size_t len, uint8_t out[32])
  * original TTL, the wildcard owner "*.<closest encloser>" when the RRSIG's
  * labels field is below the owner's label count, §5.3.2), sorted (§6.3).
  * The same preparation ldns makes before it verifies, built from ldns's own
- * pieces, once for the cache key and the verification both.
+ * pieces.
  */
 static ldns_buffer *signed_data(const ldns_rr_list *rrset, const ldns_rr *sig)
 {
@@ -128,21 +128,23 @@ static ldns_buffer *signed_data(const ldns_rr_list *rrset, const ldns_rr *sig)
 	return b;
 }
 
-/* The cache key: SHA-256 over the signed data, the signature and every candidate key's RDATA. */
-static bool hash_input(const ldns_buffer *data, const ldns_rr *sig, const ldns_rr_list *keys, uint8_t out[32])
+/* The cache key: SHA-256 over every record of the RRset (canonical wire
+ * form, in the order given), the whole RRSIG and every candidate key. Equal
+ * keys mean equal signed data, signature and keys, so an equal result;
+ * the signed data itself is only built when the cache misses. */
+static bool hash_input(const ldns_rr_list *rrset, const ldns_rr *sig, const ldns_rr_list *keys, uint8_t out[32])
 {
-	ldns_buffer *b = ldns_buffer_new(ldns_buffer_position(data) + 1024);
+	ldns_buffer *b = ldns_buffer_new(4096);
 	if (!b)
 		return false;
-	ldns_buffer_write(b, ldns_buffer_begin(data), ldns_buffer_position(data));
+	bool ok = true;
+	for (size_t i = 0; ok && i < ldns_rr_list_rr_count(rrset); i++)
+		ok = ldns_rr2buffer_wire_canonical(b, ldns_rr_list_rr(rrset, i), LDNS_SECTION_ANSWER) == LDNS_STATUS_OK;
 	ldns_buffer_write_u8(b, 0xff); /* separators: no two inputs hash alike by shifting bytes */
-	const ldns_rdf *sv = ldns_rr_rrsig_sig(sig);
-	if (sv)
-		ldns_buffer_write(b, ldns_rdf_data(sv), ldns_rdf_size(sv));
-	bool ok = sv != NULL;
+	ok = ok && ldns_rr2buffer_wire_canonical(b, sig, LDNS_SECTION_ANSWER) == LDNS_STATUS_OK;
 	for (size_t i = 0; ok && keys && i < ldns_rr_list_rr_count(keys); i++) {
 		ldns_buffer_write_u8(b, 0xfe);
-		ok = ldns_rr_rdata2buffer_wire(b, ldns_rr_list_rr(keys, i)) == LDNS_STATUS_OK;
+		ok = ldns_rr2buffer_wire_canonical(b, ldns_rr_list_rr(keys, i), LDNS_SECTION_ANSWER) == LDNS_STATUS_OK;
 	}
 	ok = ok && ldns_buffer_status_ok(b) && sha256(ldns_buffer_begin(b), ldns_buffer_position(b), out);
 	ldns_buffer_free(b);
@@ -261,8 +263,14 @@ static ldns_status ecdsa_verify(uint8_t alg, const ldns_buffer *data, const ldns
 static ldns_status verify(ldns_rr_list *rrset, ldns_rr *sig, const ldns_rr_list *keys, const ldns_buffer *data)
 {
 	uint8_t alg = ldns_rdf2native_int8(ldns_rr_rrsig_algorithm(sig));
-	if (!data || (alg != LDNS_ECDSAP256SHA256 && alg != LDNS_ECDSAP384SHA384))
-		return ldns_verify_rrsig_keylist_notime(rrset, sig, keys, NULL);
+	if (!data || (alg != LDNS_ECDSAP256SHA256 && alg != LDNS_ECDSAP384SHA384)) {
+		/* ldns lower-cases the RRSIG's owner in place: give it a copy, so
+		 * that messages shared between checks stay as they came. */
+		ldns_rr *copy = ldns_rr_clone(sig);
+		ldns_status st = copy ? ldns_verify_rrsig_keylist_notime(rrset, copy, keys, NULL) : LDNS_STATUS_MEM_ERR;
+		ldns_rr_free(copy);
+		return st;
+	}
 	if (ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig)) != ldns_rr_get_type(ldns_rr_list_rr(rrset, 0)))
 		return LDNS_STATUS_CRYPTO_TYPE_COVERED_ERR;
 	uint16_t tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
@@ -279,15 +287,20 @@ static ldns_status verify(ldns_rr_list *rrset, ldns_rr *sig, const ldns_rr_list 
 	return st;
 }
 
-ldns_status an_verify(an_vcache_t *v, ldns_rr_list *rrset, ldns_rr *sig, const ldns_rr_list *keys)
+/* Verify, building the signed data. */
+static ldns_status verify_now(ldns_rr_list *rrset, ldns_rr *sig, const ldns_rr_list *keys)
 {
 	ldns_buffer *data = signed_data(rrset, sig);
+	ldns_status st = verify(rrset, sig, keys, data);
+	ldns_buffer_free(data);
+	return st;
+}
+
+ldns_status an_verify(an_vcache_t *v, ldns_rr_list *rrset, ldns_rr *sig, const ldns_rr_list *keys)
+{
 	uint8_t key[32];
-	if (!v || !data || !hash_input(data, sig, keys, key)) {
-		ldns_status st = verify(rrset, sig, keys, data);
-		ldns_buffer_free(data);
-		return st;
-	}
+	if (!v || !hash_input(rrset, sig, keys, key))
+		return verify_now(rrset, sig, keys);
 	size_t h;
 	memcpy(&h, key, sizeof(h));
 	pthread_mutex_lock(&v->m);
@@ -299,15 +312,13 @@ ldns_status an_verify(an_vcache_t *v, ldns_rr_list *rrset, ldns_rr *sig, const l
 			ldns_status st = e->st;
 			v->hits++;
 			pthread_mutex_unlock(&v->m);
-			ldns_buffer_free(data);
 			return st;
 		}
 	}
 	v->misses++;
 	pthread_mutex_unlock(&v->m);
 	/* Verify outside the lock: other threads go on meanwhile. */
-	ldns_status st = verify(rrset, sig, keys, data);
-	ldns_buffer_free(data);
+	ldns_status st = verify_now(rrset, sig, keys);
 	pthread_mutex_lock(&v->m);
 	if (v->n >= v->cap / 2) {
 		memset(v->tab, 0, v->cap * sizeof(ventry_t));

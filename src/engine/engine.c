@@ -135,7 +135,7 @@ struct engine {
 	size_t idpool_left;
 	unsigned max_rtt_ms;	/* slowest UDP answer so far (adaptive timeouts) */
 	bool have_rtt;
-	uint8_t rxbuf[UDP_MAX];
+	uint8_t *rxbuf; /* UDP_MAX octets, not zeroed (an engine is made per check) */
 };
 
 static void udp_try(struct query *q);
@@ -591,7 +591,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	engine_t *e = us->e;
 
 	for (;;) {
-		ssize_t n = recv(fd, e->rxbuf, sizeof(e->rxbuf), 0);
+		ssize_t n = recv(fd, e->rxbuf, UDP_MAX, 0);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return;
@@ -892,6 +892,11 @@ int engine_new(struct event_base *base, const engine_cfg_t *cfg, engine_t **out)
 	engine_t *e = calloc(1, sizeof(*e));
 	if (!e)
 		return DD_ENOMEM;
+	e->rxbuf = malloc(UDP_MAX);
+	if (!e->rxbuf) {
+		free(e);
+		return DD_ENOMEM;
+	}
 	e->base = base;
 	e->cfg = *cfg;
 	TAILQ_INIT(&e->all);
@@ -914,6 +919,7 @@ int engine_new(struct event_base *base, const engine_cfg_t *cfg, engine_t **out)
 nomem:
 	if (e->ev_kick)
 		event_free(e->ev_kick);
+	free(e->rxbuf);
 	free(e);
 	return DD_ENOMEM;
 }
@@ -929,6 +935,7 @@ void engine_free(engine_t *e)
 	if (e->ev_deadline)
 		event_free(e->ev_deadline);
 	event_free(e->ev_kick);
+	free(e->rxbuf);
 	free(e);
 }
 

@@ -71,6 +71,7 @@ typedef struct ev_exchange {
 	uint8_t *wire;    /* response bytes, NULL when err != 0 */
 	size_t wire_len;
 	bool unneeded;    /* probe only: never sent, see ev_drop_unneeded() */
+	bool wire_checked; /* in memory only: the engine's pre-pass (dd_wire_check) accepted `wire` */
 } ev_exchange_t;
 
 typedef struct ev_server {

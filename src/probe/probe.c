@@ -142,6 +142,7 @@ static void record_result(ev_exchange_t *x, const engine_result_t *res)
 		if (x->wire) {
 			memcpy(x->wire, res->wire, res->wire_len);
 			x->wire_len = res->wire_len;
+			x->wire_checked = true; /* the engine accepts nothing else */
 		} else {
 			x->err = DD_ENOMEM;
 		}
@@ -266,11 +267,11 @@ static bool asked_since(const probe_t *p, size_t first, const char *addr)
  * address once: NS names that share an address (a stranger can list 20
  * names for one victim) do not multiply the queries sent to it. */
 static void send_zone(probe_t *p, size_t zi, const char *tag_zone, ev_purpose_t purpose,
-		      const ldns_rdf *qname, uint16_t qtype)
+		      const ldns_rdf *qname, const char *qname_txt, uint16_t qtype)
 {
 	size_t nsrv = p->ev->zones[zi].n_servers;
 	size_t first = p->ev->n_xs;
-	char *qt = name_text(qname); /* once for all addresses */
+	char *qt = qname_txt ? NULL : name_text(qname); /* once for all addresses */
 	for (size_t i = 0; i < nsrv && !p->stopped; i++) {
 		ev_server_t *s = &p->ev->zones[zi].servers[i];
 		for (size_t j = 0; j < s->n_addrs && !p->stopped; j++) {
@@ -279,7 +280,7 @@ static void send_zone(probe_t *p, size_t zi, const char *tag_zone, ev_purpose_t 
 			/* Copy: send_one may grow arrays that `s` points into. */
 			char *ns = strdup(s->name), *addr = strdup(s->addrs[j]);
 			if (ns && addr)
-				send_one(p, tag_zone, purpose, ns, addr, qname, qt, qtype);
+				send_one(p, tag_zone, purpose, ns, addr, qname, qname_txt ? qname_txt : qt, qtype);
 			free(ns);
 			free(addr);
 			s = &p->ev->zones[zi].servers[i];
@@ -582,14 +583,14 @@ static void ask_apex(probe_t *p, size_t zi, bool *asked)
 		return;
 	char *zn = strdup(p->ev->zones[zi].name);
 	if (zn) {
-		send_zone(p, zi, zn, EV_P_DNSKEY, apex, LDNS_RR_TYPE_DNSKEY);
-		send_zone(p, zi, zn, EV_P_SOA, apex, LDNS_RR_TYPE_SOA);
-		send_zone(p, zi, zn, EV_P_APEX_NS, apex, LDNS_RR_TYPE_NS);
+		send_zone(p, zi, zn, EV_P_DNSKEY, apex, zn, LDNS_RR_TYPE_DNSKEY);
+		send_zone(p, zi, zn, EV_P_SOA, apex, zn, LDNS_RR_TYPE_SOA);
+		send_zone(p, zi, zn, EV_P_APEX_NS, apex, zn, LDNS_RR_TYPE_NS);
 		/* A plain SOA tells an EDNS-deaf server from a dead one. It is sent
 		 * only if the address is still silent when a first try would time
 		 * out, with one try of the full timeout: a dead server still costs
 		 * one timeout, and a healthy one no extra query. */
-		send_zone(p, zi, zn, EV_P_NOEDNS, apex, LDNS_RR_TYPE_SOA);
+		send_zone(p, zi, zn, EV_P_NOEDNS, apex, zn, LDNS_RR_TYPE_SOA);
 	}
 	free(zn);
 	ldns_rdf_deep_free(apex);
@@ -605,10 +606,10 @@ static void ask_target_zone(probe_t *p, size_t zi)
 	ldns_rdf *apex = ldns_dname_new_frm_str(p->ev->zones[zi].name);
 	char *zn = strdup(p->ev->zones[zi].name);
 	if (apex && zn) {
-		send_zone(p, zi, zn, EV_P_NSEC3PARAM, apex, LDNS_RR_TYPE_NSEC3PARAM);
+		send_zone(p, zi, zn, EV_P_NSEC3PARAM, apex, zn, LDNS_RR_TYPE_NSEC3PARAM);
 		if (p->ev->zones[zi].parent) {
-			send_zone(p, zi, zn, EV_P_CDS, apex, LDNS_RR_TYPE_CDS);
-			send_zone(p, zi, zn, EV_P_CDNSKEY, apex, LDNS_RR_TYPE_CDNSKEY);
+			send_zone(p, zi, zn, EV_P_CDS, apex, zn, LDNS_RR_TYPE_CDS);
+			send_zone(p, zi, zn, EV_P_CDNSKEY, apex, zn, LDNS_RR_TYPE_CDNSKEY);
 		}
 	}
 	free(zn);
@@ -728,7 +729,7 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 			 * plainly from this zone means no cut, and no NS/DS queries; a
 			 * referral is the cut (its DS asked alongside the child's
 			 * questions); anything else is settled by NS and DS as above. */
-			send_zone(p, zi, zone_txt, EV_P_ANSWER, target, qtype);
+			send_zone(p, zi, zone_txt, EV_P_ANSWER, target, NULL, qtype);
 			wait_all(p);
 			ak = answer_kind(p, first, p->ev->n_xs, target, zone);
 		}
@@ -741,10 +742,10 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 		}
 		if (ak == ANS_REFERRAL) {
 			as_referrals(p, first, cand_txt);
-			send_zone(p, zi, cand_txt, EV_P_DS, cand, LDNS_RR_TYPE_DS);
+			send_zone(p, zi, cand_txt, EV_P_DS, cand, cand_txt, LDNS_RR_TYPE_DS);
 		} else {
-			send_zone(p, zi, cand_txt, EV_P_NS, cand, LDNS_RR_TYPE_NS);
-			send_zone(p, zi, cand_txt, EV_P_DS, cand, LDNS_RR_TYPE_DS);
+			send_zone(p, zi, cand_txt, EV_P_NS, cand, cand_txt, LDNS_RR_TYPE_NS);
+			send_zone(p, zi, cand_txt, EV_P_DS, cand, cand_txt, LDNS_RR_TYPE_DS);
 			wait_all(p);
 		}
 		ev_zone_t child = {0};
@@ -831,7 +832,7 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 		size_t first = answered_at != SIZE_MAX ? answered_at : p->ev->n_xs;
 		ask_apex(p, zi, asked);
 		if (answered_at == SIZE_MAX)
-			send_zone(p, zi, zt, EV_P_ANSWER, target, qtype);
+			send_zone(p, zi, zt, EV_P_ANSWER, target, tt, qtype);
 		ask_target_zone(p, zi);
 		wait_all(p);
 		for (size_t k = first; k < p->ev->n_xs && !follow; k++) {
