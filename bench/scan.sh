@@ -33,12 +33,13 @@ for conc in 4 16 64; do
 	row "dnssec-doctor scan --concurrency $conc: peak RSS (MiB)" "$((rss / 1024))"
 done
 # Memory stays bounded however long the input: 100,000 checks (the list ten
-# times over; below the TLD every check asks afresh), 16 at a time.
+# times over; below the TLD every check asks afresh, but a signature met in
+# an earlier pass is not verified again, so this rate is not a fresh-name rate).
 for _ in $(seq 10); do cat "$W/names"; done >"$W/names100k"
 /usr/bin/time -f '%e %M' -o "$W/time" "$BIN" scan "${C[@]}" --concurrency 16 "$W/names100k" 2>"$W/err100k" | wc -l >"$W/lines100k"
 read -r secs rss < <(tail -1 "$W/time")
-row "dnssec-doctor scan of $((N * 10)) names, --concurrency 16: names/s" "$(echo "scale=0; $(cat "$W/lines100k") / $secs" | bc)"
-row "dnssec-doctor scan of $((N * 10)) names: peak RSS (MiB)" "$((rss / 1024))"
+row "dnssec-doctor scan of the list 10 times ($((N * 10)) checks; repeats skip verified signatures): names/s" "$(echo "scale=0; $(cat "$W/lines100k") / $secs" | bc)"
+row "dnssec-doctor scan of $((N * 10)) checks, --concurrency 16: peak RSS (MiB)" "$((rss / 1024))"
 sec=$(jq -r 'select(.status == "secure") | .query.name' "$W/out" | wc -l)
 bog=$(jq -r 'select(.status == "bogus") | .query.name' "$W/out" | wc -l)
 ins=$(jq -r 'select(.status == "insecure") | .query.name' "$W/out" | wc -l)
