@@ -5,6 +5,7 @@
  * UDP and (optionally) TCP on the same port number, and misbehaves in the
  * way the test selects. No fork: runs under ASan/UBSan.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -665,6 +666,43 @@ static void test_if_silent_dead(void **state)
 	fx_stop(&f);
 }
 
+static unsigned open_fds(void)
+{
+	unsigned n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	for (struct dirent *de; d && (de = readdir(d));)
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Sockets are kept per address for the engine's life, but idle ones beyond
+ * 64 are closed: 100 addresses asked one after the other hold at most 64. */
+static void test_idle_sockets_bounded(void **state)
+{
+	struct sockaddr_storage ss;
+	struct event_base *base;
+	engine_t *e;
+	socklen_t sl = closed_port(&ss, &base, &e);
+	unsigned before = open_fds();
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	uint16_t port = ntohs(sin->sin_port);
+	for (unsigned i = 0; i < 100; i++) {
+		struct got g = {0};
+		sin->sin_port = htons((uint16_t)(port + i)); /* most are closed; any outcome will do */
+		assert_int_equal(engine_query(e, (struct sockaddr *)&ss, sl, QNAME, sizeof(QNAME), 1, 0, record_cb, &g), 0);
+		engine_wait(e);
+		assert_int_equal(g.calls, 1);
+	}
+	unsigned during = open_fds();
+	assert_true(during <= before + 64);
+	assert_true(during >= before + 32); /* they are kept, not closed after each query */
+	engine_free(e);
+	assert_int_equal(open_fds(), before);
+	event_base_free(base);
+}
+
 static void test_many_inflight(void **state)
 {
 	struct fixture f;
@@ -868,6 +906,7 @@ int main(void)
 	    cmocka_unit_test(test_tc_cut_then_tcp),
 	    cmocka_unit_test(test_tc_tcp_refused),
 	    cmocka_unit_test(test_closed_port_many),
+	    cmocka_unit_test(test_idle_sockets_bounded),
 	    cmocka_unit_test(test_if_silent_live),
 	    cmocka_unit_test(test_if_silent_dead),
 	    cmocka_unit_test(test_tcp_flag),
