@@ -7,6 +7,7 @@
 #include "common/dd.h"
 #include "common/wire.h"
 #include "analyse/analyse.h"
+#include "common/msg.h"
 #include "common/pktcache.h"
 #include "engine/engine.h" /* ENGINE_F_* in recorded query flags */
 
@@ -1123,6 +1124,17 @@ static void ds_policy(zst_t *s)
 }
 
 /* Collect the DS set of zone `zi` from its parent's answers. */
+/* Was the DS of `zone` asked at this address (then that answer counts, not the referral)? */
+static bool asked_ds_at(const ctx_t *c, const char *zone, const char *addr)
+{
+	for (size_t k = 0; k < c->ev->n_xs; k++) {
+		const ev_exchange_t *x = &c->ev->xs[k];
+		if (x->purpose == EV_P_DS && strcmp(x->zone, zone) == 0 && strcmp(x->server, addr) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 {
 	zst_t *s = &c->zs[zi];
@@ -1134,17 +1146,23 @@ static void collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 	for (size_t i = 0; owner && i < c->ev->n_xs; i++) {
 		const ev_exchange_t *x = &c->ev->xs[i];
 		ldns_pkt *pkt = c->pkts[i];
-		if (x->purpose != EV_P_DS || strcmp(x->zone, s->z->name) != 0 || !pkt ||
-		    !is_zone_server(ps->z, x->server))
+		/* The DS answer of each parent server; else its referral, when the
+		 * referral carries the DS RRset or the proof that there is none. */
+		ldns_pkt_section sec = LDNS_SECTION_ANSWER;
+		if (x->purpose == EV_P_NS && pkt && dd_referral_has_ds(pkt, owner) && !asked_ds_at(c, s->z->name, x->server))
+			sec = LDNS_SECTION_AUTHORITY;
+		else if (x->purpose != EV_P_DS)
+			continue;
+		if (strcmp(x->zone, s->z->name) != 0 || !pkt || !is_zone_server(ps->z, x->server))
 			continue;
 		ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
 		if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN)
 			continue;
-		ldns_rr_list *ds = section_rrs(pkt, owner, LDNS_RR_TYPE_DS, LDNS_SECTION_ANSWER);
+		ldns_rr_list *ds = section_rrs(pkt, owner, LDNS_RR_TYPE_DS, sec);
 		if (ds && ldns_rr_list_rr_count(ds)) {
 			bool accept = true;
 			if (!ps->insecure && ps->keys) {
-				ldns_rr_list *sigs = sigs_over(pkt, owner, LDNS_RR_TYPE_DS, LDNS_SECTION_ANSWER);
+				ldns_rr_list *sigs = sigs_over(pkt, owner, LDNS_RR_TYPE_DS, sec);
 				sigcheck_t sc;
 				check_sigs(c, pname, ds, sigs, ps->keys, &sc);
 				if (!sc.valid) {

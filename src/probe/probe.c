@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/dd.h"
+#include "common/msg.h"
 #include "probe/probe.h"
 
 void probe_cfg_default(probe_cfg_t *cfg)
@@ -616,6 +617,29 @@ static void ask_target_zone(probe_t *p, size_t zi)
 	ldns_rdf_deep_free(apex);
 }
 
+/* A cut was found from the NS (or referral) exchanges [first, end): ask the
+ * DS of `cand` at each parent address whose answer did not carry it. Not
+ * waited for here: it goes out with the child's first questions. */
+static void ask_ds_where_missing(probe_t *p, size_t first, size_t end, const ldns_rdf *cand, const char *cand_txt)
+{
+	for (size_t k = first; k < end && !p->stopped; k++) {
+		const ev_exchange_t *x = &p->ev->xs[k];
+		if (x->purpose != EV_P_NS || strcmp(x->zone, cand_txt) != 0)
+			continue;
+		ldns_pkt *pkt = pkt_of(x);
+		bool have = dd_referral_has_ds(pkt, cand);
+		ldns_pkt_free(pkt);
+		if (have)
+			continue;
+		/* Copy: send_one may move the exchanges. */
+		char *ns = x->ns_name ? strdup(x->ns_name) : NULL, *addr = strdup(x->server);
+		if (addr)
+			send_one(p, cand_txt, EV_P_DS, ns, addr, cand, cand_txt, LDNS_RR_TYPE_DS);
+		free(ns);
+		free(addr);
+	}
+}
+
 typedef enum answer_kind { ANS_UNCLEAR, ANS_FROM_ZONE, ANS_REFERRAL } answer_kind_t;
 
 /* Does this name appear as an RRSIG signer or SOA owner in the section? */
@@ -742,15 +766,21 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 		}
 		if (ak == ANS_REFERRAL) {
 			as_referrals(p, first, cand_txt);
-			send_zone(p, zi, cand_txt, EV_P_DS, cand, cand_txt, LDNS_RR_TYPE_DS);
-		} else {
+		} else if (last) {
 			send_zone(p, zi, cand_txt, EV_P_NS, cand, cand_txt, LDNS_RR_TYPE_NS);
 			send_zone(p, zi, cand_txt, EV_P_DS, cand, cand_txt, LDNS_RR_TYPE_DS);
+			wait_all(p);
+		} else {
+			/* The DS is asked below, only where a cut's referral lacks it. */
+			send_zone(p, zi, cand_txt, EV_P_NS, cand, cand_txt, LDNS_RR_TYPE_NS);
 			wait_all(p);
 		}
 		ev_zone_t child = {0};
 		bool same = false;
-		cut_kind_t k = read_cut(p, first, p->ev->n_xs, cand, &child, &same);
+		size_t end = p->ev->n_xs;
+		cut_kind_t k = read_cut(p, first, end, cand, &child, &same);
+		if (k == CUT_FOUND && !(last && ak == ANS_UNCLEAR))
+			ask_ds_where_missing(p, first, end, cand, cand_txt);
 		if (last && ak == ANS_UNCLEAR) {
 			if (k == CUT_FOUND)
 				as_referrals(p, first, cand_txt); /* asked at the parent: not the answer */
@@ -1034,6 +1064,9 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 	}
 	ldns_rdf_deep_free(cur);
 	free(asked);
+	/* Queries a walk sent without waiting (a DS asked alongside the child's
+	 * questions) are done before the evidence is handed over. */
+	wait_all(&p);
 	if (p.reng)
 		engine_wait(p.reng); /* usually done already: they ran alongside the walk */
 	if (engine_deadline_passed(p.eng)) {

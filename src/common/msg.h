@@ -1,0 +1,17 @@
+/*
+ * msg.h — facts about parsed DNS messages that the probe and the analysis
+ * both need.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include <ldns/ldns.h>
+
+/*
+ * Is this a referral to `child` that carries what a DS query at that server
+ * would tell (RFC 4035 §3.1.4): the DS RRset, or NSEC/NSEC3 records proving
+ * there is none, with signatures? Only the presence is judged here; the
+ * analysis validates the records as it would a DS answer.
+ */
+bool dd_referral_has_ds(const ldns_pkt *pkt, const ldns_rdf *child);
