@@ -1495,6 +1495,11 @@ static void analyse_zone(actx_t *a, size_t zi)
 			ldns_rr *sig = ldns_rr_list_rr(sigs, k);
 			for (size_t j = 0; j < ldns_rr_list_rr_count(keys); j++) {
 				ldns_rr *key = ldns_rr_list_rr(keys, j);
+				/* Only a key with the RRSIG's tag and algorithm can have made it. */
+				if (ldns_rr_rd_count(sig) < 9 || ldns_rr_rd_count(key) < 4 ||
+				    ldns_calc_keytag(key) != ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig)) ||
+				    ldns_rdf2native_int8(ldns_rr_rdf(key, 2)) != ldns_rdf2native_int8(ldns_rr_rrsig_algorithm(sig)))
+					continue;
 				ldns_rr_list *one = ldns_rr_list_new();
 				if (!one)
 					continue;
