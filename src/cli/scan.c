@@ -17,9 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "check/check.h"
+#include "common/coro.h"
 #include "cli/scan.h"
 #include "common/dd.h"
 #include "report/report.h"
@@ -175,49 +177,162 @@ static void emit(scan_t *s, slot_t *sl)
 	progress(s, false);
 }
 
-static void *worker(void *arg)
+/* File a finished check and print what is ready (lock held). */
+static void file_result(scan_t *s, unsigned long seq, slot_t *res)
+{
+	slot_t *sl = &s->win[seq % s->w];
+	*sl = *res;
+	sl->done = true;
+	if (s->o->scan_unordered) {
+		sl->done = false;
+		s->next_out++;
+		emit(s, sl);
+	} else if (!s->flushing) {
+		/* One printer at a time keeps the order; it takes every finished
+		 * head, including those filed while it was writing. */
+		s->flushing = true;
+		while (s->win[s->next_out % s->w].done && s->next_out < s->read) {
+			slot_t *head = &s->win[s->next_out % s->w];
+			emit(s, head);
+			head->done = false;
+			s->next_out++;
+		}
+		s->flushing = false;
+	}
+	pthread_cond_broadcast(&s->changed);
+}
+
+static bool job_ready(void *arg)
 {
 	scan_t *s = arg;
 	pthread_mutex_lock(&s->m);
+	bool r = s->q_len || s->eof;
+	pthread_mutex_unlock(&s->m);
+	return r;
+}
+
+/* Take the next line (lock held); false when none is waiting. */
+static bool take_line(scan_t *s, char **line, unsigned long *seq, bool *skip)
+{
+	if (!s->q_len)
+		return false;
+	*line = s->jobs[s->q_head];
+	*seq = s->job_seq[s->q_head];
+	s->q_head = (s->q_head + 1) % s->q_cap;
+	s->q_len--;
+	pthread_cond_broadcast(&s->changed);
+	*skip = s->stop;
+	return true;
+}
+
+/* Check one line (lock not held), then file the result. */
+static void run_line(scan_t *s, char *line, unsigned long seq, bool skip)
+{
+	slot_t res = {0};
+	if (!skip)
+		check_line(s->o, line, &res);
+	free(line);
+	pthread_mutex_lock(&s->m);
+	file_result(s, seq, &res);
+	pthread_mutex_unlock(&s->m);
+}
+
+/* One check after another, as a coroutine of a worker thread: it yields while
+ * its queries are out (engine_wait) and while no line is waiting. */
+static void checker(void *arg)
+{
+	scan_t *s = arg;
 	for (;;) {
+		char *line = NULL;
+		unsigned long seq = 0;
+		bool skip = false;
+		pthread_mutex_lock(&s->m);
+		bool got = take_line(s, &line, &seq, &skip), eof = s->eof;
+		pthread_mutex_unlock(&s->m);
+		if (got)
+			run_line(s, line, seq, skip);
+		else if (eof)
+			return;
+		else
+			coro_wait(job_ready, s);
+	}
+}
+
+/* Without coroutines: one check at a time, waiting for lines on the condition. */
+static void plain_checker(scan_t *s)
+{
+	for (;;) {
+		char *line = NULL;
+		unsigned long seq = 0;
+		bool skip = false;
+		pthread_mutex_lock(&s->m);
 		while (!s->q_len && !s->eof)
 			pthread_cond_wait(&s->changed, &s->m);
-		if (!s->q_len && s->eof)
-			break;
-		char *line = s->jobs[s->q_head];
-		unsigned long seq = s->job_seq[s->q_head];
-		s->q_head = (s->q_head + 1) % s->q_cap;
-		s->q_len--;
-		pthread_cond_broadcast(&s->changed);
-		bool skip = s->stop;
+		bool got = take_line(s, &line, &seq, &skip);
 		pthread_mutex_unlock(&s->m);
-		slot_t res = {0};
-		if (!skip)
-			check_line(s->o, line, &res);
-		free(line);
-		pthread_mutex_lock(&s->m);
-		slot_t *sl = &s->win[seq % s->w];
-		*sl = res;
-		sl->done = true;
-		if (s->o->scan_unordered) {
-			sl->done = false;
-			s->next_out++;
-			emit(s, sl);
-		} else if (!s->flushing) {
-			/* One printer at a time keeps the order; it takes every finished
-			 * head, including those filed while it was writing. */
-			s->flushing = true;
-			while (s->win[s->next_out % s->w].done && s->next_out < s->read) {
-				slot_t *head = &s->win[s->next_out % s->w];
-				emit(s, head);
-				head->done = false;
-				s->next_out++;
-			}
-			s->flushing = false;
-		}
-		pthread_cond_broadcast(&s->changed);
+		if (!got)
+			return;
+		run_line(s, line, seq, skip);
 	}
-	pthread_mutex_unlock(&s->m);
+}
+
+#define CHECK_STACK (512 * 1024)
+
+typedef struct worker_arg {
+	scan_t *s;
+	unsigned checks; /* coroutines on this thread */
+} worker_arg_t;
+
+/*
+ * A worker thread: one event loop, `checks` checks at once as coroutines.
+ * It resumes every check that can go on, then runs the loop: blocking when
+ * every check waits for answers, not at all when one is ready; when only
+ * lines are awaited, it sleeps until the reader brings one.
+ */
+static void *worker(void *arg)
+{
+	worker_arg_t *wa = arg;
+	scan_t *s = wa->s;
+	struct event_base *base = event_base_new();
+	coro_t **co = calloc(wa->checks, sizeof(coro_t *));
+	unsigned live = 0;
+	for (unsigned i = 0; base && co && i < wa->checks; i++)
+		if ((co[i] = coro_new(checker, s, CHECK_STACK)) != NULL)
+			live++;
+	unsigned created = live;
+	coro_set_thread_base(base);
+	while (live) {
+		bool ran = false;
+		for (unsigned i = 0; i < wa->checks; i++) {
+			if (!co[i] || !coro_ready(co[i]))
+				continue;
+			ran = true;
+			if (!coro_resume(co[i])) {
+				coro_free(co[i]);
+				co[i] = NULL;
+				live--;
+			}
+		}
+		if (!live)
+			break;
+		if (ran) {
+			event_base_loop(base, EVLOOP_NONBLOCK);
+		} else if (event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED | EVENT_BASE_COUNT_ACTIVE) > 0) {
+			event_base_loop(base, EVLOOP_ONCE);
+		} else {
+			pthread_mutex_lock(&s->m);
+			while (!s->q_len && !s->eof)
+				pthread_cond_wait(&s->changed, &s->m);
+			pthread_mutex_unlock(&s->m);
+		}
+	}
+	coro_set_thread_base(NULL);
+	/* Out of memory for the loop or the stacks: check here, one at a time. */
+	if (!base || !co || (wa->checks && !created))
+		plain_checker(s);
+	free(co);
+	if (base)
+		event_base_free(base);
 	return NULL;
 }
 
@@ -271,13 +386,23 @@ int dd_scan(const dd_opts_t *opts, FILE *in, FILE *out)
 		return 3;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	dd_raise_fd_limit(); /* each check holds a socket per server address it asks */
 	pthread_mutex_init(&s.m, NULL);
 	pthread_cond_init(&s.changed, NULL);
 	s.t0 = now_s();
+	/* As many threads as cores (at most one per check), the checks spread
+	 * over them as coroutines: a thread switches between its checks
+	 * instead of the kernel between threads. */
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned nworkers = cores > 0 && (unsigned long)cores < nthreads ? (unsigned)cores : nthreads;
+	worker_arg_t *wargs = calloc(nworkers, sizeof(worker_arg_t));
 	unsigned started = 0;
-	for (; started < nthreads; started++)
-		if (pthread_create(&th[started], NULL, worker, &s) != 0)
+	for (; wargs && started < nworkers; started++) {
+		wargs[started].s = &s;
+		wargs[started].checks = nthreads / nworkers + (started < nthreads % nworkers);
+		if (pthread_create(&th[started], NULL, worker, &wargs[started]) != 0)
 			break;
+	}
 	char buf[SCAN_LINE_MAX + 2];
 	bool too_long;
 	while (started && read_line(in, buf, sizeof(buf), &too_long)) {
@@ -310,6 +435,7 @@ int dd_scan(const dd_opts_t *opts, FILE *in, FILE *out)
 	pthread_mutex_unlock(&s.m);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	free(wargs);
 	for (size_t i = 0; i < s.w; i++)
 		free(s.win[i].text);
 	if (!s.stop)

@@ -39,6 +39,10 @@ const char *dd_strerror(int err);
 /* Short stable token for a DD_E* code ("timeout", "network", ...), for JSON. */
 const char *dd_errtoken(int err);
 
+/* Raise this process's open-file limit to the hard limit: many checks at
+ * once (scan, serve) hold a socket per server address they ask. */
+void dd_raise_fd_limit(void);
+
 #define DD_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* strdup that passes NULL through; returns NULL for NULL or out of memory. */

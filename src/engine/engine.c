@@ -31,6 +31,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "common/coro.h"
 #include "common/dd.h"
 #include "common/wire.h"
 #include "engine/engine.h"
@@ -1009,10 +1010,21 @@ int engine_query(engine_t *e, const struct sockaddr *addr, socklen_t addrlen, co
 	return 0;
 }
 
+static bool engine_idle(void *arg)
+{
+	return ((engine_t *)arg)->n_outstanding == 0;
+}
+
 int engine_wait(engine_t *e)
 {
 	if (!e)
 		return DD_EINVAL;
+	/* A check running as a coroutine on a loop it shares: the thread's
+	 * scheduler runs the loop and resumes the check when all is done. */
+	if (coro_current() && e->base == coro_thread_base()) {
+		coro_wait(engine_idle, e);
+		return e->deadline_passed ? DD_EDEADLINE : 0;
+	}
 	while (e->n_outstanding > 0) {
 		/* -1: error (e.g. called from inside the loop); 1: nothing
 		 * pending, which cannot happen while queries are outstanding. */

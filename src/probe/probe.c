@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/coro.h"
 #include "common/dd.h"
 #include "common/msg.h"
 #include "probe/probe.h"
@@ -967,7 +968,9 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 	ldns_dname2canonical(target);
 	probe_t p = {.cfg = cfg};
 	p.ev = ev_new();
-	p.base = event_base_new();
+	/* A check running as a coroutine shares its thread's loop (coro.h). */
+	struct event_base *shared_base = coro_current() ? coro_thread_base() : NULL;
+	p.base = shared_base ? shared_base : event_base_new();
 	int ret = DD_ENOMEM;
 	if (!p.ev || !p.base || engine_new(p.base, &cfg->engine, &p.eng))
 		goto out;
@@ -1091,7 +1094,7 @@ out:
 		engine_free(p.reng);
 	if (p.eng)
 		engine_free(p.eng);
-	if (p.base)
+	if (p.base && p.base != shared_base)
 		event_base_free(p.base);
 	ev_free(p.ev);
 	ldns_rdf_deep_free(target);

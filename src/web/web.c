@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <sys/resource.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,13 +530,9 @@ int web_serve(const dd_opts_t *o, char *err, size_t err_size)
 	pthread_cond_init(&w.cv, NULL);
 	json_object_seed(0); /* before threads create objects */
 	signal(SIGPIPE, SIG_IGN);
-	/* Descriptors: every connection holds one, and every query in flight another
-	 * (up to max_inflight per check). Use what the hard limit allows. */
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	/* Descriptors: every connection holds one, and every server address a
+	 * check asks another. Use what the hard limit allows. */
+	dd_raise_fd_limit();
 	int fds[2];
 	int ret = DD_ENOMEM;
 	w.clients = web_buckets_new(CLIENT_SLOTS);
