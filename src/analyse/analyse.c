@@ -858,7 +858,7 @@ static void check_reachability(ctx_t *c, size_t zi)
 		for (size_t j = 0; j < srv->n_addrs; j++) {
 			const char *a = srv->addrs[j];
 			unsigned n = 0, fail = 0, fail_dropped = 0, fail_notcp = 0, ok = 0, ok_trunc = 0, oversized = 0;
-			unsigned skipped = 0;
+			unsigned skipped = 0, local = 0;
 			const char *why = NULL, *skip_why = NULL, *notcp_what = NULL;
 			bool lame = false;
 			an_fid_t lame_id = AN_F_SERVER_LAME;
@@ -874,6 +874,12 @@ static void check_reachability(ctx_t *c, size_t zi)
 					/* Not asked by policy (serve): neither dead nor alive. */
 					skipped++;
 					skip_why = x->why;
+					continue;
+				}
+				if (x->err == DD_EIO) {
+					/* This machine could not ask (no socket): says nothing
+					 * about the server; the check reports itself incomplete. */
+					local++;
 					continue;
 				}
 				n++;
@@ -902,6 +908,10 @@ static void check_reachability(ctx_t *c, size_t zi)
 						free(rcs);
 					}
 				}
+			}
+			if (!n && local && !skipped) {
+				refused++; /* not asked here, for want of a socket: no verdict on it */
+				continue;
 			}
 			if (!n && skipped) {
 				char sbuf[300];

@@ -60,7 +60,7 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	  "Check the name servers of {zone}: are they running, reachable on UDP and TCP port 53, and listed correctly at the parent?") \
 	X(CHECK_INCOMPLETE, AN_WARNING, -1, "", AN_WHO_NONE,                                           \
 	  "The check stopped before it reached a verdict{detail}.",                                    \
-	  "Run the check again; if it persists, some name server on the path is very slow or the chain is unusually long.") \
+	  "Run the check again; if it persists, some name server on the path is very slow or the chain is unusually long. If the detail says this machine ran out of sockets, raise its open-file limit (ulimit -n) or check fewer names at once.") \
 	X(CRYPTO_UNAVAILABLE, AN_WARNING, 5, "RFC 8624 §3", AN_WHO_NONE,                                \
 	  "This machine's crypto library cannot verify a signature of {zone}{detail}.",             \
 	  "Run the check on a machine whose OpenSSL supports the algorithm; this is not a fault of the zone.") \

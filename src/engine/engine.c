@@ -52,7 +52,7 @@
 enum qstate { Q_QUEUED, Q_UDP, Q_TCP, Q_DEFERRED };
 
 #define USOCK_RECENT 64	    /* IDs of finished tries remembered per socket */
-#define USOCK_IDLE_KEEP 64  /* idle UDP sockets kept open per engine */
+#define USOCK_IDLE_KEEP 16  /* idle UDP sockets kept open per engine */
 
 struct query;
 TAILQ_HEAD(query_list, query);
@@ -403,6 +403,14 @@ static bool truncated_answer(const struct query *q, const uint8_t *msg, size_t l
 
 /* ---- sockets ----------------------------------------------------------- */
 
+#define LOCAL_SHORTAGE_WHY "no socket could be opened on this machine (open-file or buffer limit reached)"
+
+/* A socket() failure that says nothing about the server. */
+static bool local_shortage(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 static int open_socket(const struct query *q, int type)
 {
 	int fd = socket(q->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -442,8 +450,9 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg);
  * addresses holds at most that many idle descriptors (plus one per address
  * with a try on the wire, which max_inflight bounds).
  */
-static struct usock *usock_get(struct query *q, const char **why)
+static struct usock *usock_get(struct query *q, const char **why, int *err)
 {
+	*err = DD_ENETWORK;
 	engine_t *e = q->e;
 	struct usock *us;
 	LIST_FOREACH(us, &e->usocks, link)
@@ -457,6 +466,7 @@ static struct usock *usock_get(struct query *q, const char **why)
 	}
 	us = calloc(1, sizeof(*us));
 	if (!us) {
+		*err = DD_EIO;
 		*why = "out of memory";
 		return NULL;
 	}
@@ -469,7 +479,9 @@ static struct usock *usock_get(struct query *q, const char **why)
 	e->n_usocks++;
 	us->fd = open_socket(q, SOCK_DGRAM);
 	if (us->fd < 0) {
-		*why = "cannot open a UDP socket";
+		/* Out of descriptors or buffers is this machine's failure, not the server's. */
+		*err = local_shortage(errno) ? DD_EIO : DD_ENETWORK;
+		*why = *err == DD_EIO ? LOCAL_SHORTAGE_WHY : "cannot open a UDP socket";
 		usock_free(us);
 		return NULL;
 	}
@@ -480,6 +492,7 @@ static struct usock *usock_get(struct query *q, const char **why)
 	}
 	us->ev = event_new(e->base, us->fd, EV_READ | EV_PERSIST, udp_read_cb, us);
 	if (!us->ev || event_add(us->ev, NULL) < 0) {
+		*err = DD_EIO;
 		*why = "out of memory";
 		usock_free(us);
 		return NULL;
@@ -641,9 +654,10 @@ static void udp_try(struct query *q)
 {
 	engine_t *e = q->e;
 	const char *why = NULL;
-	struct usock *us = usock_get(q, &why);
+	int uerr = 0;
+	struct usock *us = usock_get(q, &why, &uerr);
 	if (!us) {
-		finish(q, DD_ENETWORK, why, NULL, 0);
+		finish(q, uerr, why, NULL, 0);
 		return;
 	}
 	if (q->tries > 0) {
@@ -801,7 +815,10 @@ static void tcp_start(struct query *q)
 	q->try_start_ns = mono_ns();
 	q->fd = open_socket(q, SOCK_STREAM);
 	if (q->fd < 0) {
-		finish(q, DD_ETCP, "cannot open a TCP socket", NULL, 0);
+		if (local_shortage(errno))
+			finish(q, DD_EIO, LOCAL_SHORTAGE_WHY, NULL, 0);
+		else
+			finish(q, DD_ETCP, "cannot open a TCP socket", NULL, 0);
 		return;
 	}
 	if (connect(q->fd, (struct sockaddr *)&q->addr, q->addrlen) < 0 && errno != EINPROGRESS) {

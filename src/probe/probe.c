@@ -1072,6 +1072,9 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 	wait_all(&p);
 	if (p.reng)
 		engine_wait(p.reng); /* usually done already: they ran alongside the walk */
+	bool shortage = false;
+	for (size_t i = 0; i < p.ev->n_xs && !shortage; i++)
+		shortage = p.ev->xs[i].err == DD_EIO;
 	if (engine_deadline_passed(p.eng)) {
 		p.ev->probe_err = DD_EDEADLINE;
 		p.ev->probe_why = strdup("the check's deadline passed before the walk finished");
@@ -1082,6 +1085,10 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 	} else if (p.stopped) {
 		p.ev->probe_err = DD_ELIMIT;
 		p.ev->probe_why = strdup("the check's query limit was reached before the walk finished");
+	} else if (shortage) {
+		p.ev->probe_err = DD_EIO;
+		p.ev->probe_why = strdup("this machine could not open a socket for every query (open-file limit reached), "
+					 "so some servers were not asked");
 	}
 	ev_drop_unneeded(p.ev);
 	p.ev->elapsed_ms = engine_elapsed_ms(p.eng);
