@@ -294,17 +294,23 @@ static int random_id(engine_t *e, uint16_t *id)
 }
 
 /* Is `id` in use on this socket (waiting, or finished recently)? */
+/* Was `id` used by a try on this socket that has finished lately? */
+static bool usock_recent(const struct usock *us, uint16_t id)
+{
+	unsigned n = us->n_recent < USOCK_RECENT ? us->n_recent : USOCK_RECENT;
+	for (unsigned i = 0; i < n; i++)
+		if (us->recent[i] == id)
+			return true;
+	return false;
+}
+
 static bool usock_id_taken(const struct usock *us, uint16_t id)
 {
 	const struct query *w;
 	TAILQ_FOREACH(w, &us->waiting, wait)
 		if (w->id == id || (w->tries > 1 && w->prev_id == id))
 			return true;
-	unsigned n = us->n_recent < USOCK_RECENT ? us->n_recent : USOCK_RECENT;
-	for (unsigned i = 0; i < n; i++)
-		if (us->recent[i] == id)
-			return true;
-	return false;
+	return usock_recent(us, id);
 }
 
 /* A fresh random ID; over UDP, one no other try on the socket uses. */
@@ -541,15 +547,6 @@ static void usock_fail_all(struct usock *us, int err, const char *why)
 	while ((q = TAILQ_FIRST(&us->waiting)) != NULL)
 		finish(q, err, why, NULL, 0);
 	settle_deferred(us, err, why);
-}
-
-static bool usock_recent(const struct usock *us, uint16_t id)
-{
-	unsigned n = us->n_recent < USOCK_RECENT ? us->n_recent : USOCK_RECENT;
-	for (unsigned i = 0; i < n; i++)
-		if (us->recent[i] == id)
-			return true;
-	return false;
 }
 
 /* One datagram from the socket's address: an answer, or dropped. */

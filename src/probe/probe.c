@@ -486,10 +486,11 @@ typedef enum cut_kind { CUT_NONE, CUT_FOUND, CUT_NXDOMAIN, CUT_SILENT } cut_kind
  * Read the answers to "cand NS" (exchanges [first, end) of purpose NS) and
  * decide whether `cand` is a zone cut. On CUT_FOUND, `child` receives the NS
  * names and any glue; `*same` tells whether a parent server answered
- * authoritatively for the child (no referral).
+ * authoritatively for the child (no referral). `ds_carried` (NULL, or one
+ * flag per exchange from `first`) is set where the referral carries the DS.
  */
 static cut_kind_t read_cut(probe_t *p, size_t first, size_t end, const ldns_rdf *cand,
-			   ev_zone_t *child, bool *same)
+			   ev_zone_t *child, bool *same, bool *ds_carried)
 {
 	unsigned answered = 0, nx = 0;
 	bool found = false;
@@ -501,6 +502,8 @@ static cut_kind_t read_cut(probe_t *p, size_t first, size_t end, const ldns_rdf 
 		ldns_pkt *pkt = pkt_of(x);
 		if (!pkt)
 			continue;
+		if (ds_carried)
+			ds_carried[k - first] = dd_referral_has_ds(pkt, cand);
 		ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
 		if (rc == LDNS_RCODE_NOERROR || rc == LDNS_RCODE_NXDOMAIN)
 			answered++;
@@ -619,18 +622,15 @@ static void ask_target_zone(probe_t *p, size_t zi)
 }
 
 /* A cut was found from the NS (or referral) exchanges [first, end): ask the
- * DS of `cand` at each parent address whose answer did not carry it. Not
- * waited for here: it goes out with the child's first questions. */
-static void ask_ds_where_missing(probe_t *p, size_t first, size_t end, const ldns_rdf *cand, const char *cand_txt)
+ * DS of `cand` at each parent address whose answer did not carry it (read_cut
+ * noted which did). Not waited for here: it goes out with the child's first
+ * questions. */
+static void ask_ds_where_missing(probe_t *p, size_t first, size_t end, const ldns_rdf *cand, const char *cand_txt,
+				 const bool *ds_carried)
 {
 	for (size_t k = first; k < end && !p->stopped; k++) {
 		const ev_exchange_t *x = &p->ev->xs[k];
-		if (x->purpose != EV_P_NS || strcmp(x->zone, cand_txt) != 0)
-			continue;
-		ldns_pkt *pkt = pkt_of(x);
-		bool have = dd_referral_has_ds(pkt, cand);
-		ldns_pkt_free(pkt);
-		if (have)
+		if (x->purpose != EV_P_NS || strcmp(x->zone, cand_txt) != 0 || (ds_carried && ds_carried[k - first]))
 			continue;
 		/* Copy: send_one may move the exchanges. */
 		char *ns = x->ns_name ? strdup(x->ns_name) : NULL, *addr = strdup(x->server);
@@ -779,9 +779,11 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 		ev_zone_t child = {0};
 		bool same = false;
 		size_t end = p->ev->n_xs;
-		cut_kind_t k = read_cut(p, first, end, cand, &child, &same);
+		bool *ds_carried = calloc(end - first + 1, sizeof(bool));
+		cut_kind_t k = read_cut(p, first, end, cand, &child, &same, ds_carried);
 		if (k == CUT_FOUND && !(last && ak == ANS_UNCLEAR))
-			ask_ds_where_missing(p, first, end, cand, cand_txt);
+			ask_ds_where_missing(p, first, end, cand, cand_txt, ds_carried);
+		free(ds_carried);
 		if (last && ak == ANS_UNCLEAR) {
 			if (k == CUT_FOUND)
 				as_referrals(p, first, cand_txt); /* asked at the parent: not the answer */

@@ -131,6 +131,18 @@ if [ $rc = 0 ] && jq -e '.status == "secure" and (.answer.records|length) >= 1 a
 else
 	echo "FAIL good13.test DS: exit $rc $(jq -c '{status, ede, broken_zone, answer, f: [.findings[].id]}' "$TMP/j")"
 fi
+# Questions not asked when their answer is known already: the last label's NS and
+# DS (its own answer came plainly from good13.test.), the DS of good13.test.
+# (test.'s referral carries it), and the plain SOA (every server answers EDNS).
+"$BIN" probe "${C[@]}" www.good13.test >"$TMP/ev.json" 2>/dev/null
+if jq -e '[.exchanges[] | select(((.purpose == "ns" or .purpose == "ds") and .qname == "www.good13.test.")
+	or (.purpose == "ds" and .qname == "good13.test.") or .purpose == "soa-noedns")] | length == 0' "$TMP/ev.json" >/dev/null &&
+	jq -e '[.exchanges[] | select(.purpose == "answer" and .qname == "www.good13.test.")] | length == 2' "$TMP/ev.json" >/dev/null &&
+	[ "$("$BIN" analyse "${C[@]}" --json "$TMP/ev.json" 2>/dev/null | jq -r .status)" = secure ]; then
+	echo "ok   no NS/DS for the last label, no DS query where the referral carries it, no plain SOA to live servers"
+else
+	echo "FAIL needless questions: $(jq -c '[.exchanges[] | {purpose, qname, server}]' "$TMP/ev.json" | head -c 600)"
+fi
 # Out of sockets on this machine (a tiny open-file limit): the servers are not
 # blamed; the check says it is incomplete (indeterminate when nothing could be asked).
 got=$( (ulimit -n 9 && "$BIN" "${C[@]}" --json www.good13.test) 2>/dev/null)
