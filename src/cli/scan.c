@@ -40,7 +40,9 @@ typedef struct scan {
 	const dd_opts_t *o;
 	FILE *out;
 	pthread_mutex_t m;
-	pthread_cond_t changed;
+	pthread_cond_t changed; /* workers wait here for lines */
+	pthread_cond_t room;	/* the reader waits here for room in the queue and window */
+	bool reader_waiting;
 	/* jobs: lines read, not yet taken by a worker */
 	char **jobs;
 	unsigned long *job_seq;
@@ -177,6 +179,23 @@ static void emit(scan_t *s, slot_t *sl)
 	progress(s, false);
 }
 
+/*
+ * The reader, once it has had to wait, goes on only when half the queue is
+ * free and the window has as much room: it then reads lines in a run rather
+ * than being woken for each one (lock held).
+ */
+static bool reader_may_go(const scan_t *s)
+{
+	size_t half = s->q_cap / 2;
+	return s->stop || (s->q_len <= half && s->read - s->next_out + half <= s->w);
+}
+
+static void wake_reader(scan_t *s)
+{
+	if (s->reader_waiting && reader_may_go(s))
+		pthread_cond_signal(&s->room);
+}
+
 /* File a finished check and print what is ready (lock held). */
 static void file_result(scan_t *s, unsigned long seq, slot_t *res)
 {
@@ -199,7 +218,7 @@ static void file_result(scan_t *s, unsigned long seq, slot_t *res)
 		}
 		s->flushing = false;
 	}
-	pthread_cond_broadcast(&s->changed);
+	wake_reader(s);
 }
 
 static bool job_ready(void *arg)
@@ -220,7 +239,7 @@ static bool take_line(scan_t *s, char **line, unsigned long *seq, bool *skip)
 	*seq = s->job_seq[s->q_head];
 	s->q_head = (s->q_head + 1) % s->q_cap;
 	s->q_len--;
-	pthread_cond_broadcast(&s->changed);
+	wake_reader(s);
 	*skip = s->stop;
 	return true;
 }
@@ -389,6 +408,7 @@ int dd_scan(const dd_opts_t *opts, FILE *in, FILE *out)
 	dd_raise_fd_limit(); /* each check holds a socket per server address it asks */
 	pthread_mutex_init(&s.m, NULL);
 	pthread_cond_init(&s.changed, NULL);
+	pthread_cond_init(&s.room, NULL);
 	s.t0 = now_s();
 	/* As many threads as cores (at most one per check), the checks spread
 	 * over them as coroutines: a thread switches between its checks
@@ -415,8 +435,12 @@ int dd_scan(const dd_opts_t *opts, FILE *in, FILE *out)
 			break;
 		pthread_mutex_lock(&s.m);
 		/* Bounded memory: wait for room in the queue and in the window. */
-		while (!s.stop && (s.q_len == s.q_cap || s.read - s.next_out >= s.w))
-			pthread_cond_wait(&s.changed, &s.m);
+		if (!s.stop && (s.q_len == s.q_cap || s.read - s.next_out >= s.w)) {
+			s.reader_waiting = true;
+			while (!reader_may_go(&s))
+				pthread_cond_wait(&s.room, &s.m);
+			s.reader_waiting = false;
+		}
 		if (s.stop) {
 			pthread_mutex_unlock(&s.m);
 			free(line);
@@ -444,6 +468,7 @@ int dd_scan(const dd_opts_t *opts, FILE *in, FILE *out)
 	if (!started)
 		fprintf(stderr, "dnssec-doctor: cannot start scan threads\n");
 	pthread_cond_destroy(&s.changed);
+	pthread_cond_destroy(&s.room);
 	pthread_mutex_destroy(&s.m);
 	free(s.jobs);
 	free(s.job_seq);

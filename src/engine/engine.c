@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +70,7 @@ struct usock {
 	unsigned answers;	   /* answers received (the address is alive) */
 	uint16_t recent[USOCK_RECENT];
 	unsigned n_recent; /* total ever remembered; the ring holds the last USOCK_RECENT */
+	unsigned n_unsent; /* tries prepared in this kick, sent together by flush_sends() */
 };
 
 struct query {
@@ -95,6 +97,7 @@ struct query {
 	uint16_t prev_id;	     /* the previous try's ID (tries > 1) */
 	uint64_t prev_try_start_ns;
 	bool answered_prev;	     /* the answer came to the previous try's ID */
+	bool unsent;		     /* in us->waiting, its datagram not yet handed to the kernel */
 	uint8_t pkt[2 + QUERY_MAX]; /* 2-byte TCP length prefix, then the query */
 	size_t pkt_len;		    /* without the prefix */
 
@@ -130,6 +133,7 @@ struct engine {
 	struct event *ev_deadline;
 	bool deadline_passed;
 	bool freeing;
+	bool batching; /* in kick_cb: UDP tries are sent per socket with sendmmsg */
 	struct usock_list usocks;
 	unsigned n_usocks;
 	uint8_t idpool[128];	/* random bytes for query IDs, drawn in batches */
@@ -192,6 +196,10 @@ static void usock_remember(struct usock *us, uint16_t id)
 static void close_io(struct query *q)
 {
 	if (q->us) {
+		if (q->unsent) {
+			q->unsent = false;
+			q->us->n_unsent--;
+		}
 		TAILQ_REMOVE(&q->us->waiting, q, wait);
 		usock_remember(q->us, q->id);
 		if (q->tries > 1)
@@ -419,20 +427,9 @@ static bool local_shortage(int e)
 
 static int open_socket(const struct query *q, int type)
 {
-	int fd = socket(q->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	/* Ephemeral local port: the kernel picks (and randomises) it. */
-	struct sockaddr_storage local;
-	memset(&local, 0, sizeof(local));
-	local.ss_family = q->addr.ss_family;
-	socklen_t llen = q->addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						       : sizeof(struct sockaddr_in);
-	if (bind(fd, (struct sockaddr *)&local, llen) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	/* No bind(): connect() gives the socket an ephemeral local port, which
+	 * the kernel picks at random. */
+	return socket(q->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }
 
 /* ---- UDP --------------------------------------------------------------- */
@@ -647,6 +644,73 @@ static unsigned first_try_ms(const engine_t *e)
 	return wait;
 }
 
+/* A try could not be sent. The kernel reports an ICMP "port unreachable"
+ * once, to whichever call comes first: here it may belong to a query already
+ * waiting. A refusal is a fact about the address, so all of them end. */
+static void send_failed(struct usock *us, struct query *q, int err)
+{
+	if (err == ECONNREFUSED) {
+		finish(q, DD_ENETWORK, "connection refused", NULL, 0);
+		usock_fail_all(us, DD_ENETWORK, "connection refused");
+	} else {
+		finish(q, DD_ENETWORK, "send failed", NULL, 0);
+	}
+}
+
+#define SEND_BATCH 32
+
+/*
+ * Hand the tries prepared in one kick to the kernel, one sendmmsg() per
+ * socket and batch: a server gets its questions together (NSD, for one,
+ * reads them with one recvmmsg) rather than one wake-up each.
+ */
+static void flush_sends(engine_t *e)
+{
+	struct usock *us;
+	LIST_FOREACH(us, &e->usocks, link) {
+		while (us->n_unsent > 0) {
+			struct query *batch[SEND_BATCH], *q;
+			struct mmsghdr msgs[SEND_BATCH];
+			struct iovec iov[SEND_BATCH];
+			unsigned n = 0;
+			TAILQ_FOREACH(q, &us->waiting, wait) {
+				if (!q->unsent)
+					continue;
+				iov[n].iov_base = q->pkt + 2;
+				iov[n].iov_len = q->pkt_len;
+				memset(&msgs[n], 0, sizeof(msgs[n]));
+				msgs[n].msg_hdr.msg_iov = &iov[n];
+				msgs[n].msg_hdr.msg_iovlen = 1;
+				batch[n++] = q;
+				if (n == SEND_BATCH)
+					break;
+			}
+			for (unsigned i = 0; i < n; i++) {
+				batch[i]->unsent = false;
+				us->n_unsent--;
+			}
+			unsigned done = 0;
+			while (done < n) {
+				int r = sendmmsg(us->fd, msgs + done, n - done, 0);
+				if (r > 0) {
+					done += (unsigned)r;
+					continue;
+				}
+				int err = r < 0 ? errno : EIO;
+				if (err == EINTR)
+					continue;
+				if (err == ECONNREFUSED) {
+					/* Every query waiting here ends, the unsent ones too. */
+					finish(batch[done], DD_ENETWORK, "connection refused", NULL, 0);
+					usock_fail_all(us, DD_ENETWORK, "connection refused");
+					break;
+				}
+				finish(batch[done++], DD_ENETWORK, "send failed", NULL, 0);
+			}
+		}
+	}
+}
+
 static void udp_try(struct query *q)
 {
 	engine_t *e = q->e;
@@ -671,16 +735,12 @@ static void udp_try(struct query *q)
 	q->tries++;
 	q->try_start_ns = mono_ns();
 	q->answered_prev = false;
-	if (send(us->fd, q->pkt + 2, q->pkt_len, 0) != (ssize_t)q->pkt_len) {
-		/* The kernel reports one ICMP "port unreachable" once, to whichever
-		 * call comes first: here it may belong to a query already waiting.
-		 * A refusal is a fact about the address, so all of them end. */
-		if (errno == ECONNREFUSED) {
-			finish(q, DD_ENETWORK, "connection refused", NULL, 0);
-			usock_fail_all(us, DD_ENETWORK, "connection refused");
-		} else {
-			finish(q, DD_ENETWORK, "send failed", NULL, 0);
-		}
+	if (e->batching) {
+		/* Sent with the other tries to this address at the end of the kick. */
+		q->unsent = true;
+		us->n_unsent++;
+	} else if (send(us->fd, q->pkt + 2, q->pkt_len, 0) != (ssize_t)q->pkt_len) {
+		send_failed(us, q, errno);
 		return;
 	}
 	q->us = us;
@@ -859,6 +919,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 static void kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	engine_t *e = arg;
+	e->batching = true;
 	while (!e->deadline_passed && !e->freeing && e->n_active < e->cfg.max_inflight &&
 	       !TAILQ_EMPTY(&e->queue)) {
 		struct query *q = TAILQ_FIRST(&e->queue);
@@ -871,6 +932,8 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 			udp_try(q);
 		}
 	}
+	e->batching = false;
+	flush_sends(e);
 }
 
 static void cancel_all(engine_t *e, int err, const char *why)
