@@ -73,10 +73,7 @@ typedef struct ctx {
 
 static char *rdf_name(const ldns_rdf *r)
 {
-	char *s = ldns_rdf2str(r);
-	char *c = ev_name_canon(s);
-	free(s);
-	return c;
+	return dd_name_text(r);
 }
 
 static char *rr_text(const ldns_rr *rr)

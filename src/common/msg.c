@@ -2,6 +2,7 @@
  * msg.c — facts about parsed DNS messages (see msg.h).
  */
 #include "common/msg.h"
+#include "common/wire.h"
 
 bool dd_referral_has_ds(const ldns_pkt *pkt, const ldns_rdf *child)
 {
@@ -19,4 +20,14 @@ bool dd_referral_has_ds(const ldns_pkt *pkt, const ldns_rdf *child)
 		sig |= t == LDNS_RR_TYPE_RRSIG;
 	}
 	return ns && (ds || denial) && sig;
+}
+
+char *dd_name_text(const ldns_rdf *name)
+{
+	if (!name || ldns_rdf_get_type(name) != LDNS_RDF_TYPE_DNAME || ldns_rdf_size(name) == 0 ||
+	    ldns_rdf_size(name) > 255)
+		return NULL;
+	char text[1024];
+	dd_name_to_text(ldns_rdf_data(name), ldns_rdf_size(name), text);
+	return strdup(text);
 }

@@ -15,3 +15,10 @@
  * analysis validates the records as it would a DS answer.
  */
 bool dd_referral_has_ds(const ldns_pkt *pkt, const ldns_rdf *child);
+
+/*
+ * A name's canonical text (lower case, trailing dot, escaped as ldns prints
+ * names): what the evidence and the report use as a key. NULL when `name`
+ * is not a name or memory runs out. Caller frees.
+ */
+char *dd_name_text(const ldns_rdf *name);

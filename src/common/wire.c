@@ -298,7 +298,8 @@ void dd_name_to_text(const uint8_t *name, size_t len, char out[1024])
 			if (c.err)
 				break;
 			char buf[8];
-			if (ch == '.' || ch == '\\') {
+			/* As ldns prints names, so that names from either compare equal. */
+			if (ch == '.' || ch == '\\' || ch == ';' || ch == '(' || ch == ')') {
 				buf[0] = '\\';
 				buf[1] = (char)ch;
 				buf[2] = '\0';

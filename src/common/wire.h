@@ -87,6 +87,7 @@ int dd_name_from_text(const char *text, uint8_t out[255], size_t *out_len, const
 bool dd_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
 /* Wire name to presentation text, lower-case, with trailing dot; escapes
- * '.' and '\' as "\." and "\\", and octets outside 0x21..0x7e as \DDD, so
- * dd_name_from_text() reads it back. `out` must hold 1024 bytes. */
+ * '.', '\', ';', '(' and ')' with a backslash and octets outside 0x21..0x7e
+ * as \DDD (as ldns prints names, lower-cased), so dd_name_from_text() reads
+ * it back. `out` must hold 1024 bytes. */
 void dd_name_to_text(const uint8_t *name, size_t len, char out[1024]);

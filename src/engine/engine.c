@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -49,6 +50,7 @@
 /* header + name + type/class + OPT (root, type, class, ttl, rdlen) */
 #define QUERY_MAX (DNS_HDR_LEN + 255 + 4 + 11)
 #define UDP_MAX 65536
+#define RX_BATCH 8 /* datagrams read per recvmmsg() */
 
 enum qstate { Q_QUEUED, Q_UDP, Q_TCP, Q_DEFERRED };
 
@@ -140,7 +142,6 @@ struct engine {
 	size_t idpool_left;
 	unsigned max_rtt_ms;	/* slowest UDP answer so far (adaptive timeouts) */
 	bool have_rtt;
-	uint8_t *rxbuf; /* UDP_MAX octets, not zeroed (an engine is made per check) */
 };
 
 static void udp_try(struct query *q);
@@ -593,13 +594,59 @@ static void udp_datagram(struct usock *us, const uint8_t *msg, size_t len)
 	}
 }
 
+/*
+ * The receive buffers: RX_BATCH datagrams of up to UDP_MAX octets, one set
+ * per thread (a thread's engines never read at the same time), made on first
+ * use and freed when the thread ends. Not zeroed: only what the kernel wrote
+ * is read.
+ */
+static pthread_key_t rx_key;
+static pthread_once_t rx_once = PTHREAD_ONCE_INIT;
+static bool rx_key_ok;
+
+static void rx_key_make(void)
+{
+	rx_key_ok = pthread_key_create(&rx_key, free) == 0;
+}
+
+static uint8_t *thread_rxbuf(void)
+{
+	pthread_once(&rx_once, rx_key_make);
+	if (!rx_key_ok)
+		return NULL;
+	uint8_t *b = pthread_getspecific(rx_key);
+	if (!b && (b = malloc((size_t)RX_BATCH * UDP_MAX)) != NULL && pthread_setspecific(rx_key, b) != 0) {
+		free(b);
+		b = NULL;
+	}
+	return b;
+}
+
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct usock *us = arg;
-	engine_t *e = us->e;
+	uint8_t *rxbuf = thread_rxbuf();
+	if (!rxbuf) {
+		/* Drain what came (unread, it would wake the loop again), then give up. */
+		uint8_t scrap[512];
+		while (recv(fd, scrap, sizeof(scrap), MSG_DONTWAIT) >= 0)
+			;
+		usock_fail_all(us, DD_EIO, "out of memory");
+		return;
+	}
+	struct mmsghdr msgs[RX_BATCH];
+	struct iovec iov[RX_BATCH];
 
 	for (;;) {
-		ssize_t n = recv(fd, e->rxbuf, UDP_MAX, 0);
+		/* Every datagram waiting on the socket, up to RX_BATCH, in one call. */
+		for (unsigned i = 0; i < RX_BATCH; i++) {
+			iov[i].iov_base = rxbuf + (size_t)i * UDP_MAX;
+			iov[i].iov_len = UDP_MAX;
+			memset(&msgs[i], 0, sizeof(msgs[i]));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		int n = recvmmsg(fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return;
@@ -614,9 +661,11 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			usock_fail_all(us, DD_ENETWORK, "receive failed");
 			return;
 		}
-		if (TAILQ_EMPTY(&us->waiting))
-			continue; /* nothing to answer: read and forget */
-		udp_datagram(us, e->rxbuf, (size_t)n);
+		for (int i = 0; i < n; i++)
+			if (!TAILQ_EMPTY(&us->waiting)) /* else nothing to answer: read and forget */
+				udp_datagram(us, iov[i].iov_base, msgs[i].msg_len);
+		if (n < RX_BATCH)
+			return; /* drained: the loop calls again when more comes */
 	}
 }
 
@@ -970,11 +1019,6 @@ int engine_new(struct event_base *base, const engine_cfg_t *cfg, engine_t **out)
 	engine_t *e = calloc(1, sizeof(*e));
 	if (!e)
 		return DD_ENOMEM;
-	e->rxbuf = malloc(UDP_MAX);
-	if (!e->rxbuf) {
-		free(e);
-		return DD_ENOMEM;
-	}
 	e->base = base;
 	e->cfg = *cfg;
 	TAILQ_INIT(&e->all);
@@ -997,7 +1041,6 @@ int engine_new(struct event_base *base, const engine_cfg_t *cfg, engine_t **out)
 nomem:
 	if (e->ev_kick)
 		event_free(e->ev_kick);
-	free(e->rxbuf);
 	free(e);
 	return DD_ENOMEM;
 }
@@ -1013,7 +1056,6 @@ void engine_free(engine_t *e)
 	if (e->ev_deadline)
 		event_free(e->ev_deadline);
 	event_free(e->ev_kick);
-	free(e->rxbuf);
 	free(e);
 }
 

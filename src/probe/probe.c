@@ -83,12 +83,7 @@ static bool cacheable(const probe_t *p, const char *zone, ev_purpose_t purpose)
 /* Canonical text of a name: lower case, trailing dot. Caller frees. */
 static char *name_text(const ldns_rdf *name)
 {
-	char *s = ldns_rdf2str(name);
-	if (!s)
-		return NULL;
-	char *c = ev_name_canon(s);
-	free(s);
-	return c;
+	return dd_name_text(name);
 }
 
 static bool addr_family_ok(const probe_t *p, const char *addr)

@@ -13,6 +13,7 @@
 
 #include "common/dd.h"
 #include "common/wire.h"
+#include <ldns/ldns.h>
 
 /* ---- a tiny message builder -------------------------------------------- */
 
@@ -275,6 +276,34 @@ static void test_name_text(void **state)
 		why = NULL;
 		assert_int_equal(dd_name_from_text(bad[i], out, &olen, &why), DD_EINVAL);
 		assert_non_null(why);
+	}
+}
+
+/* Every octet, in a label, is printed as ldns prints it (then lower-cased):
+ * names from either side are compared as strings. */
+static void test_name_text_like_ldns(void **state)
+{
+	for (unsigned ch = 0; ch < 256; ch++) {
+		uint8_t wire[] = {3, 'a', (uint8_t)ch, 'Z', 4, 't', 'e', 's', 't', 0};
+		char ours[1024];
+		dd_name_to_text(wire, sizeof(wire), ours);
+		ldns_rdf *r = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, sizeof(wire), wire);
+		assert_non_null(r);
+		char *theirs = ldns_rdf2str(r);
+		assert_non_null(theirs);
+		for (char *p = theirs; *p; p++)
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		assert_string_equal(ours, theirs);
+		uint8_t back[255];
+		size_t bl;
+		const char *why;
+		assert_int_equal(dd_name_from_text(ours, back, &bl, &why), 0);
+		wire[3] = 'z';
+		if (ch >= 'A' && ch <= 'Z')
+			wire[2] = (uint8_t)(ch + 32);
+		assert_memory_equal(back, wire, sizeof(wire));
+		free(theirs);
+		ldns_rdf_deep_free(r);
 	}
 }
 
@@ -635,6 +664,7 @@ int main(void)
 	    cmocka_unit_test(test_name_loop_and_forward),
 	    cmocka_unit_test(test_name_limits_wire),
 	    cmocka_unit_test(test_name_text),
+	    cmocka_unit_test(test_name_text_like_ldns),
 	    cmocka_unit_test(test_name_text_limits),
 	    cmocka_unit_test(test_wire_good),
 	    cmocka_unit_test(test_wire_ede_limits),
