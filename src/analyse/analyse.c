@@ -502,6 +502,12 @@ static void parse_all(ctx_t *c)
 		const ev_exchange_t *x = &c->ev->xs[i];
 		if (x->err || !x->wire)
 			continue;
+		if (x->parsed && x->wire_checked) {
+			/* Parsed by the probe already; the evidence frees it. */
+			c->pkts[i] = x->parsed;
+			c->pkt_borrowed[i] = true;
+			continue;
+		}
 		if (x->cached) {
 			/* The same bytes as in earlier checks: parsed (and checked) once per thread. */
 			bool owned = true;

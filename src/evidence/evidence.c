@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ldns/ldns.h>
 #include <openssl/evp.h>
 
 #include "common/dd.h"
@@ -90,6 +91,7 @@ static void exchange_clear(ev_exchange_t *x)
 	free(x->qname);
 	free(x->why);
 	free(x->wire);
+	ldns_pkt_free(x->parsed);
 }
 
 void ev_free(evidence_t *ev)

@@ -72,6 +72,7 @@ typedef struct ev_exchange {
 	size_t wire_len;
 	bool unneeded;    /* probe only: never sent, see ev_drop_unneeded() */
 	bool wire_checked; /* in memory only: the engine's pre-pass (dd_wire_check) accepted `wire` */
+	void *parsed;     /* in memory only: `wire` as the probe parsed it (an ldns_pkt), freed with the evidence */
 } ev_exchange_t;
 
 typedef struct ev_server {

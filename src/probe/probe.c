@@ -292,13 +292,18 @@ static void wait_all(probe_t *p)
 		p->stopped = true;
 }
 
-static ldns_pkt *pkt_of(const ev_exchange_t *x)
+/* The exchange's answer, parsed once and kept with it (the analysis reads
+ * it too): the caller does not free it. */
+static ldns_pkt *pkt_of(ev_exchange_t *x)
 {
 	ldns_pkt *pkt = NULL;
+	if (x->parsed)
+		return x->parsed;
 	if (x->err || !x->wire)
 		return NULL;
 	if (ldns_wire2pkt(&pkt, x->wire, x->wire_len) != LDNS_STATUS_OK)
 		return NULL;
+	x->parsed = pkt;
 	return pkt;
 }
 
@@ -449,7 +454,6 @@ static void resolve_addrs(probe_t *p, const ldns_rdf *name, ev_server_t *out, un
 				}
 				ldns_rr_list_deep_free(ns);
 			}
-			ldns_pkt_free(pkt);
 		}
 		if (done || !next_zone) {
 			free(next_zone);
@@ -543,7 +547,6 @@ static cut_kind_t read_cut(probe_t *p, size_t first, size_t end, const ldns_rdf 
 			}
 			ldns_rr_list_deep_free(ns);
 		}
-		ldns_pkt_free(pkt);
 	}
 	if (found)
 		return CUT_FOUND;
@@ -669,7 +672,7 @@ static answer_kind_t answer_kind(probe_t *p, size_t first, size_t end, const ldn
 {
 	unsigned answered = 0, own = 0, referrals = 0;
 	for (size_t k = first; k < end; k++) {
-		const ev_exchange_t *x = &p->ev->xs[k];
+		ev_exchange_t *x = &p->ev->xs[k];
 		if (x->purpose != EV_P_ANSWER)
 			continue;
 		ldns_pkt *pkt = pkt_of(x);
@@ -690,7 +693,6 @@ static answer_kind_t answer_kind(probe_t *p, size_t first, size_t end, const ldn
 				referrals++;
 			ldns_rr_list_deep_free(ns);
 		}
-		ldns_pkt_free(pkt);
 	}
 	if (answered && own == answered)
 		return ANS_FROM_ZONE;
@@ -874,7 +876,6 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 			if (cn && ldns_rr_list_rr_count(cn) && ldns_rr_rdf(ldns_rr_list_rr(cn, 0), 0))
 				follow = ldns_rdf_clone(ldns_rr_rdf(ldns_rr_list_rr(cn, 0), 0));
 			ldns_rr_list_deep_free(cn);
-			ldns_pkt_free(pkt);
 		}
 	}
 	free(tt);
