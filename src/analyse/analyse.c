@@ -482,6 +482,36 @@ static ldns_rr_list *sigs_over(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_typ
 	return out;
 }
 
+/*
+ * The same record, as ldns_rr_compare() would say, for the types gathered
+ * here (DS, DNSKEY, CDS, CDNSKEY: no names in their RDATA): owner (case
+ * ignored), type, class and RDATA octets equal. Without the two wire
+ * conversions ldns_rr_compare() makes for every pair.
+ */
+static bool rr_same(const ldns_rr *a, const ldns_rr *b)
+{
+	if (ldns_rr_get_type(a) != ldns_rr_get_type(b) || ldns_rr_get_class(a) != ldns_rr_get_class(b) ||
+	    ldns_rr_rd_count(a) != ldns_rr_rd_count(b))
+		return false;
+	switch (ldns_rr_get_type(a)) {
+	case LDNS_RR_TYPE_DS:
+	case LDNS_RR_TYPE_DNSKEY:
+	case LDNS_RR_TYPE_CDS:
+	case LDNS_RR_TYPE_CDNSKEY:
+		break;
+	default:
+		return ldns_rr_compare(a, b) == 0;
+	}
+	if (ldns_dname_compare(ldns_rr_owner(a), ldns_rr_owner(b)) != 0)
+		return false;
+	for (size_t i = 0; i < ldns_rr_rd_count(a); i++) {
+		const ldns_rdf *x = ldns_rr_rdf(a, i), *y = ldns_rr_rdf(b, i);
+		if (ldns_rdf_size(x) != ldns_rdf_size(y) || memcmp(ldns_rdf_data(x), ldns_rdf_data(y), ldns_rdf_size(x)) != 0)
+			return false;
+	}
+	return true;
+}
+
 static void list_union(ldns_rr_list **dst, const ldns_rr_list *src)
 {
 	if (!*dst)
@@ -490,7 +520,7 @@ static void list_union(ldns_rr_list **dst, const ldns_rr_list *src)
 		ldns_rr *rr = ldns_rr_list_rr(src, i);
 		bool have = false;
 		for (size_t j = 0; j < ldns_rr_list_rr_count(*dst) && !have; j++)
-			have = ldns_rr_compare(ldns_rr_list_rr(*dst, j), rr) == 0;
+			have = rr_same(ldns_rr_list_rr(*dst, j), rr);
 		if (!have && ldns_rr_list_rr_count(*dst) < 4 * AN_MAX_RRS)
 			ldns_rr_list_push_rr(*dst, ldns_rr_clone(rr));
 	}
@@ -1363,7 +1393,7 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 			if (ldns_rr_get_type(key) == LDNS_RR_TYPE_DNSKEY && ds_matches(cds, key, &miss)) {
 				hit = true;
 				for (size_t g = 0; signers && g < ldns_rr_list_rr_count(signers); g++)
-					names_signer |= ldns_rr_compare(ldns_rr_list_rr(signers, g), key) == 0;
+					names_signer |= rr_same(ldns_rr_list_rr(signers, g), key);
 			}
 		}
 		unsigned tag = ldns_rr_rd_count(cds) ? ldns_rdf2native_int16(ldns_rr_rdf(cds, 0)) : 0;
@@ -1376,9 +1406,9 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 			continue;
 		bool hit = false;
 		for (size_t j = 0; j < ldns_rr_list_rr_count(s->keys) && !hit; j++)
-			hit = ldns_rr_compare(ldns_rr_list_rr(s->keys, j), ck) == 0;
+			hit = rr_same(ldns_rr_list_rr(s->keys, j), ck);
 		for (size_t g = 0; hit && signers && g < ldns_rr_list_rr_count(signers); g++)
-			names_signer |= ldns_rr_compare(ldns_rr_list_rr(signers, g), ck) == 0;
+			names_signer |= rr_same(ldns_rr_list_rr(signers, g), ck);
 		append_tag(hit ? named : unmatched, sizeof(named), ldns_calc_keytag(ck));
 		append_tag(cdnskey_tags, sizeof(cdnskey_tags), ldns_calc_keytag(ck));
 		/* Each CDNSKEY should have a CDS, and each CDS a CDNSKEY (RFC 7344 §4). */
@@ -1578,7 +1608,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 		}
 		for (size_t k = 0; s->anchor_keys && matched && k < ldns_rr_list_rr_count(s->anchor_keys); k++)
 			for (size_t j = 0; j < ldns_rr_list_rr_count(keys); j++)
-				if (ldns_rr_compare(ldns_rr_list_rr(s->anchor_keys, k), ldns_rr_list_rr(keys, j)) == 0)
+				if (rr_same(ldns_rr_list_rr(s->anchor_keys, k), ldns_rr_list_rr(keys, j)))
 					ldns_rr_list_push_rr(matched, ldns_rr_list_rr(keys, j));
 		char *exp = NULL; /* the DS to propose, computed only when a finding needs it */
 		if (!matched || !ldns_rr_list_rr_count(matched)) {
@@ -1623,7 +1653,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 					ldns_rr *mk = ldns_rr_list_rr(matched, m);
 					bool signs = false;
 					for (size_t g = 0; signers && g < ldns_rr_list_rr_count(signers) && !signs; g++)
-						signs = ldns_rr_compare(ldns_rr_list_rr(signers, g), mk) == 0;
+						signs = rr_same(ldns_rr_list_rr(signers, g), mk);
 					if (!signs && !s->anchored) {
 						char buf[80];
 						snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u)", ldns_calc_keytag(mk),
