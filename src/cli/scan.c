@@ -24,6 +24,7 @@
 #include "common/coro.h"
 #include "cli/scan.h"
 #include "common/dd.h"
+#include "engine/engine.h"
 #include "report/report.h"
 
 #define SCAN_LINE_MAX 1024
@@ -345,6 +346,7 @@ static void *worker(void *arg)
 			pthread_mutex_unlock(&s->m);
 		}
 	}
+	engine_thread_release(); /* sockets kept between this thread's checks */
 	coro_set_thread_base(NULL);
 	/* Out of memory for the loop or the stacks: check here, one at a time. */
 	if (!base || !co || (wa->checks && !created))

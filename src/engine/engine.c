@@ -56,6 +56,9 @@ enum qstate { Q_QUEUED, Q_UDP, Q_TCP, Q_DEFERRED };
 
 #define USOCK_RECENT 64	    /* IDs of finished tries remembered per socket */
 #define USOCK_IDLE_KEEP 16  /* idle UDP sockets kept open per engine */
+#define POOL_MAX 64	    /* sockets a thread keeps between its checks */
+#define POOL_CHECKS 8	    /* checks one socket serves, at most */
+#define POOL_IDLE_NS (1000ull * 1000 * 1000) /* a socket idle this long is closed */
 
 struct query;
 TAILQ_HEAD(query_list, query);
@@ -73,6 +76,9 @@ struct usock {
 	uint16_t recent[USOCK_RECENT];
 	unsigned n_recent; /* total ever remembered; the ring holds the last USOCK_RECENT */
 	unsigned n_unsent; /* tries prepared in this kick, sent together by flush_sends() */
+	unsigned checks;   /* engines (checks) it has served: see the thread's pool */
+	bool faulted;	   /* a send or receive error: never pooled */
+	uint64_t idle_since_ns; /* in the pool: when it went there */
 };
 
 struct query {
@@ -435,15 +441,96 @@ static int open_socket(const struct query *q, int type)
 
 /* ---- UDP --------------------------------------------------------------- */
 
-static void usock_free(struct usock *us)
+static void usock_close(struct usock *us)
 {
-	LIST_REMOVE(us, link);
-	us->e->n_usocks--;
 	if (us->ev)
 		event_free(us->ev);
 	if (us->fd >= 0)
 		close(us->fd);
 	free(us);
+}
+
+static void usock_free(struct usock *us)
+{
+	LIST_REMOVE(us, link);
+	us->e->n_usocks--;
+	usock_close(us);
+}
+
+/*
+ * The thread's pool: when checks run one after another on a thread's
+ * long-lived loop (scan), a socket whose address answered and that saw no
+ * error outlives its check and serves the next check that asks the same
+ * address, instead of being closed and opened again. It keeps its random
+ * port for at most POOL_CHECKS checks and POOL_IDLE_NS of idleness, and its
+ * ring of recent IDs: a late answer to an earlier check is recognised and
+ * ignored, and the next check's IDs avoid those. While pooled, whatever
+ * arrives is read and dropped.
+ */
+static __thread struct {
+	struct usock_list socks;
+	unsigned n;
+} upool;
+
+static void pool_drop(struct usock *us)
+{
+	LIST_REMOVE(us, link);
+	upool.n--;
+	usock_close(us);
+}
+
+static void pool_expire(uint64_t now)
+{
+	struct usock *us, *next;
+	for (us = LIST_FIRST(&upool.socks); us; us = next) {
+		next = LIST_NEXT(us, link);
+		if (us->faulted || now - us->idle_since_ns > POOL_IDLE_NS)
+			pool_drop(us);
+	}
+}
+
+/* An engine ends: keep this socket for the thread's next check? */
+static bool pool_put(engine_t *e, struct usock *us)
+{
+	if (!e->base || e->base != coro_thread_base() || us->faulted || us->fd < 0 || !us->answers ||
+	    !TAILQ_EMPTY(&us->waiting) || us->checks + 1 >= POOL_CHECKS || upool.n >= POOL_MAX)
+		return false;
+	LIST_REMOVE(us, link);
+	e->n_usocks--;
+	us->e = NULL;
+	us->idle_since_ns = mono_ns();
+	LIST_INSERT_HEAD(&upool.socks, us, link);
+	upool.n++;
+	return true;
+}
+
+/* A pooled socket to q's address on the engine's loop, now the engine's. */
+static struct usock *pool_take(engine_t *e, const struct query *q)
+{
+	if (!upool.n || e->base != coro_thread_base())
+		return NULL;
+	pool_expire(mono_ns());
+	struct usock *us;
+	LIST_FOREACH(us, &upool.socks, link)
+		if (us->addrlen == q->addrlen && memcmp(&us->addr, &q->addr, q->addrlen) == 0 &&
+		    event_get_base(us->ev) == e->base)
+			break;
+	if (!us)
+		return NULL;
+	LIST_REMOVE(us, link);
+	upool.n--;
+	us->e = e;
+	us->answers = 0; /* "the address answered" is news for this check */
+	us->checks++;
+	LIST_INSERT_HEAD(&e->usocks, us, link);
+	e->n_usocks++;
+	return us;
+}
+
+void engine_thread_release(void)
+{
+	while (!LIST_EMPTY(&upool.socks))
+		pool_drop(LIST_FIRST(&upool.socks));
 }
 
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg);
@@ -468,6 +555,8 @@ static struct usock *usock_get(struct query *q, const char **why, int *err)
 		if (TAILQ_EMPTY(&us->waiting))
 			usock_free(us);
 	}
+	if ((us = pool_take(e, q)) != NULL)
+		return us;
 	us = calloc(1, sizeof(*us));
 	if (!us) {
 		*err = DD_EIO;
@@ -541,6 +630,7 @@ static void settle_deferred(struct usock *us, int err, const char *why)
 /* Every query waiting on `us` ends with `err` (the address refused us). */
 static void usock_fail_all(struct usock *us, int err, const char *why)
 {
+	us->faulted = true;
 	struct query *q;
 	while ((q = TAILQ_FIRST(&us->waiting)) != NULL)
 		finish(q, err, why, NULL, 0);
@@ -626,12 +716,15 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct usock *us = arg;
 	uint8_t *rxbuf = thread_rxbuf();
-	if (!rxbuf) {
+	if (!us->e || !rxbuf) {
 		/* Drain what came (unread, it would wake the loop again), then give up. */
 		uint8_t scrap[512];
-		while (recv(fd, scrap, sizeof(scrap), MSG_DONTWAIT) >= 0)
+		while (recv(fd, scrap, sizeof(scrap), MSG_DONTWAIT) >= 0 || errno == EINTR)
 			;
-		usock_fail_all(us, DD_EIO, "out of memory");
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			us->faulted = true; /* in the pool: closed when next looked at */
+		if (us->e)
+			usock_fail_all(us, DD_EIO, "out of memory");
 		return;
 	}
 	struct mmsghdr msgs[RX_BATCH];
@@ -656,8 +749,10 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			/* Other ICMP-reported errors (host/net unreachable):
 			 * not a fact about the port; keep waiting for the timeout. */
-			if (errno == EHOSTUNREACH || errno == ENETUNREACH)
+			if (errno == EHOSTUNREACH || errno == ENETUNREACH) {
+				us->faulted = true;
 				continue;
+			}
 			usock_fail_all(us, DD_ENETWORK, "receive failed");
 			return;
 		}
@@ -698,6 +793,7 @@ static unsigned first_try_ms(const engine_t *e)
  * waiting. A refusal is a fact about the address, so all of them end. */
 static void send_failed(struct usock *us, struct query *q, int err)
 {
+	us->faulted = true;
 	if (err == ECONNREFUSED) {
 		finish(q, DD_ENETWORK, "connection refused", NULL, 0);
 		usock_fail_all(us, DD_ENETWORK, "connection refused");
@@ -748,6 +844,7 @@ static void flush_sends(engine_t *e)
 				int err = r < 0 ? errno : EIO;
 				if (err == EINTR)
 					continue;
+				us->faulted = true;
 				if (err == ECONNREFUSED) {
 					/* Every query waiting here ends, the unsent ones too. */
 					finish(batch[done], DD_ENETWORK, "connection refused", NULL, 0);
@@ -1051,8 +1148,11 @@ void engine_free(engine_t *e)
 		return;
 	e->freeing = true;
 	cancel_all(e, DD_ECANCELLED, "engine freed");
-	while (!LIST_EMPTY(&e->usocks))
-		usock_free(LIST_FIRST(&e->usocks));
+	while (!LIST_EMPTY(&e->usocks)) {
+		struct usock *us = LIST_FIRST(&e->usocks);
+		if (!pool_put(e, us))
+			usock_free(us);
+	}
 	if (e->ev_deadline)
 		event_free(e->ev_deadline);
 	event_free(e->ev_kick);

@@ -86,6 +86,14 @@ int engine_new(struct event_base *base, const engine_cfg_t *cfg, engine_t **out)
 void engine_free(engine_t *e);
 
 /*
+ * Engines on a thread's coroutine loop (coro_thread_base()) hand sockets
+ * whose address answered to the next engine on that thread (at most 8
+ * checks per socket, 1 s idle). Call this before the thread frees that loop:
+ * it closes them.
+ */
+void engine_thread_release(void);
+
+/*
  * Send a query for `qname` (uncompressed wire format, <= 255 octets) / `qtype`
  * (class IN) to `addr`. `cb` is always called exactly once, later, from the
  * loop (never from inside engine_query). Returns 0, or DD_ELIMIT / DD_EDEADLINE /

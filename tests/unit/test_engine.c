@@ -29,6 +29,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "common/coro.h"
 #include "common/dd.h"
 #include "common/wire.h"
 #include "engine/engine.h"
@@ -44,6 +45,7 @@ enum srv_mode {
 	M_SILENT,	  /* never answer (TCP: accept, read, hold) */
 	M_TCP_CLOSE,	  /* TCP: accept, read, close without answering */
 	M_OVERSIZE,	  /* UDP: 100 A records (1600+ octets), over the 1232 advertised */
+	M_SLOW_NS,	  /* UDP: NS questions answered after 300 ms, others at once */
 };
 
 struct srv {
@@ -56,6 +58,7 @@ struct srv {
 	atomic_uint n_udp, n_tcp;
 	pthread_mutex_t mu;
 	dd_wire_summary_t last; /* last query seen (under mu) */
+	uint16_t last_port;	/* its source port (under mu) */
 	int held[16];		/* TCP connections held open in M_SILENT */
 	unsigned n_held;
 };
@@ -121,9 +124,16 @@ static void srv_udp(struct srv *s)
 		return;
 	pthread_mutex_lock(&s->mu);
 	s->last = q;
+	s->last_port = from.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&from)->sin_port)
+						 : ntohs(((struct sockaddr_in6 *)&from)->sin6_port);
 	pthread_mutex_unlock(&s->mu);
 	size_t len;
 	switch (s->mode) {
+	case M_SLOW_NS:
+		if (q.qtype == 2)
+			usleep(300 * 1000);
+		len = build_answer(&q, q.id, q.qtype, false, false, out);
+		break;
 	case M_NORMAL:
 	case M_TCP_CLOSE:
 		len = build_answer(&q, q.id, q.qtype, false, false, out);
@@ -703,6 +713,104 @@ static void test_idle_sockets_bounded(void **state)
 	event_base_free(base);
 }
 
+static uint16_t srv_last_port(struct srv *s)
+{
+	pthread_mutex_lock(&s->mu);
+	uint16_t p = s->last_port;
+	pthread_mutex_unlock(&s->mu);
+	return p;
+}
+
+/* One check on a fresh engine of the fixture's loop: a query of `qtype`. */
+static void check_once(struct fixture *f, uint16_t qtype, struct got *g)
+{
+	engine_t *e;
+	assert_int_equal(engine_new(f->base, &f->cfg, &e), 0);
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(engine_query(e, (struct sockaddr *)&f->addr, f->addrlen, QNAME, sizeof(QNAME), qtype, 0,
+				      record_cb, g),
+			 0);
+	engine_wait(e);
+	assert_int_equal(g->calls, 1);
+	engine_free(e);
+}
+
+/* On a thread's coroutine loop, a socket whose address answered serves the
+ * next engines (same source port) for at most 8 checks, then a fresh one is
+ * opened; engine_thread_release closes what is kept. */
+static void test_pool_reuse(void **state)
+{
+	struct fixture f;
+	fx_cfg(&f, 1000, 1);
+	unsigned before = open_fds();
+	assert_true(fx_start(&f, AF_INET, M_NORMAL, false));
+	unsigned with_srv = open_fds();
+	coro_set_thread_base(f.base);
+	uint16_t ports[20];
+	for (unsigned i = 0; i < 20; i++) {
+		struct got g;
+		check_once(&f, 1, &g);
+		assert_int_equal(g.err, 0);
+		ports[i] = srv_last_port(&f.srv);
+		assert_true(open_fds() <= with_srv + 1); /* kept: one socket, never more */
+	}
+	unsigned changes = 0, run = 1, longest = 1;
+	for (unsigned i = 1; i < 20; i++) {
+		if (ports[i] != ports[i - 1]) {
+			changes++;
+			run = 1;
+		} else if (++run > longest) {
+			longest = run;
+		}
+	}
+	assert_true(changes >= 2); /* 20 checks: at least 3 sockets */
+	assert_true(longest >= 2); /* ... and each served more than one check */
+	assert_true(longest <= 8);
+	engine_thread_release();
+	assert_int_equal(open_fds(), with_srv);
+	/* Off the coroutine loop nothing is kept. */
+	coro_set_thread_base(NULL);
+	struct got g;
+	check_once(&f, 1, &g);
+	assert_int_equal(open_fds(), with_srv);
+	engine_thread_release();
+	fx_stop(&f);
+	assert_int_equal(open_fds(), before);
+}
+
+/* A late answer to a query of an earlier check, arriving on the kept socket
+ * while the next check waits there, is recognised and ignored: the next
+ * check counts no datagram dropped. */
+static void test_pool_late_answer(void **state)
+{
+	struct fixture f;
+	fx_cfg(&f, 2000, 0);
+	assert_true(fx_start(&f, AF_INET, M_SLOW_NS, false));
+	coro_set_thread_base(f.base);
+	/* Check 1: A answered at once; NS still out when its deadline ends it. */
+	engine_cfg_t c1 = f.cfg;
+	c1.deadline_ms = 100;
+	engine_t *e;
+	assert_int_equal(engine_new(f.base, &c1, &e), 0);
+	struct got a = {0}, ns = {0};
+	assert_int_equal(engine_query(e, (struct sockaddr *)&f.addr, f.addrlen, QNAME, sizeof(QNAME), 1, 0, record_cb, &a), 0);
+	assert_int_equal(engine_query(e, (struct sockaddr *)&f.addr, f.addrlen, QNAME, sizeof(QNAME), 2, 0, record_cb, &ns), 0);
+	engine_wait(e);
+	assert_int_equal(a.err, 0);
+	assert_int_equal(ns.err, DD_EDEADLINE);
+	uint16_t port1 = srv_last_port(&f.srv);
+	engine_free(e);
+	/* Check 2 on the same socket: check 1's NS answer comes first, then its own. */
+	struct got g;
+	check_once(&f, 2, &g);
+	assert_int_equal(g.err, 0);
+	assert_int_equal(srv_last_port(&f.srv), port1);
+	assert_int_equal(g.dropped, 0);
+	engine_thread_release();
+	coro_set_thread_base(NULL);
+	fx_stop(&f);
+}
+
 static void test_many_inflight(void **state)
 {
 	struct fixture f;
@@ -907,6 +1015,8 @@ int main(void)
 	    cmocka_unit_test(test_tc_tcp_refused),
 	    cmocka_unit_test(test_closed_port_many),
 	    cmocka_unit_test(test_idle_sockets_bounded),
+	    cmocka_unit_test(test_pool_reuse),
+	    cmocka_unit_test(test_pool_late_answer),
 	    cmocka_unit_test(test_if_silent_live),
 	    cmocka_unit_test(test_if_silent_dead),
 	    cmocka_unit_test(test_tcp_flag),
