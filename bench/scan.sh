@@ -45,25 +45,39 @@ bog=$(jq -r 'select(.status == "bogus") | .query.name' "$W/out" | wc -l)
 ins=$(jq -r 'select(.status == "insecure") | .query.name' "$W/out" | wc -l)
 row "verdicts (secure / bogus / insecure; expected 80 / 10 / 10 %)" "$sec / $bog / $ins"
 
-# A cold validating Unbound (its own instance, empty cache) resolving the same names.
+# A cold validating Unbound (its own instance, empty cache) resolving the same
+# names: with the test world's configuration (one thread), then with two
+# threads (as many as the doctor uses); the ratio is against the faster.
 U="$W/unbound-bench"
 mkdir -p "$U"
-sed -e "s#$W/unbound/validating#$U#g" -e 's/127\.53\.3\.1/127.53.3.9/g' "$W/unbound/validating/unbound.conf" >"$U/unbound.conf"
-unbound -c "$U/unbound.conf" >/dev/null 2>&1
-for _ in $(seq 50); do [ -s "$U/unbound.pid" ] && break; sleep 0.1; done
-UB_PID=$(cat "$U/unbound.pid" 2>/dev/null)
 sed 's/$/ A/' "$W/names" >"$W/names.dnsperf"
-if command -v dnsperf >/dev/null; then
+best=0
+for th in 1 2; do
+	sed -e "s#$W/unbound/validating#$U#g" -e 's/127\.53\.3\.1/127.53.3.9/g' \
+		-e "s/num-threads: 1/num-threads: $th/" -e "s/so-reuseport: no/so-reuseport: yes/" \
+		"$W/unbound/validating/unbound.conf" >"$U/unbound.conf"
+	rm -f "$U/unbound.pid"
+	unbound -c "$U/unbound.conf" >/dev/null 2>&1
+	for _ in $(seq 50); do [ -s "$U/unbound.pid" ] && break; sleep 0.1; done
+	UB_PID=$(cat "$U/unbound.pid" 2>/dev/null)
+	if ! command -v dnsperf >/dev/null; then
+		row "cold validating Unbound" "dnsperf not installed"
+		break
+	fi
 	dnsperf -s 127.53.3.9 -d "$W/names.dnsperf" -n 1 -q 100 -t 5 -e -D >"$W/dnsperf" 2>&1
 	qps=$(sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' "$W/dnsperf" | head -1)
-	row "cold validating Unbound (dnsperf, 100 in flight): names/s" "${qps%.*}"
-	[ -n "${qps%.*}" ] && [ "${qps%.*}" -gt 0 ] &&
-		for conc in 4 16; do
-			r=$(eval echo "\$scan_rate_$conc")
-			row "ratio: doctor scan at $conc (every server, every signature) / cold Unbound" "$(echo "scale=2; $r / ${qps%.*}" | bc) x"
-		done
-else
-	row "cold validating Unbound" "dnsperf not installed"
+	qps=${qps%.*}
+	row "cold validating Unbound, $th thread(s) (dnsperf, 100 in flight): names/s" "${qps:-?}"
+	[ -n "$qps" ] && [ "$qps" -gt "$best" ] && best=$qps
+	[ -n "$UB_PID" ] && kill "$UB_PID" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$UB_PID" 2>/dev/null || break; sleep 0.1; done
+	UB_PID=
+done
+if [ "$best" -gt 0 ]; then
+	for conc in 4 16; do
+		r=$(eval echo "\$scan_rate_$conc")
+		row "ratio: doctor scan at $conc (every server, every signature) / faster Unbound" "$(echo "scale=2; $r / $best" | bc) x"
+	done
 fi
 
 # Peers on a sample of 100 names (every N/100th), from the same world. DNSViz:

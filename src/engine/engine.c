@@ -464,8 +464,7 @@ static void usock_free(struct usock *us)
  * address, instead of being closed and opened again. It keeps its random
  * port for at most POOL_CHECKS checks and POOL_IDLE_NS of idleness, and its
  * ring of recent IDs: a late answer to an earlier check is recognised and
- * ignored, and the next check's IDs avoid those. While pooled, whatever
- * arrives is read and dropped.
+ * ignored, and the next check's IDs avoid those.
  */
 static __thread struct {
 	struct usock_list socks;
@@ -495,6 +494,12 @@ static bool pool_put(engine_t *e, struct usock *us)
 	if (!e->base || e->base != coro_thread_base() || us->faulted || us->fd < 0 || !us->answers ||
 	    !TAILQ_EMPTY(&us->waiting) || us->checks + 1 >= POOL_CHECKS || upool.n >= POOL_MAX)
 		return false;
+	/* Not watched while pooled: an idle loop must not wait on it (scan's
+	 * workers block on their loop only while some event is pending). What
+	 * arrives meanwhile is read when the socket serves again, and matched
+	 * or ignored then like any late answer. */
+	if (event_del(us->ev) != 0)
+		return false;
 	LIST_REMOVE(us, link);
 	e->n_usocks--;
 	us->e = NULL;
@@ -519,6 +524,10 @@ static struct usock *pool_take(engine_t *e, const struct query *q)
 		return NULL;
 	LIST_REMOVE(us, link);
 	upool.n--;
+	if (event_add(us->ev, NULL) != 0) {
+		usock_close(us);
+		return NULL;
+	}
 	us->e = e;
 	us->answers = 0; /* "the address answered" is news for this check */
 	us->checks++;

@@ -746,6 +746,7 @@ static void test_pool_reuse(void **state)
 	assert_true(fx_start(&f, AF_INET, M_NORMAL, false));
 	unsigned with_srv = open_fds();
 	coro_set_thread_base(f.base);
+	int idle_events = event_base_get_num_events(f.base, EVENT_BASE_COUNT_ADDED); /* the fixture's engine */
 	uint16_t ports[20];
 	for (unsigned i = 0; i < 20; i++) {
 		struct got g;
@@ -753,6 +754,8 @@ static void test_pool_reuse(void **state)
 		assert_int_equal(g.err, 0);
 		ports[i] = srv_last_port(&f.srv);
 		assert_true(open_fds() <= with_srv + 1); /* kept: one socket, never more */
+		/* ... and not watched: an idle loop has nothing to wait for. */
+		assert_int_equal(event_base_get_num_events(f.base, EVENT_BASE_COUNT_ADDED), idle_events);
 	}
 	unsigned changes = 0, run = 1, longest = 1;
 	for (unsigned i = 1; i < 20; i++) {
