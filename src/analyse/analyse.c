@@ -1117,7 +1117,9 @@ static void link_add_ds(an_link_t *link, const ldns_rr *d)
 	e->tag = ldns_rdf2native_int16(ldns_rr_rdf(d, 0));
 	e->algorithm = ldns_rdf2native_int8(ldns_rr_rdf(d, 1));
 	e->digest_type = ldns_rdf2native_int8(ldns_rr_rdf(d, 2));
-	e->text = rr_text(d);
+	e->text = dd_ds_text(d);
+	if (!e->text)
+		e->text = rr_text(d);
 }
 
 /*

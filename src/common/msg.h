@@ -22,3 +22,11 @@ bool dd_referral_has_ds(const ldns_pkt *pkt, const ldns_rdf *child);
  * is not a name or memory runs out. Caller frees.
  */
 char *dd_name_text(const ldns_rdf *name);
+
+/*
+ * A DS record's text exactly as ldns_rr2str() prints it, without the final
+ * newline ("owner<TAB>ttl<TAB>IN<TAB>DS<TAB>tag alg digest-type hex"), made
+ * without ldns's printf per character. NULL when the record is not a plain
+ * IN DS with a digest (then ask ldns) or memory runs out. Caller frees.
+ */
+char *dd_ds_text(const ldns_rr *rr);

@@ -283,6 +283,11 @@ static void tb_put(struct textbuf *tb, const char *s)
 
 void dd_name_to_text(const uint8_t *name, size_t len, char out[1024])
 {
+	dd_name_to_text_case(name, len, out, true);
+}
+
+void dd_name_to_text_case(const uint8_t *name, size_t len, char out[1024], bool lower)
+{
 	struct textbuf tb = {out, 0, 1024};
 	dd_cursor_t c;
 	out[0] = '\0';
@@ -294,7 +299,9 @@ void dd_name_to_text(const uint8_t *name, size_t len, char out[1024])
 		if (c.err || lb == 0 || lb > DD_LABEL_MAX)
 			break;
 		for (uint8_t i = 0; i < lb; i++) {
-			uint8_t ch = ascii_lower(dd_cursor_u8(&c));
+			uint8_t ch = dd_cursor_u8(&c);
+			if (lower)
+				ch = ascii_lower(ch);
 			if (c.err)
 				break;
 			char buf[8];

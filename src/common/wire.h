@@ -91,3 +91,5 @@ bool dd_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
  * as \DDD (as ldns prints names, lower-cased), so dd_name_from_text() reads
  * it back. `out` must hold 1024 bytes. */
 void dd_name_to_text(const uint8_t *name, size_t len, char out[1024]);
+/* The same, keeping the case of the letters when `lower` is false (as ldns prints names). */
+void dd_name_to_text_case(const uint8_t *name, size_t len, char out[1024], bool lower);

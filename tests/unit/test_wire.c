@@ -14,6 +14,7 @@
 #include "common/dd.h"
 #include "common/wire.h"
 #include <ldns/ldns.h>
+#include "common/msg.h"
 
 /* ---- a tiny message builder -------------------------------------------- */
 
@@ -305,6 +306,36 @@ static void test_name_text_like_ldns(void **state)
 		free(theirs);
 		ldns_rdf_deep_free(r);
 	}
+}
+
+/* DS text made by hand equals ldns's, owner case and escapes included. */
+static void test_ds_text_like_ldns(void **state)
+{
+	const char *recs[] = {
+	    "big. 3600 IN DS 54362 13 2 A0FEBFF7BA6077CDDB944120AA1AF438359568D857D59AF1F0AEE086975BA1CA",
+	    "Mixed.Case.Example. 0 IN DS 1 8 1 00ff",
+	    "a\\;b\\(c\\).x\\032y.test. 4294967295 IN DS 65535 14 4 "
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    ". 86400 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
+	};
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		ldns_rr *rr = NULL;
+		assert_int_equal(ldns_rr_new_frm_str(&rr, recs[i], 0, NULL, NULL), LDNS_STATUS_OK);
+		char *theirs = ldns_rr2str(rr);
+		assert_non_null(theirs);
+		theirs[strcspn(theirs, "\n")] = '\0';
+		char *ours = dd_ds_text(rr);
+		assert_non_null(ours);
+		assert_string_equal(ours, theirs);
+		free(ours);
+		free(theirs);
+		ldns_rr_free(rr);
+	}
+	/* Not a DS: left to ldns. */
+	ldns_rr *a = NULL;
+	assert_int_equal(ldns_rr_new_frm_str(&a, "x. 1 IN A 192.0.2.1", 0, NULL, NULL), LDNS_STATUS_OK);
+	assert_null(dd_ds_text(a));
+	ldns_rr_free(a);
 }
 
 static void test_name_text_limits(void **state)
@@ -665,6 +696,7 @@ int main(void)
 	    cmocka_unit_test(test_name_limits_wire),
 	    cmocka_unit_test(test_name_text),
 	    cmocka_unit_test(test_name_text_like_ldns),
+	    cmocka_unit_test(test_ds_text_like_ldns),
 	    cmocka_unit_test(test_name_text_limits),
 	    cmocka_unit_test(test_wire_good),
 	    cmocka_unit_test(test_wire_ede_limits),
