@@ -814,6 +814,28 @@ static void test_pool_late_answer(void **state)
 	fx_stop(&f);
 }
 
+/* The answer to the first try, arriving after that try timed out and the
+ * second went out, is accepted: the server is slow, not wrong. The time is
+ * counted from the try it answers. */
+static void test_late_answer_prev_try(void **state)
+{
+	struct fixture f;
+	struct got g;
+	fx_cfg(&f, 200, 2);
+	assert_true(fx_start(&f, AF_INET, M_SLOW_NS, false));
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(engine_query(f.e, (struct sockaddr *)&f.addr, f.addrlen, QNAME, sizeof(QNAME), 2, 0,
+				      record_cb, &g),
+			 0);
+	engine_wait(f.e);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.err, 0);
+	assert_int_equal(g.tries, 2);
+	assert_int_equal(g.dropped, 0);
+	assert_true(g.rtt_ms >= 250);
+	fx_stop(&f);
+}
+
 static void test_many_inflight(void **state)
 {
 	struct fixture f;
@@ -1020,6 +1042,7 @@ int main(void)
 	    cmocka_unit_test(test_idle_sockets_bounded),
 	    cmocka_unit_test(test_pool_reuse),
 	    cmocka_unit_test(test_pool_late_answer),
+	    cmocka_unit_test(test_late_answer_prev_try),
 	    cmocka_unit_test(test_if_silent_live),
 	    cmocka_unit_test(test_if_silent_dead),
 	    cmocka_unit_test(test_tcp_flag),
