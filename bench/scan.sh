@@ -76,7 +76,7 @@ done
 if [ "$best" -gt 0 ]; then
 	for conc in 4 16; do
 		r=$(eval echo "\$scan_rate_$conc")
-		row "ratio: doctor scan at $conc (every server, every signature) / faster Unbound" "$(echo "scale=2; $r / $best" | bc) x"
+		row "ratio: doctor scan at $conc (every server, every signature) / faster Unbound" "$(printf "%.2f" "$(echo "scale=4; $r / $best" | bc)") x"
 	done
 fi
 

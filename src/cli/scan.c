@@ -61,6 +61,7 @@ typedef struct scan {
 	int worst;
 	double t0;
 	double last_progress;
+	bool tty; /* standard error is a terminal: progress lines */
 } scan_t;
 
 static double now_s(void)
@@ -135,7 +136,7 @@ static void check_line(const dd_opts_t *o, char *line, slot_t *sl)
 
 static void progress(scan_t *s, bool final)
 {
-	if (!isatty(STDERR_FILENO) && !final)
+	if (!s->tty && !final)
 		return;
 	double t = now_s();
 	if (!final && t - s->last_progress < 0.5)
@@ -146,7 +147,7 @@ static void progress(scan_t *s, bool final)
 	if (final)
 		fprintf(stderr, "%sscan: %lu names in %.1f s (%.0f names/s): %lu secure, %lu insecure, %lu bogus, "
 				"%lu unreachable, %lu indeterminate (%lu could not be checked)\n",
-			isatty(STDERR_FILENO) ? "\r\033[K" : "", done, el, done / el, s->n_status[AN_SECURE],
+			s->tty ? "\r\033[K" : "", done, el, done / el, s->n_status[AN_SECURE],
 			s->n_status[AN_INSECURE], s->n_status[AN_BOGUS], s->n_status[AN_UNREACHABLE],
 			s->n_status[AN_INDETERMINATE], s->n_error);
 	else
@@ -337,7 +338,11 @@ static void *worker(void *arg)
 			break;
 		if (ran) {
 			event_base_loop(base, EVLOOP_NONBLOCK);
-		} else if (event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED | EVENT_BASE_COUNT_ACTIVE) > 0) {
+		} else if (engine_thread_busy() ||
+			   event_base_get_num_events(base, EVENT_BASE_COUNT_ACTIVE) > 0) {
+			/* A check waits for answers (or an event is ready): run the
+			 * loop. Sockets kept for later checks are watched too, but
+			 * are no reason to wait on the loop. */
 			event_base_loop(base, EVLOOP_ONCE);
 		} else {
 			pthread_mutex_lock(&s->m);
@@ -412,6 +417,7 @@ int dd_scan(const dd_opts_t *opts, FILE *in, FILE *out)
 	pthread_cond_init(&s.changed, NULL);
 	pthread_cond_init(&s.room, NULL);
 	s.t0 = now_s();
+	s.tty = isatty(STDERR_FILENO);
 	/* As many threads as cores (at most one per check), the checks spread
 	 * over them as coroutines: a thread switches between its checks
 	 * instead of the kernel between threads. */

@@ -141,6 +141,7 @@ struct engine {
 	struct event *ev_deadline;
 	bool deadline_passed;
 	bool freeing;
+	bool on_thread_loop; /* counted in thread_engines */
 	bool batching; /* in kick_cb: UDP tries are sent per socket with sendmmsg */
 	struct usock_list usocks;
 	unsigned n_usocks;
@@ -464,12 +465,16 @@ static void usock_free(struct usock *us)
  * address, instead of being closed and opened again. It keeps its random
  * port for at most POOL_CHECKS checks and POOL_IDLE_NS of idleness, and its
  * ring of recent IDs: a late answer to an earlier check is recognised and
- * ignored, and the next check's IDs avoid those.
+ * ignored, and the next check's IDs avoid those. While pooled, whatever
+ * arrives is read and dropped.
  */
 static __thread struct {
 	struct usock_list socks;
 	unsigned n;
 } upool;
+
+/* Engines alive on this thread's coroutine loop (engine_thread_busy). */
+static __thread unsigned thread_engines;
 
 static void pool_drop(struct usock *us)
 {
@@ -494,12 +499,8 @@ static bool pool_put(engine_t *e, struct usock *us)
 	if (!e->base || e->base != coro_thread_base() || us->faulted || us->fd < 0 || !us->answers ||
 	    !TAILQ_EMPTY(&us->waiting) || us->checks + 1 >= POOL_CHECKS || upool.n >= POOL_MAX)
 		return false;
-	/* Not watched while pooled: an idle loop must not wait on it (scan's
-	 * workers block on their loop only while some event is pending). What
-	 * arrives meanwhile is read when the socket serves again, and matched
-	 * or ignored then like any late answer. */
-	if (event_del(us->ev) != 0)
-		return false;
+	/* Still watched: what arrives meanwhile is read and dropped (scan's
+	 * workers wait on their loop only while engine_thread_busy()). */
 	LIST_REMOVE(us, link);
 	e->n_usocks--;
 	us->e = NULL;
@@ -524,16 +525,17 @@ static struct usock *pool_take(engine_t *e, const struct query *q)
 		return NULL;
 	LIST_REMOVE(us, link);
 	upool.n--;
-	if (event_add(us->ev, NULL) != 0) {
-		usock_close(us);
-		return NULL;
-	}
 	us->e = e;
 	us->answers = 0; /* "the address answered" is news for this check */
 	us->checks++;
 	LIST_INSERT_HEAD(&e->usocks, us, link);
 	e->n_usocks++;
 	return us;
+}
+
+unsigned engine_thread_busy(void)
+{
+	return thread_engines;
 }
 
 void engine_thread_release(void)
@@ -1142,6 +1144,10 @@ int engine_new(struct event_base *base, const engine_cfg_t *cfg, engine_t **out)
 		struct timeval tv = ms_tv(cfg->deadline_ms);
 		event_add(e->ev_deadline, &tv);
 	}
+	if (base == coro_thread_base()) {
+		e->on_thread_loop = true;
+		thread_engines++;
+	}
 	*out = e;
 	return 0;
 nomem:
@@ -1156,6 +1162,8 @@ void engine_free(engine_t *e)
 	if (!e)
 		return;
 	e->freeing = true;
+	if (e->on_thread_loop)
+		thread_engines--;
 	cancel_all(e, DD_ECANCELLED, "engine freed");
 	while (!LIST_EMPTY(&e->usocks)) {
 		struct usock *us = LIST_FIRST(&e->usocks);

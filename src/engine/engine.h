@@ -93,6 +93,11 @@ void engine_free(engine_t *e);
  */
 void engine_thread_release(void);
 
+/* How many engines are alive on this thread's coroutine loop: while none
+ * is, nothing on that loop is worth waiting for (kept sockets are watched,
+ * but only to drop what comes). */
+unsigned engine_thread_busy(void);
+
 /*
  * Send a query for `qname` (uncompressed wire format, <= 255 octets) / `qtype`
  * (class IN) to `addr`. `cb` is always called exactly once, later, from the
