@@ -74,7 +74,7 @@ for th in 1 2; do
 	UB_PID=
 done
 if [ "$best" -gt 0 ]; then
-	for conc in 4 16; do
+	for conc in 4 16 64; do
 		r=$(eval echo "\$scan_rate_$conc")
 		row "ratio: doctor scan at $conc (every server, every signature) / faster Unbound" "$(printf "%.2f" "$(echo "scale=4; $r / $best" | bc)") x"
 	done
