@@ -71,11 +71,6 @@ typedef struct ctx {
 	int oom;
 } ctx_t;
 
-static char *rdf_name(const ldns_rdf *r)
-{
-	return dd_name_text(r);
-}
-
 static char *rr_text(const ldns_rr *rr)
 {
 	char *s = ldns_rr2str(rr);
@@ -694,7 +689,7 @@ static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ld
 			ldns_rr_list_push_rr(one, rr);
 			check_sigs(c, zone, one, sigs, keys, &sc);
 			if (!sc.valid) {
-				char *owner = rdf_name(ldns_rr_owner(rr));
+				char *owner = dd_name_text(ldns_rr_owner(rr));
 				char *t = type_text(ptype);
 				char *rs = dd_asprintf("%s %s", owner ? owner : "?", t ? t : "?");
 				emit_sig_findings(c, zone, rs, server, &sc, false, NULL);
@@ -1774,7 +1769,7 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 				/* A CNAME synthesised from a DNAME is unsigned (RFC 6672 §5.3.1): the DNAME's signature counts. */
 				ldns_rdf *downer = ldns_rr_owner(ldns_rr_list_rr(dname, 0));
 				ldns_rr_list *sigs = sigs_over(pkt, downer, LDNS_RR_TYPE_DNAME, LDNS_SECTION_ANSWER);
-				char *dn = rdf_name(downer);
+				char *dn = dd_name_text(downer);
 				char *drrset = dd_asprintf("%s DNAME", dn ? dn : "?");
 				sigcheck_t sc;
 				check_sigs(c, t->zone, dname, sigs, s->keys, &sc);

@@ -855,14 +855,10 @@ static void flush_sends(engine_t *e)
 				int err = r < 0 ? errno : EIO;
 				if (err == EINTR)
 					continue;
-				us->faulted = true;
-				if (err == ECONNREFUSED) {
-					/* Every query waiting here ends, the unsent ones too. */
-					finish(batch[done], DD_ENETWORK, "connection refused", NULL, 0);
-					usock_fail_all(us, DD_ENETWORK, "connection refused");
-					break;
-				}
-				finish(batch[done++], DD_ENETWORK, "send failed", NULL, 0);
+				send_failed(us, batch[done], err);
+				if (err == ECONNREFUSED)
+					break; /* every query waiting here ended, the unsent ones too */
+				done++;
 			}
 		}
 	}

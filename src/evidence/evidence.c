@@ -1,4 +1,3 @@
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,22 +122,6 @@ void ev_free(evidence_t *ev)
 	}
 	free(ev->resolvers);
 	free((ev_priv_t *)ev);
-}
-
-char *ev_name_canon(const char *name)
-{
-	if (!name)
-		return NULL;
-	size_t n = strlen(name);
-	char *out = malloc(n + 2);
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)tolower((unsigned char)name[i]);
-	if (n == 0 || out[n - 1] != '.')
-		out[n++] = '.';
-	out[n] = '\0';
-	return out;
 }
 
 ev_zone_t *ev_add_zone(evidence_t *ev, const char *name, const char *parent)

@@ -163,9 +163,5 @@ json_t *ev_to_json(const evidence_t *ev);
  */
 int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_size);
 
-/* Lower-case a presentation name in place and make sure it ends in a dot;
- * returns a new string (caller frees) or NULL. */
-char *ev_name_canon(const char *name);
-
 /* Simple helpers for growing arrays. */
 int ev_grow(void **arr, size_t *cap, size_t n, size_t elem);

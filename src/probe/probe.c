@@ -80,12 +80,6 @@ static bool cacheable(const probe_t *p, const char *zone, ev_purpose_t purpose)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* Canonical text of a name: lower case, trailing dot. Caller frees. */
-static char *name_text(const ldns_rdf *name)
-{
-	return dd_name_text(name);
-}
-
 static bool addr_family_ok(const probe_t *p, const char *addr)
 {
 	struct in6_addr a6;
@@ -206,7 +200,7 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	x->server = strdup(addr);
 	x->port = p->cfg->port;
 	x->ns_name = ns_name ? strdup(ns_name) : NULL;
-	x->qname = qname_txt ? strdup(qname_txt) : name_text(qname);
+	x->qname = qname_txt ? strdup(qname_txt) : dd_name_text(qname);
 	x->qtype = qtype;
 	/* Everything with EDNS and DO, but one plain SOA per server and zone. */
 	x->qflags = purpose == EV_P_NOEDNS ? ENGINE_F_NOEDNS : ENGINE_F_DO;
@@ -268,7 +262,7 @@ static void send_zone(probe_t *p, size_t zi, const char *tag_zone, ev_purpose_t 
 {
 	size_t nsrv = p->ev->zones[zi].n_servers;
 	size_t first = p->ev->n_xs;
-	char *qt = qname_txt ? NULL : name_text(qname); /* once for all addresses */
+	char *qt = qname_txt ? NULL : dd_name_text(qname); /* once for all addresses */
 	for (size_t i = 0; i < nsrv && !p->stopped; i++) {
 		ev_server_t *s = &p->ev->zones[zi].servers[i];
 		for (size_t j = 0; j < s->n_addrs && !p->stopped; j++) {
@@ -432,7 +426,7 @@ static void resolve_addrs(probe_t *p, const ldns_rdf *name, ev_server_t *out, un
 				ldns_rr_list *ns = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_NS, LDNS_SECTION_AUTHORITY);
 				if (ns && ldns_rr_list_rr_count(ns) && !ldns_pkt_aa(pkt)) {
 					ldns_rdf *owner = ldns_rr_owner(ldns_rr_list_rr(ns, 0));
-					char *ot = name_text(owner);
+					char *ot = dd_name_text(owner);
 					/* A referral must lead downwards, closer to the name. */
 					ldns_rdf *cur = ldns_dname_new_frm_str(step_zone);
 					if (ot && cur && ldns_dname_is_subdomain(owner, cur) &&
@@ -442,7 +436,7 @@ static void resolve_addrs(probe_t *p, const ldns_rdf *name, ev_server_t *out, un
 						ot = NULL;
 						for (size_t r = 0; r < ldns_rr_list_rr_count(ns) && r < p->cfg->max_ns; r++) {
 							ldns_rdf *nsn = ldns_rr_rdf(ldns_rr_list_rr(ns, r), 0);
-							char *nt = name_text(nsn);
+							char *nt = dd_name_text(nsn);
 							ev_server_t *s = nt ? ev_zone_add_server(&next, nt) : NULL;
 							if (s)
 								take_addrs(p, pkt, LDNS_SECTION_ADDITIONAL, nsn, s);
@@ -527,7 +521,7 @@ static cut_kind_t read_cut(probe_t *p, size_t first, size_t end, const ldns_rdf 
 				child->ns_total = (unsigned)ldns_rr_list_rr_count(ns);
 			for (size_t r = 0; ns && r < ldns_rr_list_rr_count(ns); r++) {
 				ldns_rdf *nsn = ldns_rr_rdf(ldns_rr_list_rr(ns, r), 0);
-				char *nt = nsn ? name_text(nsn) : NULL;
+				char *nt = nsn ? dd_name_text(nsn) : NULL;
 				if (!nt)
 					continue;
 				ev_server_t *s = NULL;
@@ -735,7 +729,7 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 	unsigned depth = 0;
 	bool descend = true;
 	while (cand && descend && !p->stopped && depth++ < p->cfg->max_depth) {
-		char *cand_txt = name_text(cand);
+		char *cand_txt = dd_name_text(cand);
 		char *zone_txt = strdup(p->ev->zones[zi].name);
 		if (!cand_txt || !zone_txt) {
 			free(cand_txt);
@@ -846,7 +840,7 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 	/* The answer itself, from every server of the zone that holds it. A DS
 	 * RRset lives at the parent side of a cut (RFC 4035 §3.1.4.1). */
 	if (qtype == LDNS_RR_TYPE_DS && p->ev->zones[zi].parent) {
-		char *tn = name_text(target);
+		char *tn = dd_name_text(target);
 		if (tn && strcmp(tn, p->ev->zones[zi].name) == 0) {
 			ev_zone_t *pz = ev_find_zone(p->ev, p->ev->zones[zi].parent);
 			if (pz)
@@ -854,7 +848,7 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 		}
 		free(tn);
 	}
-	char *tt = name_text(target);
+	char *tt = dd_name_text(target);
 	char *zt = strdup(p->ev->zones[zi].name);
 	ldns_rdf *follow = NULL;
 	if (tt && zt && !p->stopped) {
@@ -921,7 +915,7 @@ static void ask_resolvers(probe_t *p, const ldns_rdf *target, uint16_t qtype, co
 			const ldns_rdf *qn = k == EV_RQ_CHECK ? start : target;
 			x->server = strdup(pr->addr);
 			x->ns_name = pr->label[0] ? strdup(pr->label) : NULL;
-			x->qname = name_text(qn);
+			x->qname = dd_name_text(qn);
 			x->qtype = k == EV_RQ_CHECK ? LDNS_RR_TYPE_SOA : qtype;
 			x->qflags = ENGINE_F_DO | ENGINE_F_RD | (k == EV_RQ_CD ? ENGINE_F_CD : 0);
 			x->sent_ms = engine_elapsed_ms(p->eng);
@@ -978,7 +972,7 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 		if (engine_new(p.base, &rc, &p.reng))
 			goto out;
 	}
-	p.ev->qname = name_text(target);
+	p.ev->qname = dd_name_text(target);
 	p.ev->qtype = qtype;
 	p.ev->probed_at = cfg->now;
 	for (size_t i = 0; cfg->anchors && i < ldns_rr_list_rr_count(cfg->anchors); i++) {
@@ -1001,7 +995,7 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 	ret = DD_EINVAL;
 	if (!start)
 		goto out;
-	char *st = name_text(start);
+	char *st = dd_name_text(start);
 	ev_zone_t *z = st ? ev_add_zone(p.ev, st, NULL) : NULL;
 	free(st);
 	if (!z)
@@ -1010,7 +1004,7 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 		ldns_rr *rr = ldns_rr_list_rr(cfg->root_hints, i);
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || !ldns_rr_rdf(rr, 0))
 			continue;
-		char *nt = name_text(ldns_rr_rdf(rr, 0));
+		char *nt = dd_name_text(ldns_rr_rdf(rr, 0));
 		ev_server_t *s = nt ? ev_zone_add_server(z, nt) : NULL;
 		free(nt);
 		for (size_t j = 0; s && j < ldns_rr_list_rr_count(cfg->root_hints); j++) {
@@ -1049,7 +1043,7 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 		cur = NULL;
 		if (next) {
 			ldns_dname2canonical(next);
-			char *nt = name_text(next);
+			char *nt = dd_name_text(next);
 			bool inside = ldns_dname_is_subdomain(next, start) || ldns_dname_compare(next, start) == 0;
 			bool seen = nt && target_seen(&p, nt);
 			if (nt && !seen && links + 1 <= cfg->max_cnames && inside) {
