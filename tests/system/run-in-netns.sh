@@ -11,7 +11,7 @@ if [ "${DD_IN_NETNS:-}" != 1 ]; then
 fi
 rm -rf "$W"
 if ! bash "$ROOT/tests/world/world.sh" build "$W" >"$B/world-build.log" 2>&1; then
-	echo "FAIL test world build (see $B/world-build.log)"
+	echo "FAIL test world build (see $B/world-build.log and $W/build.log)"
 	exit 1
 fi
 trap 'bash "$ROOT/tests/world/world.sh" stop "$W" >/dev/null 2>&1' EXIT

@@ -39,25 +39,98 @@ usage() {
 
 DAY=86400
 
+# Keys are test fixtures, made once and kept in tests/world/keys (MANIFEST: one
+# "ZONE ALG ROLE BITS N FILEBASE" line per key; N counts the keys of that zone,
+# algorithm, role and size in the order the build asks for them), so that every
+# build is the same world and a failure replays; only signatures are made anew,
+# with dates relative to now. A key the manifest lacks stops the build, unless
+# DD_WORLD_NEW_KEYS=1 (then it is generated into tests/world/keys and recorded).
+FIXTURES=$HERE/keys
+
+blog() { # LINE...: the build's log ($OUT/build.log): keys, DS lines, checks
+    printf '%s\n' "$*" >>"$OUT/build.log"
+}
+
 keygen() { # ZONE ALG ksk|zsk [RSA-BITS] -> prints the key's base path
-    local zone=$1 alg=$2 role=$3 bits=${4:-2048} a base
+    local zone=$1 alg=$2 role=$3 bits=${4:-2048} a n cf base tmp
     local -a opts=()
     case $alg in
         7) a=RSASHA1-NSEC3-SHA1; opts+=(-b "$bits") ;;
         8) a=RSASHA256; opts+=(-b "$bits") ;;
-        13) a=ECDSAP256SHA256 ;;
-        15) a=ED25519 ;;
+        13) a=ECDSAP256SHA256; bits=256 ;;
+        15) a=ED25519; bits=256 ;;
         *) die "keygen: unknown algorithm $alg" ;;
     esac
     [ "$role" = ksk ] && opts+=(-k)
-    base=$(cd "$KEYS" && ldns-keygen -a "$a" "${opts[@]}" "$zone") || die "ldns-keygen failed for $zone"
-    rm -f "$KEYS/$base.ds"
+    # keygen runs in a subshell ($(...)): the per-kind counter lives in a file
+    cf="$KEYS/.count.${zone}$alg.$role.$bits"
+    n=$(($(cat "$cf" 2>/dev/null || echo 0) + 1))
+    echo "$n" >"$cf"
+    base=$(awk -v z="$zone" -v a="$alg" -v r="$role" -v b="$bits" -v n="$n" \
+        '$1 == z && $2 == a && $3 == r && $4 == b && $5 == n { print $6; exit }' "$FIXTURES/MANIFEST" 2>/dev/null)
+    if [ -z "$base" ]; then
+        [ "${DD_WORLD_NEW_KEYS:-0}" = 1 ] \
+            || die "no key fixture for $zone (algorithm $alg, $role, $bits bits, key $n) in $FIXTURES/MANIFEST: run 'DD_WORLD_NEW_KEYS=1 world.sh build DIR' once and commit tests/world/keys"
+        tmp=$(mktemp -d)
+        while :; do
+            base=$(cd "$tmp" && ldns-keygen -a "$a" "${opts[@]}" "$zone") || die "ldns-keygen failed for $zone"
+            [ -n "$base" ] && [ -s "$tmp/$base.key" ] && [ -s "$tmp/$base.private" ] \
+                || die "ldns-keygen made no key files for $zone"
+            # two keys of one zone with the same tag would share a file name
+            [ -e "$FIXTURES/$base.key" ] || break
+            rm -f "$tmp/$base".*
+        done
+        mv "$tmp/$base.key" "$tmp/$base.private" "$FIXTURES/"
+        rm -rf "$tmp"
+        printf '%s %s %s %s %s %s\n' "$zone" "$alg" "$role" "$bits" "$n" "$base" >>"$FIXTURES/MANIFEST"
+    fi
+    [ -s "$FIXTURES/$base.key" ] && [ -s "$FIXTURES/$base.private" ] || die "key fixture $FIXTURES/$base is missing"
+    [ ! -e "$KEYS/$base.key" ] || die "keygen: $zone: key $base is already in use (key tag collision in the manifest)"
+    cp "$FIXTURES/$base.key" "$FIXTURES/$base.private" "$KEYS/"
+    blog "key  $zone $role #$n algorithm $alg, $bits bits: $base"
     echo "$KEYS/$base"
 }
 
-ds_of() { # KEYBASE -> one SHA-256 DS line (zone-file syntax)
-    ldns-key2ds -n -2 "$1.key" | tr -s ' \t' '\t'
+ds_of() { # KEYBASE [DIGEST] -> one DS line (zone-file syntax; SHA-256 unless DIGEST)
+    local out
+    out=$(ldns-key2ds -n "-${2:-2}" "$1.key") || die "ldns-key2ds failed for $1"
+    # ldns-key2ds prints nothing for a key without the SEP flag
+    [ -n "$out" ] || die "ldns-key2ds made no DS for $1 (not a key-signing key?)"
+    printf '%s\n' "$out" | tr -s ' \t' '\t'
     echo
+}
+
+# ds_intent ZONE match|nomatch: append the DS lines on stdin to ZONE's delegation
+# and record them in $OUT/ds-intent: "match" DS lines must match a key the child
+# publishes, "nomatch" ones must match none (the broken cases). check_ds holds the
+# signed parents to this list once they are made.
+ds_intent() {
+    ds_record "$1" "$2" >>"$Z/${1%.}.deleg"
+}
+
+ds_record() { # ZONE match|nomatch: as ds_intent, but the DS lines go to stdout
+    local zone=$1 kind=$2 line n=0
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        printf '%s\n' "$line"
+        printf '%s\t%s\t%s\n' "$zone" "$kind" "$line" >>"$OUT/ds-intent"
+        blog "ds   $zone ($kind): $line"
+        n=$((n + 1))
+    done
+    [ "$n" -gt 0 ] || die "no DS line for $zone"
+}
+
+# check_ds: before any server starts, hold the signed zones to $OUT/ds-intent
+# (tests/world/checkds.py: exactly the intended DS lines in the signed parents,
+# each "match" DS matching a key its child publishes, each "nomatch" DS none, the
+# root anchor matching the root's key). A wrong world stops here, naming the
+# zone, instead of becoming a test failure later.
+check_ds() {
+    local bad t0
+    t0=$(date +%s%N)
+    bad=$(python3 "$HERE/checkds.py" "$OUT" "$Z" 2>>"$OUT/build.log") \
+        || die "$(printf 'the DS records of the world are not what was intended:\n%s' "$bad")"
+    blog "check: DS lines as intended ($((($(date +%s%N) - t0) / 1000000)) ms)"
 }
 
 soa() { # ZONE MNAME RNAME
@@ -104,8 +177,8 @@ sign() {
         || die "ldns-signzone failed for $zone"
 }
 
-add_ds() { # ZONE KEYBASE: append the key's DS to ZONE's delegation
-    ds_of "$2" >>"$Z/${1%.}.deleg"
+add_ds() { # ZONE KEYBASE [nomatch]: append the key's DS to ZONE's delegation
+    ds_of "$2" | ds_intent "$1" "${3:-match}"
 }
 
 # std_signed ZONE NUM [ALG [RSA-BITS]]: healthy KSK+ZSK zone on leaf1, DS in parent
@@ -123,7 +196,7 @@ sign_normal() { # ZONE: sign $Z/ZONE.zone with its std keys -> $Z/ZONE.signed
     sign "$1" "$Z/${1%.}.zone" "$Z/${1%.}.signed" "$NORM_I" "$NORM_E" "${!k}" "${!z}"
 }
 
-ksk_of() { local v=KSK_${1//[.-]/_}; echo "${!v}"; }
+ksk_of() { local v=KSK_${1//[.-]/_}; [ -n "${!v:-}" ] || die "no KSK recorded for $1"; echo "${!v}"; }
 
 cds_of() { # KEYBASE -> CDS (SHA-256) and CDNSKEY lines for the key
     ldns-key2ds -n -2 "$1.key" | awk -v OFS='\t' 'NF { for (i = 1; i <= NF; i++) if ($i == "DS") { $i = "CDS"; break } print }'
@@ -263,9 +336,9 @@ build_big() {
             printf '%s\t300\tIN\tNS\tns1.%s\n%s\t300\tIN\tNS\tns2.%s\n' "$z" "$z" "$z" "$z"
             printf 'ns1.%s\t300\tIN\tA\t127.53.4.2\nns2.%s\t300\tIN\tA\t127.53.4.3\n' "$z" "$z"
             case $i in
-                *0) ds_of "$KEYS/K$z+013+${bad##*+}" ;;
+                *0) ds_of "$KEYS/K$z+013+${bad##*+}" | ds_record "$z" nomatch ;;
                 *5) ;;
-                *) ds_of "$KEYS/K$z+013+${ksk##*+}" ;;
+                *) ds_of "$KEYS/K$z+013+${ksk##*+}" | ds_record "$z" match ;;
             esac
         } >>"$Z/big.children"
         printf '%s:%s.signed ' "$z" "${z%.}" >>"$Z/big.zonelist"
@@ -285,7 +358,7 @@ build_big() {
 do_build() {
     local t0 n
     t0=$(date +%s%N)
-    for t in nsd unbound ldns-keygen ldns-signzone ldns-key2ds dig cc; do
+    for t in nsd unbound ldns-keygen ldns-signzone ldns-key2ds dig cc python3; do
         command -v "$t" >/dev/null || die "missing tool: $t (install nsd unbound ldnsutils bind9-dnsutils)"
     done
     if [ -d "$OUT" ] && [ -n "$(running_pids)" ]; then die "$OUT: the world is running; stop it first"; fi
@@ -294,6 +367,9 @@ do_build() {
     OUT=$(cd "$OUT" && pwd)
     KEYS=$OUT/keys Z=$OUT/zones
     mkdir -p "$KEYS" "$Z"
+    : >"$OUT/build.log"
+    : >"$OUT/ds-intent"
+    blog "world.sh build $OUT at $(date -u +%Y-%m-%dT%H:%M:%SZ); keys from $FIXTURES"
 
     local now
     now=$(date +%s)
@@ -331,10 +407,10 @@ do_build() {
 
     std_signed kskroll.test. 24   # KSK_ is the new, published KSK
     k=$(keygen kskroll.test. 13 ksk)   # the old KSK: only its DS survives
-    sign_normal kskroll.test.;    add_ds kskroll.test. "$k"
+    sign_normal kskroll.test.;    add_ds kskroll.test. "$k" nomatch
 
     std_leaf dsunsigned.test. 25; cp "$Z/dsunsigned.test.zone" "$Z/dsunsigned.test.signed"
-    k=$(keygen dsunsigned.test. 13 ksk); add_ds dsunsigned.test. "$k"
+    k=$(keygen dsunsigned.test. 13 ksk); add_ds dsunsigned.test. "$k" nomatch
 
     std_signed nosig.test. 26;    sign_normal nosig.test.;   add_ds nosig.test. "$(ksk_of nosig.test.)"
     awk -F'\t' '!($1 == "www.nosig.test." && $4 == "RRSIG" && $5 ~ /^A /)' \
@@ -348,10 +424,10 @@ do_build() {
             c = substr(d, i, 1); p = index("0123456789abcdef", tolower(c));
             out = out (i <= 8 ? substr("fedcba9876543210", p, 1) : c)
         }
-        $NF = out; print }' >>"$Z/baddigest.test.deleg"
+        $NF = out; print }' | ds_intent baddigest.test. nomatch
 
     std_signed badalg.test. 28;   sign_normal badalg.test.
-    ds_of "$(ksk_of badalg.test.)" | awk -F'\t' -v OFS='\t' 'NF { $6 = 8; print }' >>"$Z/badalg.test.deleg"
+    ds_of "$(ksk_of badalg.test.)" | awk -F'\t' -v OFS='\t' 'NF { $6 = 8; print }' | ds_intent badalg.test. nomatch
 
     std_signed corrupt.test. 29;  sign_normal corrupt.test.; add_ds corrupt.test. "$(ksk_of corrupt.test.)"
     awk -F'\t' -v OFS='\t' '$1 == "www.corrupt.test." && $4 == "RRSIG" && $5 ~ /^A / {
@@ -373,7 +449,7 @@ do_build() {
     # doubleds: DS for the current KSK and for a new, unpublished KSK
     std_signed doubleds.test. 31; sign_normal doubleds.test.
     add_ds doubleds.test. "$(ksk_of doubleds.test.)"
-    k=$(keygen doubleds.test. 13 ksk); add_ds doubleds.test. "$k"
+    k=$(keygen doubleds.test. 13 ksk); add_ds doubleds.test. "$k" nomatch
 
     # algroll: alg 8 and alg 13 KSK+ZSK, everything signed with both; DS for alg 8 only
     std_signed algroll.test. 32 8
@@ -387,7 +463,7 @@ do_build() {
     std_signed child.parent.test. 34;    sign_normal child.parent.test.
     add_ds child.parent.test. "$(ksk_of child.parent.test.)"
     std_signed badchild.parent.test. 35; sign_normal badchild.parent.test.
-    k=$(keygen badchild.parent.test. 13 ksk); add_ds badchild.parent.test. "$k"
+    k=$(keygen badchild.parent.test. 13 ksk); add_ds badchild.parent.test. "$k" nomatch
     std_signed parent.test. 33
     cat "$Z/child.parent.test.deleg" "$Z/badchild.parent.test.deleg" >>"$Z/parent.test.zone"
     sign_normal parent.test.;     add_ds parent.test. "$(ksk_of parent.test.)"
@@ -425,17 +501,17 @@ do_build() {
     # ------------------------------------- policy, denial, time, CDS cases --
     # sha1ds: the only DS uses SHA-1
     std_signed sha1ds.test. 60;   sign_normal sha1ds.test.
-    ldns-key2ds -n -1 "$(ksk_of sha1ds.test.).key" | tr -s ' \t' '\t' >>"$Z/sha1ds.test.deleg"
+    ds_of "$(ksk_of sha1ds.test.)" 1 | ds_intent sha1ds.test. match
     # rsasha1: algorithm 7 (RSASHA1-NSEC3-SHA1, deprecated by RFC 9905)
     std_signed rsasha1.test. 61 7; sign_normal rsasha1.test.; add_ds rsasha1.test. "$(ksk_of rsasha1.test.)"
     # rsa1024: algorithm 8 with 1024-bit keys
     std_signed rsa1024.test. 62 8 1024; sign_normal rsa1024.test.; add_ds rsa1024.test. "$(ksk_of rsa1024.test.)"
     # unsupalg: the DS names algorithm 253 (private), so validators treat the zone as unsigned
     std_signed unsupalg.test. 63; sign_normal unsupalg.test.
-    ds_of "$(ksk_of unsupalg.test.)" | awk -F'\t' -v OFS='\t' 'NF { $6 = 253; print }' >>"$Z/unsupalg.test.deleg"
+    ds_of "$(ksk_of unsupalg.test.)" | awk -F'\t' -v OFS='\t' 'NF { $6 = 253; print }' | ds_intent unsupalg.test. nomatch
     # unsupdigest: the DS uses digest type 200 (unassigned)
     std_signed unsupdigest.test. 64; sign_normal unsupdigest.test.
-    ds_of "$(ksk_of unsupdigest.test.)" | awk -F'\t' -v OFS='\t' 'NF { $7 = 200; print }' >>"$Z/unsupdigest.test.deleg"
+    ds_of "$(ksk_of unsupdigest.test.)" | awk -F'\t' -v OFS='\t' 'NF { $7 = 200; print }' | ds_intent unsupdigest.test. nomatch
     # nsec3iter: NSEC3 with 200 iterations and a salt (above the 150 that resolvers accept)
     std_signed nsec3iter.test. 65
     SIGN_OPTS="-n -t 200 -s 0badc0de" sign_normal nsec3iter.test.; add_ds nsec3iter.test. "$(ksk_of nsec3iter.test.)"
@@ -517,7 +593,7 @@ do_build() {
     } >"$Z/broken.zone"
     sign broken. "$Z/broken.zone" "$Z/broken.signed" "$NORM_I" "$NORM_E" "$bk" "$bz"
     printf 'broken.\t300\tIN\tNS\tns1.nic.broken.\nns1.nic.broken.\t300\tIN\tA\t127.53.1.3\n' >"$Z/broken.deleg"
-    add_ds broken. "$bold"   # DS of an old key that broken. does not publish
+    add_ds broken. "$bold" nomatch   # DS of an old key that broken. does not publish
 
     hostile_build
     # ------------------------------------------------- the big TLD (bench) --
@@ -558,6 +634,8 @@ do_build() {
     check_count "$Z/cdsbad.test.signed" $'\tCDS\t' 1 "cdsbad: one CDS"
     check_count "$Z/test.signed" $'^sha1ds\\.test\\.\t.*\tDS\t[0-9]+ 13 1 ' 1 "sha1ds: a SHA-1 DS"
 
+    check_ds
+
     # ------------------------------------------------------ server configs --
     ADDRS="127.53.0.1 127.53.0.2" nsd_conf root ".:root.signed"
     ADDRS="127.53.1.1 127.53.1.2" nsd_conf tld-test "test.:test.signed"
@@ -592,6 +670,7 @@ do_build() {
     t0=$((($(date +%s%N) - t0) / 1000000))
     printf 'world.sh: built %s in %d.%03d s (%s keys, %s zone files)\n' "$OUT" \
         $((t0 / 1000)) $((t0 % 1000)) "$n" "$(ls "$Z"/*.signed | wc -l)"
+    echo "world.sh: what was built (each key, each DS line, the checks): $OUT/build.log"
 }
 
 write_cases() {
