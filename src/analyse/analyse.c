@@ -193,6 +193,61 @@ static char *expand(const char *tpl, const an_finding_t *f, const char *parent)
 	return out;
 }
 
+/* A copy of `s` with every `from` replaced by `to`, or NULL on out of memory. */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = 0;
+	for (const char *p = strstr(s, from); p; p = strstr(p + fl, from))
+		n++;
+	char *out = malloc(strlen(s) + n * tl + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = s, *q; (q = strstr(p, from)) != NULL; p = q + fl) {
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, to, tl);
+		o += tl;
+		s = q + fl;
+	}
+	strcpy(o, s);
+	return out;
+}
+
+/* A top-level domain: one label below the root ("org."). */
+static bool is_tld(const char *zone)
+{
+	size_t n = strlen(zone);
+	if (n < 2 || zone[n - 1] != '.')
+		return false;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (zone[i] == '\\' && i + 2 < n)
+			i++; /* an escaped octet: "\." is not a label boundary (ldns escapes as \. or \DDD) */
+		else if (zone[i] == '.')
+			return false;
+	}
+	return true;
+}
+
+/* A TLD's DS lives in the root zone: its operator changes it through IANA's root zone
+ * management, not at a registrar. Reword a fix written for a registrar (in place). */
+static void tld_fix(an_finding_t *f)
+{
+	static const char *const from[] = {"At the registrar (or parent operator) of ", "At the registrar of ",
+					   "at the registrar", "the registrar"};
+	static const char *const to[] = {"Through a root zone change request to IANA, for ",
+					 "Through a root zone change request to IANA, for ",
+					 "in the root zone (through IANA)", "IANA (the root zone)"};
+	for (size_t i = 0; f->fix && i < DD_ARRAY_LEN(from); i++) {
+		if (!strstr(f->fix, from[i]))
+			continue;
+		char *n = replace_all(f->fix, from[i], to[i]);
+		if (n) {
+			free(f->fix);
+			f->fix = n;
+		}
+	}
+}
+
 /* ---- algorithm policy ---------------------------------------------------- */
 
 void an_policy_default(an_policy_t *p)
@@ -2138,6 +2193,11 @@ static void finish(actx_t *a)
 		const char *parent = zi >= 0 ? c->zs[zi].z->parent : NULL;
 		f->summary = expand(d->summary, f, parent);
 		f->fix = expand(d->fix, f, parent);
+		f->who = d->who;
+		if (is_tld(f->zone) && (d->who == AN_WHO_REGISTRAR || d->who == AN_WHO_DNS_OPERATOR)) {
+			f->who = AN_WHO_TLD_OPERATOR;
+			tld_fix(f);
+		}
 		if (zi >= 0)
 			for (size_t k = 0; k < c->zs[zi].z->n_servers; k++)
 				f->n_zone_servers += c->zs[zi].z->servers[k].n_addrs;

@@ -10,7 +10,15 @@
 #pragma once
 
 typedef enum an_severity { AN_NOTICE = 0, AN_WARNING = 1, AN_ERROR = 2 } an_severity_t;
-typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO_RESOLVER_OPERATOR } an_who_t;
+/* Who must act. A finding about a TLD is its operator's (TLD_OPERATOR), whatever the
+ * table says: a TLD's DS lives in the root zone, changed through IANA, not at a registrar. */
+typedef enum an_who {
+	AN_WHO_NONE,
+	AN_WHO_REGISTRAR,
+	AN_WHO_DNS_OPERATOR,
+	AN_WHO_RESOLVER_OPERATOR,
+	AN_WHO_TLD_OPERATOR,
+} an_who_t;
 
 #define AN_FINDINGS(X)                                                                              \
 	X(DS_NO_MATCHING_DNSKEY, AN_ERROR, 9, "RFC 4035 §5.2", AN_WHO_REGISTRAR,                   \
