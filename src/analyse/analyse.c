@@ -213,21 +213,6 @@ static char *replace_all(const char *s, const char *from, const char *to)
 	return out;
 }
 
-/* A top-level domain: one label below the root ("org."). */
-static bool is_tld(const char *zone)
-{
-	size_t n = strlen(zone);
-	if (n < 2 || zone[n - 1] != '.')
-		return false;
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (zone[i] == '\\' && i + 2 < n)
-			i++; /* an escaped octet: "\." is not a label boundary (ldns escapes as \. or \DDD) */
-		else if (zone[i] == '.')
-			return false;
-	}
-	return true;
-}
-
 /* A TLD's DS lives in the root zone: its operator changes it through IANA's root zone
  * management, not at a registrar. Reword a fix written for a registrar (in place). */
 static void tld_fix(an_finding_t *f)
@@ -2194,7 +2179,7 @@ static void finish(actx_t *a)
 		f->summary = expand(d->summary, f, parent);
 		f->fix = expand(d->fix, f, parent);
 		f->who = d->who;
-		if (is_tld(f->zone) && (d->who == AN_WHO_REGISTRAR || d->who == AN_WHO_DNS_OPERATOR)) {
+		if (dd_name_is_tld(f->zone) && (d->who == AN_WHO_REGISTRAR || d->who == AN_WHO_DNS_OPERATOR)) {
 			f->who = AN_WHO_TLD_OPERATOR;
 			tld_fix(f);
 		}

@@ -19,21 +19,6 @@ static bool name_under(const char *name, const char *zone)
 	return n >= z && strcmp(name + n - z, zone) == 0 && (n == z || name[n - z - 1] == '.');
 }
 
-/* One label below the root ("org."), escapes honoured. */
-static bool is_tld(const char *zone)
-{
-	size_t n = strlen(zone);
-	if (n < 2 || zone[n - 1] != '.')
-		return false;
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (zone[i] == '\\' && i + 2 < n)
-			i++;
-		else if (zone[i] == '.')
-			return false;
-	}
-	return true;
-}
-
 /* The zone of the name asked: the deepest zone on the chain that holds it. */
 static const char *query_zone(const an_result_t *r)
 {
@@ -110,7 +95,7 @@ static scope_t scope_of(const an_result_t *r)
 	scope_t s = {.f = rep_main_finding(r), .broken = r->broken_zone, .qzone = query_zone(r)};
 	if (!s.broken)
 		return s;
-	s.tld = is_tld(s.broken);
+	s.tld = dd_name_is_tld(s.broken);
 	s.alias = !name_under(s.qzone, s.broken);
 	s.above = !s.alias && strcmp(s.qzone, s.broken) != 0;
 	s.intermittent = s.f && s.f->n_servers && s.f->n_servers < s.f->n_zone_servers;

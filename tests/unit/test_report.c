@@ -128,6 +128,18 @@ static void test_plain_cases(void **state)
 	done(&x);
 }
 
+/* What counts as a TLD (whose DS is the root zone's, not a registrar's). */
+static void test_name_is_tld(void **state)
+{
+	assert_true(dd_name_is_tld("org."));
+	assert_true(dd_name_is_tld("xn--p1ai."));
+	assert_true(dd_name_is_tld("a\\.b."));
+	assert_false(dd_name_is_tld("."));
+	assert_false(dd_name_is_tld("example.org."));
+	assert_false(dd_name_is_tld("org"));
+	assert_false(dd_name_is_tld(""));
+}
+
 /* The text report opens with the verdict block, before the key listings. */
 static void test_text_verdict_first(void **state)
 {
@@ -165,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_alias_into_broken_zone),
 		cmocka_unit_test(test_plain_cases),
 		cmocka_unit_test(test_text_verdict_first),
+		cmocka_unit_test(test_name_is_tld),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
