@@ -148,16 +148,27 @@ static an_finding_t *add_finding(ctx_t *c, an_fid_t id, const char *zone, const 
 	return f;
 }
 
-/* Expand {zone} {parent} {rrset} {detail} {data}. */
+/* Expand {zone} {parent} {rrset} {detail} {data}; keep "{?...?}" only with data, "{!...!}" only without. */
 static char *expand(const char *tpl, const an_finding_t *f, const char *parent)
 {
 	size_t cap = strlen(tpl) + 256, len = 0;
 	char *out = malloc(cap);
 	if (!out)
 		return NULL;
+	bool has_data = f->data && f->data[0];
 	for (const char *p = tpl; *p;) {
 		const char *val = NULL;
 		size_t skip = 0;
+		if ((p[0] == '{' && (p[1] == '?' || p[1] == '!')) || ((p[0] == '?' || p[0] == '!') && p[1] == '}')) {
+			bool open = p[0] == '{', want_data = (open ? p[1] : p[0]) == '?';
+			if (open && want_data != has_data) {
+				const char *end = strstr(p + 2, want_data ? "?}" : "!}");
+				p = end ? end + 2 : p + strlen(p);
+			} else {
+				p += 2;
+			}
+			continue;
+		}
 		if (*p == '{') {
 			static const char *keys[] = {"{zone}", "{parent}", "{rrset}", "{detail}", "{data}"};
 			const char *vals[] = {f->zone, parent ? parent : "the parent", f->rrset ? f->rrset : f->zone,
@@ -1042,28 +1053,30 @@ static void check_reachability(ctx_t *c, size_t zi)
 }
 
 /* DS lines (SHA-256) for the keys that sign the DNSKEY RRset, else the SEP keys. */
+/* The DS lines to propose: only for key-signing keys (SEP flag, zone key, not
+ * revoked) that sign the DNSKEY RRset (`signers`; or, when no signer is known,
+ * the published ones). A DS on a ZSK breaks at its next routine roll. "" when
+ * there is none to propose: the fix then says to sign with a KSK first. */
 static char *expected_ds(const ldns_rr_list *keys, const ldns_rr_list *signers)
 {
 	const ldns_rr_list *src = (signers && ldns_rr_list_rr_count(signers)) ? signers : keys;
 	char *out = strdup("");
-	for (int pass = 0; pass < 2 && out && !out[0]; pass++)
-		for (size_t i = 0; src && i < ldns_rr_list_rr_count(src); i++) {
-			ldns_rr *k = ldns_rr_list_rr(src, i);
-			if (ldns_rr_get_type(k) != LDNS_RR_TYPE_DNSKEY || ldns_rr_rd_count(k) < 4 || !key_usable(k))
-				continue;
-			uint16_t flags = ldns_rdf2native_int16(ldns_rr_rdf(k, 0));
-			if (pass == 0 && src == keys && !(flags & LDNS_KEY_SEP_KEY))
-				continue;
-			ldns_rr *ds = ldns_key_rr2ds(k, LDNS_SHA256);
-			char *t = ds ? rr_text(ds) : NULL;
-			ldns_rr_free(ds);
-			if (t) {
-				char *n = dd_asprintf("%s    %s\n", out, t);
-				free(out);
-				out = n;
-			}
-			free(t);
+	for (size_t i = 0; out && src && i < ldns_rr_list_rr_count(src); i++) {
+		ldns_rr *k = ldns_rr_list_rr(src, i);
+		if (ldns_rr_get_type(k) != LDNS_RR_TYPE_DNSKEY || ldns_rr_rd_count(k) < 4 || !key_usable(k))
+			continue;
+		if (!(ldns_rdf2native_int16(ldns_rr_rdf(k, 0)) & LDNS_KEY_SEP_KEY))
+			continue;
+		ldns_rr *ds = ldns_key_rr2ds(k, LDNS_SHA256);
+		char *t = ds ? rr_text(ds) : NULL;
+		ldns_rr_free(ds);
+		if (t) {
+			char *n = dd_asprintf("%s    %s\n", out, t);
+			free(out);
+			out = n;
 		}
+		free(t);
+	}
 	return out;
 }
 
