@@ -1,21 +1,5 @@
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#include "common/dd.h"
-#include "common/wire.h"
-#include "analyse/analyse.h"
-#include "common/msg.h"
-#include "common/pktcache.h"
-#include "engine/engine.h" /* ENGINE_F_* in recorded query flags */
-
-#define AN_MAX_RRS 64 /* DNSKEYs / RRSIGs / DS considered per RRset */
-/* Zones on one path, root first: a name has at most 127 labels, so a path
- * (followed through CNAMEs) has at most 128 zones. Loaded evidence may say
- * anything: a parent cycle is cut at this length. */
-#define AN_MAX_PATH 128
+/* analyse.c — the entry point (an_analyse), the result's lifetime and the exit code. */
+#include "analyse/an_int.h"
 
 const char *an_status_name(an_status_t s)
 {
@@ -32,44 +16,6 @@ void an_time_text(int64_t t, char *buf, size_t size)
 }
 
 /* ---- per-zone state ------------------------------------------------------ */
-
-typedef struct zst {
-	const ev_zone_t *z;
-	long parent;             /* index into zones, -1 */
-	bool analysed;
-	bool anchored;
-	bool insecure;           /* proven insecure (or no anchor above) */
-	bool no_anchor;
-	bool unreachable;
-	bool indeterminate;      /* crypto unavailable, or data missing */
-	bool has_errors;
-	int insecure_ede;        /* why it is insecure when policy says so: 1, 2 or 27; 0 otherwise */
-	int ds_policy;           /* DS set judged by policy: 0 fine, 1 or 2 unsupported, 3 SHA-1 only */
-	char *ds_policy_detail;
-	ldns_rr_list *ds;        /* DS set from the parent (or anchors) */
-	ldns_rr_list *anchor_keys;
-	ldns_rr_list *keys;      /* validated keys (or, when none validated, all seen) */
-	bool keys_validated;
-	ldns_rr_list *seen_keys; /* union of DNSKEYs from every server */
-	unsigned tested, ok;     /* server addresses whose DNSKEY answer was judged / passed */
-	char *ds_expected;
-	char *ds_data;           /* DS lines for fixes */
-} zst_t;
-
-typedef struct ctx {
-	const evidence_t *ev;
-	int64_t now;
-	an_policy_t pol;
-	ldns_rr_list *anchors;
-	an_result_t *r;
-	zst_t *zs;
-	ldns_pkt **pkts;          /* parsed responses, one per exchange (NULL: none) */
-	bool *pkt_borrowed;       /* pkts[i] belongs to the thread's cache (pktcache.h): read only */
-	size_t cap_findings;
-	int64_t earliest;
-	int *t_insecure_ede;      /* per target: an answer made insecure by policy (27), else 0 */
-	int oom;
-} ctx_t;
 
 static char *rr_text(const ldns_rr *rr)
 {
@@ -296,20 +242,6 @@ static int64_t sig_time(const ldns_rdf *r, int64_t now)
 	uint32_t t = ldns_rdf2native_int32(r);
 	return now + (int32_t)(t - (uint32_t)now);
 }
-
-typedef struct sigcheck {
-	bool valid;
-	int64_t valid_expiry;   /* the latest expiry among valid signatures */
-	uint16_t valid_tag;
-	unsigned n_sigs;        /* RRSIGs covering the type */
-	bool expired, notyet, invalid, unknown_key, crypto_unavail, bad_signer, inverted;
-	bool skew;              /* the valid signature's inception lies a little in the future */
-	int64_t skew_at;
-	uint32_t valid_ottl;    /* original TTL of the valid signature with the latest expiry */
-	int64_t expired_at, incept_at;
-	uint16_t tag;           /* of the first failing signature */
-	uint8_t alg;
-} sigcheck_t;
 
 static bool key_usable(const ldns_rr *key)
 {
@@ -615,11 +547,6 @@ static void parse_all(ctx_t *c)
 
 /* ---- denial of existence ------------------------------------------------- */
 
-/* NSEC3 and NSEC3PARAM share their first fields: hash, flags, iterations, salt. */
-typedef struct nsec3_params {
-	unsigned hash, iterations, salt_len;
-} nsec3_params_t;
-
 static bool nsec3_params(const ldns_rr *rr, nsec3_params_t *p)
 {
 	if (ldns_rr_rd_count(rr) < 4 || ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 1 || ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 2 ||
@@ -642,11 +569,6 @@ static void nsec3_advice(ctx_t *c, const char *zone, const nsec3_params_t *p, co
 		 p->iterations > c->pol.nsec3_iter_limit ? " (above the limit resolvers enforce: its negative answers are insecure)" : "");
 	add_finding(c, AN_F_NSEC3_PARAMETERS, zone, NULL, buf, NULL, server, 0);
 }
-
-#define DENIAL_BOGUS 0
-#define DENIAL_PROVEN 1
-#define DENIAL_INSECURE 2 /* NSEC3 iterations above the limit: resolvers treat it as insecure */
-#define DENIAL_OPTOUT 3   /* NXDOMAIN whose next closer name falls in an opt-out span: insecure */
 
 /* Does NSEC3 record `rr` (of zone `zone`) cover the hash of `name`? */
 static bool nsec3_covers(const ldns_rr *rr, const ldns_rdf *name, const ldns_rdf *zone)
@@ -1080,8 +1002,6 @@ static char *expected_ds(const ldns_rr_list *keys, const ldns_rr_list *signers)
 	return out;
 }
 
-typedef enum ds_miss { DS_MISS_NOKEY, DS_MISS_DIGEST, DS_MISS_ALG } ds_miss_t;
-
 /* Does DS `ds` match DNSKEY `key`? `miss` says how close a non-match came. */
 static bool ds_matches(const ldns_rr *ds, const ldns_rr *key, ds_miss_t *miss)
 {
@@ -1146,11 +1066,6 @@ static an_key_t *link_key(an_link_t *l, uint16_t tag, uint8_t alg)
 }
 
 /* ---- the DS link and the DNSKEY RRset of one zone ------------------------- */
-
-typedef struct actx {
-	ctx_t *c;
-	an_link_t *links; /* one per evidence zone */
-} actx_t;
 
 static void link_add_ds(an_link_t *link, const ldns_rr *d)
 {
@@ -2047,12 +1962,6 @@ static size_t path_to(const ctx_t *c, long zi, long *out, size_t max)
 		out[m++] = tmp[--n];
 	return m;
 }
-
-typedef struct tverdict {
-	an_status_t status;
-	long broken;      /* zone index or -1 */
-	int insecure_ede; /* why it is insecure, when policy made it so (1, 2, 27) */
-} tverdict_t;
 
 static tverdict_t target_verdict(const ctx_t *c, long zi, size_t ti)
 {

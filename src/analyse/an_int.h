@@ -1,0 +1,106 @@
+/*
+ * an_int.h — the analysis's internal face: the state one analysis shares between its
+ * modules (analyse.c, emit.c, policy.c, sigcheck.c, msgview.c, denial.c, reach.c,
+ * dslink.c, cds.c, zone.c, answer.c, servers.c, verdict.c) and the functions they
+ * call across files. Nothing outside src/analyse/ includes it.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "common/dd.h"
+#include "common/wire.h"
+#include "analyse/analyse.h"
+#include "common/msg.h"
+#include "common/pktcache.h"
+#include "engine/engine.h" /* ENGINE_F_* in recorded query flags */
+
+#define AN_MAX_RRS 64 /* DNSKEYs / RRSIGs / DS considered per RRset */
+
+/* Zones on one path, root first: a name has at most 127 labels, so a path
+ * (followed through CNAMEs) has at most 128 zones. Loaded evidence may say
+ * anything: a parent cycle is cut at this length. */
+#define AN_MAX_PATH 128
+
+typedef struct zst {
+	const ev_zone_t *z;
+	long parent;             /* index into zones, -1 */
+	bool analysed;
+	bool anchored;
+	bool insecure;           /* proven insecure (or no anchor above) */
+	bool no_anchor;
+	bool unreachable;
+	bool indeterminate;      /* crypto unavailable, or data missing */
+	bool has_errors;
+	int insecure_ede;        /* why it is insecure when policy says so: 1, 2 or 27; 0 otherwise */
+	int ds_policy;           /* DS set judged by policy: 0 fine, 1 or 2 unsupported, 3 SHA-1 only */
+	char *ds_policy_detail;
+	ldns_rr_list *ds;        /* DS set from the parent (or anchors) */
+	ldns_rr_list *anchor_keys;
+	ldns_rr_list *keys;      /* validated keys (or, when none validated, all seen) */
+	bool keys_validated;
+	ldns_rr_list *seen_keys; /* union of DNSKEYs from every server */
+	unsigned tested, ok;     /* server addresses whose DNSKEY answer was judged / passed */
+	char *ds_expected;
+	char *ds_data;           /* DS lines for fixes */
+} zst_t;
+
+typedef struct ctx {
+	const evidence_t *ev;
+	int64_t now;
+	an_policy_t pol;
+	ldns_rr_list *anchors;
+	an_result_t *r;
+	zst_t *zs;
+	ldns_pkt **pkts;          /* parsed responses, one per exchange (NULL: none) */
+	bool *pkt_borrowed;       /* pkts[i] belongs to the thread's cache (pktcache.h): read only */
+	size_t cap_findings;
+	int64_t earliest;
+	int *t_insecure_ede;      /* per target: an answer made insecure by policy (27), else 0 */
+	int oom;
+} ctx_t;
+
+typedef struct sigcheck {
+	bool valid;
+	int64_t valid_expiry;   /* the latest expiry among valid signatures */
+	uint16_t valid_tag;
+	unsigned n_sigs;        /* RRSIGs covering the type */
+	bool expired, notyet, invalid, unknown_key, crypto_unavail, bad_signer, inverted;
+	bool skew;              /* the valid signature's inception lies a little in the future */
+	int64_t skew_at;
+	uint32_t valid_ottl;    /* original TTL of the valid signature with the latest expiry */
+	int64_t expired_at, incept_at;
+	uint16_t tag;           /* of the first failing signature */
+	uint8_t alg;
+} sigcheck_t;
+
+/* NSEC3 and NSEC3PARAM share their first fields: hash, flags, iterations, salt. */
+typedef struct nsec3_params {
+	unsigned hash, iterations, salt_len;
+} nsec3_params_t;
+
+#define DENIAL_BOGUS 0
+
+#define DENIAL_PROVEN 1
+
+#define DENIAL_INSECURE 2 /* NSEC3 iterations above the limit: resolvers treat it as insecure */
+
+#define DENIAL_OPTOUT 3   /* NXDOMAIN whose next closer name falls in an opt-out span: insecure */
+
+typedef enum ds_miss { DS_MISS_NOKEY, DS_MISS_DIGEST, DS_MISS_ALG } ds_miss_t;
+
+typedef struct actx {
+	ctx_t *c;
+	an_link_t *links; /* one per evidence zone */
+} actx_t;
+
+typedef struct tverdict {
+	an_status_t status;
+	long broken;      /* zone index or -1 */
+	int insecure_ede; /* why it is insecure, when policy made it so (1, 2, 27) */
+} tverdict_t;
+
+/* ---- functions shared by the analysis modules ---- */
