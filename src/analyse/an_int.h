@@ -104,3 +104,19 @@ typedef struct tverdict {
 } tverdict_t;
 
 /* ---- functions shared by the analysis modules ---- */
+
+char *an_rr_text(const ldns_rr *rr);
+
+char *an_type_text(uint16_t t);
+
+an_finding_t *an_add_finding(ctx_t *c, an_fid_t id, const char *zone, const char *rrset,
+				 const char *detail, const char *data, const char *server, int64_t when);
+
+/* Expand {zone} {parent} {rrset} {detail} {data}; keep "{?...?}" only with data, "{!...!}" only without. */
+char *an_expand(const char *tpl, const an_finding_t *f, const char *parent);
+
+/* A TLD's DS lives in the root zone: its operator changes it through IANA's root zone
+ * management, not at a registrar. Reword a fix written for a registrar (in place). */
+void an_tld_fix(an_finding_t *f);
+
+long an_zone_index(const ctx_t *c, const char *name);

@@ -17,20 +17,7 @@ void an_time_text(int64_t t, char *buf, size_t size)
 
 /* ---- per-zone state ------------------------------------------------------ */
 
-static char *rr_text(const ldns_rr *rr)
-{
-	char *s = ldns_rr2str(rr);
-	if (s)
-		s[strcspn(s, "\n")] = '\0';
-	return s;
-}
-
-static char *type_text(uint16_t t)
-{
-	return ldns_rr_type2str((ldns_rr_type)t);
-}
-
-static long zone_index(const ctx_t *c, const char *name)
+long an_zone_index(const ctx_t *c, const char *name)
 {
 	if (!name)
 		return -1;
@@ -41,154 +28,6 @@ static long zone_index(const ctx_t *c, const char *name)
 }
 
 /* ---- findings ------------------------------------------------------------ */
-
-static bool str_eq(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static an_finding_t *add_finding(ctx_t *c, an_fid_t id, const char *zone, const char *rrset,
-				 const char *detail, const char *data, const char *server, int64_t when)
-{
-	an_result_t *r = c->r;
-	if (!detail)
-		detail = "";
-	an_finding_t *f = NULL;
-	for (size_t i = 0; i < r->n_findings; i++) {
-		an_finding_t *g = &r->findings[i];
-		if (g->id == id && str_eq(g->zone, zone) && str_eq(g->rrset, rrset) &&
-		    str_eq(g->detail, detail)) {
-			f = g;
-			break;
-		}
-	}
-	if (!f) {
-		if (ev_grow((void **)&r->findings, &c->cap_findings, r->n_findings, sizeof(*f))) {
-			c->oom = 1;
-			return NULL;
-		}
-		f = &r->findings[r->n_findings++];
-		memset(f, 0, sizeof(*f));
-		f->id = id;
-		f->zone = dd_strdup(zone);
-		f->rrset = dd_strdup(rrset);
-		f->detail = dd_strdup(detail);
-		f->data = dd_strdup(data ? data : "");
-		f->when = when;
-	}
-	if (server) {
-		for (size_t i = 0; i < f->n_servers; i++)
-			if (strcmp(f->servers[i], server) == 0)
-				return f;
-		char **s = realloc(f->servers, (f->n_servers + 1) * sizeof(char *));
-		if (!s) {
-			c->oom = 1;
-			return f;
-		}
-		f->servers = s;
-		s[f->n_servers++] = strdup(server);
-	}
-	long zi = zone_index(c, zone);
-	if (zi >= 0 && an_finding_def(id)->severity == AN_ERROR)
-		c->zs[zi].has_errors = true;
-	return f;
-}
-
-/* Expand {zone} {parent} {rrset} {detail} {data}; keep "{?...?}" only with data, "{!...!}" only without. */
-static char *expand(const char *tpl, const an_finding_t *f, const char *parent)
-{
-	size_t cap = strlen(tpl) + 256, len = 0;
-	char *out = malloc(cap);
-	if (!out)
-		return NULL;
-	bool has_data = f->data && f->data[0];
-	for (const char *p = tpl; *p;) {
-		const char *val = NULL;
-		size_t skip = 0;
-		if ((p[0] == '{' && (p[1] == '?' || p[1] == '!')) || ((p[0] == '?' || p[0] == '!') && p[1] == '}')) {
-			bool open = p[0] == '{', want_data = (open ? p[1] : p[0]) == '?';
-			if (open && want_data != has_data) {
-				const char *end = strstr(p + 2, want_data ? "?}" : "!}");
-				p = end ? end + 2 : p + strlen(p);
-			} else {
-				p += 2;
-			}
-			continue;
-		}
-		if (*p == '{') {
-			static const char *keys[] = {"{zone}", "{parent}", "{rrset}", "{detail}", "{data}"};
-			const char *vals[] = {f->zone, parent ? parent : "the parent", f->rrset ? f->rrset : f->zone,
-					      f->detail, f->data};
-			for (unsigned k = 0; k < 5; k++)
-				if (strncmp(p, keys[k], strlen(keys[k])) == 0) {
-					val = vals[k] ? vals[k] : "";
-					skip = strlen(keys[k]);
-				}
-		}
-		size_t add = val ? strlen(val) : 1;
-		if (len + add + 1 > cap) {
-			cap = (len + add + 1) * 2;
-			char *n = realloc(out, cap);
-			if (!n) {
-				free(out);
-				return NULL;
-			}
-			out = n;
-		}
-		if (val) {
-			memcpy(out + len, val, add);
-			p += skip;
-		} else {
-			out[len] = *p++;
-		}
-		len += add;
-	}
-	out[len] = '\0';
-	/* Trim a trailing newline left by an empty {data}. */
-	while (len && out[len - 1] == '\n')
-		out[--len] = '\0';
-	return out;
-}
-
-/* A copy of `s` with every `from` replaced by `to`, or NULL on out of memory. */
-static char *replace_all(const char *s, const char *from, const char *to)
-{
-	size_t fl = strlen(from), tl = strlen(to), n = 0;
-	for (const char *p = strstr(s, from); p; p = strstr(p + fl, from))
-		n++;
-	char *out = malloc(strlen(s) + n * tl + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (const char *p = s, *q; (q = strstr(p, from)) != NULL; p = q + fl) {
-		memcpy(o, p, (size_t)(q - p));
-		o += q - p;
-		memcpy(o, to, tl);
-		o += tl;
-		s = q + fl;
-	}
-	strcpy(o, s);
-	return out;
-}
-
-/* A TLD's DS lives in the root zone: its operator changes it through IANA's root zone
- * management, not at a registrar. Reword a fix written for a registrar (in place). */
-static void tld_fix(an_finding_t *f)
-{
-	static const char *const from[] = {"At the registrar (or parent operator) of ", "At the registrar of ",
-					   "at the registrar", "the registrar"};
-	static const char *const to[] = {"Through a root zone change request to IANA, for ",
-					 "Through a root zone change request to IANA, for ",
-					 "in the root zone (through IANA)", "IANA (the root zone)"};
-	for (size_t i = 0; f->fix && i < DD_ARRAY_LEN(from); i++) {
-		if (!strstr(f->fix, from[i]))
-			continue;
-		char *n = replace_all(f->fix, from[i], to[i]);
-		if (n) {
-			free(f->fix);
-			f->fix = n;
-		}
-	}
-}
 
 /* ---- algorithm policy ---------------------------------------------------- */
 
@@ -350,43 +189,43 @@ static void emit_sig_findings(ctx_t *c, const char *zone, const char *rrset, con
 {
 	char when[40], buf[200];
 	if (sc->n_sigs == 0) {
-		add_finding(c, AN_F_RRSIG_MISSING, zone, rrset, "", NULL, server, 0);
+		an_add_finding(c, AN_F_RRSIG_MISSING, zone, rrset, "", NULL, server, 0);
 		return;
 	}
 	if (sc->expired) {
 		an_time_text(sc->expired_at, when, sizeof(when));
 		snprintf(buf, sizeof(buf), " on %s (key tag %u, algorithm %u)", when, sc->tag, sc->alg);
-		add_finding(c, AN_F_RRSIG_EXPIRED, zone, rrset, buf, NULL, server, sc->expired_at);
+		an_add_finding(c, AN_F_RRSIG_EXPIRED, zone, rrset, buf, NULL, server, sc->expired_at);
 	}
 	if (sc->notyet) {
 		an_time_text(sc->incept_at, when, sizeof(when));
 		snprintf(buf, sizeof(buf), ": its inception is %s (key tag %u, algorithm %u)", when, sc->tag, sc->alg);
-		add_finding(c, AN_F_RRSIG_NOT_YET_VALID, zone, rrset, buf, NULL, server, sc->incept_at);
+		an_add_finding(c, AN_F_RRSIG_NOT_YET_VALID, zone, rrset, buf, NULL, server, sc->incept_at);
 	}
 	if (sc->inverted) {
 		char when2[40];
 		an_time_text(sc->incept_at, when, sizeof(when));
 		an_time_text(sc->expired_at, when2, sizeof(when2));
 		snprintf(buf, sizeof(buf), " (inception %s, expiration %s; key tag %u)", when, when2, sc->tag);
-		add_finding(c, AN_F_RRSIG_VALIDITY_INVERTED, zone, rrset, buf, NULL, server, 0);
+		an_add_finding(c, AN_F_RRSIG_VALIDITY_INVERTED, zone, rrset, buf, NULL, server, 0);
 	}
 	if (sc->invalid) {
 		snprintf(buf, sizeof(buf), sc->bad_signer ? " (its signer name or label count is wrong; key tag %u)"
 							  : " (key tag %u, algorithm %u)",
 			 sc->tag, sc->alg);
-		add_finding(c, AN_F_RRSIG_INVALID, zone, rrset, buf, NULL, server, 0);
+		an_add_finding(c, AN_F_RRSIG_INVALID, zone, rrset, buf, NULL, server, 0);
 	}
 	if (sc->crypto_unavail) {
 		snprintf(buf, sizeof(buf), " (algorithm %u)", sc->alg);
-		add_finding(c, AN_F_CRYPTO_UNAVAILABLE, zone, rrset, buf, NULL, server, 0);
+		an_add_finding(c, AN_F_CRYPTO_UNAVAILABLE, zone, rrset, buf, NULL, server, 0);
 	}
 	if (sc->unknown_key && !sc->expired && !sc->notyet && !sc->invalid && !sc->crypto_unavail && !sc->inverted) {
 		if (dnskey_link) {
 			snprintf(buf, sizeof(buf), " (it is signed by key tag %u)", sc->tag);
-			add_finding(c, AN_F_DNSKEY_NOT_SIGNED_BY_DS_KEY, zone, rrset, buf, data, server, 0);
+			an_add_finding(c, AN_F_DNSKEY_NOT_SIGNED_BY_DS_KEY, zone, rrset, buf, data, server, 0);
 		} else {
 			snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u)", sc->tag, sc->alg);
-			add_finding(c, AN_F_RRSIG_UNKNOWN_KEY, zone, rrset, buf, NULL, server, 0);
+			an_add_finding(c, AN_F_RRSIG_UNKNOWN_KEY, zone, rrset, buf, NULL, server, 0);
 		}
 	}
 }
@@ -401,20 +240,20 @@ static void note_expiry(ctx_t *c, const char *zone, const char *rrset, const cha
 		char when[40], buf[160];
 		an_time_text(sc->valid_expiry, when, sizeof(when));
 		snprintf(buf, sizeof(buf), ": on %s (key tag %u); validation fails from then on", when, sc->valid_tag);
-		add_finding(c, AN_F_RRSIG_EXPIRING_SOON, zone, rrset, buf, NULL, server, sc->valid_expiry);
+		an_add_finding(c, AN_F_RRSIG_EXPIRING_SOON, zone, rrset, buf, NULL, server, sc->valid_expiry);
 	} else if (sc->valid_expiry - c->now < (int64_t)sc->valid_ottl) {
 		char when[40], buf[200];
 		an_time_text(sc->valid_expiry, when, sizeof(when));
 		snprintf(buf, sizeof(buf), ": it expires on %s, within the %u-second TTL (key tag %u)", when, sc->valid_ottl,
 			 sc->valid_tag);
-		add_finding(c, AN_F_RRSIG_EXPIRES_WITHIN_TTL, zone, rrset, buf, NULL, server, sc->valid_expiry);
+		an_add_finding(c, AN_F_RRSIG_EXPIRES_WITHIN_TTL, zone, rrset, buf, NULL, server, sc->valid_expiry);
 	}
 	if (sc->skew) {
 		char when[40], buf[200];
 		an_time_text(sc->skew_at, when, sizeof(when));
 		snprintf(buf, sizeof(buf), " at %s, %lld seconds after this check (key tag %u)", when,
 			 (long long)(sc->skew_at - c->now), sc->valid_tag);
-		add_finding(c, AN_F_RRSIG_CLOCK_SKEW, zone, rrset, buf, NULL, server, sc->skew_at);
+		an_add_finding(c, AN_F_RRSIG_CLOCK_SKEW, zone, rrset, buf, NULL, server, sc->skew_at);
 	}
 }
 
@@ -533,12 +372,12 @@ static void parse_all(ctx_t *c)
 		    ldns_wire2pkt(&pkt, x->wire, x->wire_len) != LDNS_STATUS_OK) {
 			char buf[160];
 			snprintf(buf, sizeof(buf), " (%s for %s)", why ? why : "unparseable", x->qname);
-			long zi = zone_index(c, x->zone);
+			long zi = an_zone_index(c, x->zone);
 			/* NS/DS exchanges are tagged with the child; the server is the parent's. */
 			const char *zone = x->zone;
 			if ((x->purpose == EV_P_NS || x->purpose == EV_P_DS) && zi >= 0 && c->zs[zi].z->parent)
 				zone = c->zs[zi].z->parent;
-			add_finding(c, AN_F_SERVER_MALFORMED, zone, NULL, buf, NULL, x->server, 0);
+			an_add_finding(c, AN_F_SERVER_MALFORMED, zone, NULL, buf, NULL, x->server, 0);
 			continue;
 		}
 		c->pkts[i] = pkt;
@@ -567,7 +406,7 @@ static void nsec3_advice(ctx_t *c, const char *zone, const nsec3_params_t *p, co
 	snprintf(buf, sizeof(buf), " %u extra iteration%s and a %u-octet salt%s", p->iterations, p->iterations == 1 ? "" : "s",
 		 p->salt_len,
 		 p->iterations > c->pol.nsec3_iter_limit ? " (above the limit resolvers enforce: its negative answers are insecure)" : "");
-	add_finding(c, AN_F_NSEC3_PARAMETERS, zone, NULL, buf, NULL, server, 0);
+	an_add_finding(c, AN_F_NSEC3_PARAMETERS, zone, NULL, buf, NULL, server, 0);
 }
 
 /* Does NSEC3 record `rr` (of zone `zone`) cover the hash of `name`? */
@@ -634,7 +473,7 @@ static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ld
 	}
 	ldns_rr_list *proof = (nsec3 && ldns_rr_list_rr_count(nsec3)) ? nsec3 : nsec;
 	if (!proof || !ldns_rr_list_rr_count(proof)) {
-		add_finding(c, AN_F_DENIAL_MISSING, zone, rrset,
+		an_add_finding(c, AN_F_DENIAL_MISSING, zone, rrset,
 			    seen3 ? " (its NSEC3 records use an unknown hash algorithm, which validators ignore)" : "",
 			    NULL, server, 0);
 		goto out;
@@ -644,7 +483,7 @@ static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ld
 		if (worst.iterations > c->pol.nsec3_iter_limit) {
 			char buf[120];
 			snprintf(buf, sizeof(buf), " (%u iterations; the limit is %u)", worst.iterations, c->pol.nsec3_iter_limit);
-			add_finding(c, AN_F_NSEC3_ITERATIONS_INSECURE, zone, rrset, buf, NULL, server, 0);
+			an_add_finding(c, AN_F_NSEC3_ITERATIONS_INSECURE, zone, rrset, buf, NULL, server, 0);
 			ok = DENIAL_INSECURE;
 			goto out;
 		}
@@ -663,7 +502,7 @@ static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ld
 			check_sigs(c, zone, one, sigs, keys, &sc);
 			if (!sc.valid) {
 				char *owner = dd_name_text(ldns_rr_owner(rr));
-				char *t = type_text(ptype);
+				char *t = an_type_text(ptype);
 				char *rs = dd_asprintf("%s %s", owner ? owner : "?", t ? t : "?");
 				emit_sig_findings(c, zone, rs, server, &sc, false, NULL);
 				free(rs);
@@ -698,13 +537,13 @@ static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ld
 			ok = DENIAL_PROVEN;
 			if (ptype == LDNS_RR_TYPE_NSEC3 && ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NXDOMAIN &&
 			    nxdomain_optout(proof, qname, qtype)) {
-				add_finding(c, AN_F_NSEC3_OPT_OUT, zone, rrset, "", NULL, server, 0);
+				an_add_finding(c, AN_F_NSEC3_OPT_OUT, zone, rrset, "", NULL, server, 0);
 				ok = DENIAL_OPTOUT;
 			}
 		} else {
 			char buf[200];
 			snprintf(buf, sizeof(buf), " (%s)", ldns_get_errorstr_by_id(st));
-			add_finding(c, AN_F_DENIAL_INVALID, zone, rrset, buf, NULL, server, 0);
+			an_add_finding(c, AN_F_DENIAL_INVALID, zone, rrset, buf, NULL, server, 0);
 		}
 	}
 	ldns_rr_list_free(allsigs);
@@ -769,7 +608,7 @@ static void check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys,
 		ldns_rr_list_free(recs);
 	}
 	if (!proven)
-		add_finding(c, AN_F_WILDCARD_PROOF_MISSING, zone, rrset, "", NULL, server, 0);
+		an_add_finding(c, AN_F_WILDCARD_PROOF_MISSING, zone, rrset, "", NULL, server, 0);
 	ldns_rdf_deep_free(next_closer);
 	ldns_rdf_deep_free(apex);
 }
@@ -854,7 +693,7 @@ static void check_reachability(ctx_t *c, size_t zi)
 			char buf[300];
 			snprintf(buf, sizeof(buf), ": %s (%s)", srv->name,
 				 srv->addr_error ? srv->addr_error : "no address");
-			add_finding(c, AN_F_NS_NO_ADDRESS, z->name, NULL, buf, NULL, NULL, 0);
+			an_add_finding(c, AN_F_NS_NO_ADDRESS, z->name, NULL, buf, NULL, NULL, 0);
 		}
 		for (size_t j = 0; j < srv->n_addrs; j++) {
 			const char *a = srv->addrs[j];
@@ -917,12 +756,12 @@ static void check_reachability(ctx_t *c, size_t zi)
 			if (!n && skipped) {
 				char sbuf[300];
 				snprintf(sbuf, sizeof(sbuf), " (%s at %s: %s)", srv->name, a, skip_why ? skip_why : "not allowed");
-				add_finding(c, AN_F_SERVER_NOT_QUERIED, z->name, NULL, sbuf, NULL, a, 0);
+				an_add_finding(c, AN_F_SERVER_NOT_QUERIED, z->name, NULL, sbuf, NULL, a, 0);
 				refused++;
 				continue;
 			}
 			if (!n) {
-				add_finding(c, AN_F_SERVER_NOT_TESTED, z->name, NULL,
+				an_add_finding(c, AN_F_SERVER_NOT_TESTED, z->name, NULL,
 					    strchr(a, ':') ? " (IPv6 is not available here)" : " (IPv4 is not used)",
 					    NULL, a, 0);
 				continue;
@@ -941,21 +780,21 @@ static void check_reachability(ctx_t *c, size_t zi)
 				if (id == AN_F_SERVER_NO_EDNS)
 					snprintf(buf, sizeof(buf), " (%s: no answer to queries with EDNS, an answer without)",
 						 srv->name);
-				add_finding(c, id, z->name, NULL, buf, NULL, a, 0);
+				an_add_finding(c, id, z->name, NULL, buf, NULL, a, 0);
 				continue;
 			}
 			answered++; /* it answers; whether it serves the zone is judged below */
 			if (lame)
-				add_finding(c, lame_id, z->name, NULL, lame_why, NULL, a, 0);
+				an_add_finding(c, lame_id, z->name, NULL, lame_why, NULL, a, 0);
 			if (fail_notcp) {
 				/* Only some answers (a large DNSKEY RRset) need TCP, and TCP fails. */
 				snprintf(buf, sizeof(buf), " (%s, for %s)", srv->name, notcp_what ? notcp_what : "?");
-				add_finding(c, AN_F_SERVER_NO_TCP, z->name, NULL, buf, NULL, a, 0);
+				an_add_finding(c, AN_F_SERVER_NO_TCP, z->name, NULL, buf, NULL, a, 0);
 			}
 			if (ok_trunc == ok)
-				add_finding(c, AN_F_SERVER_NEEDS_TCP, z->name, NULL, "", NULL, a, 0);
+				an_add_finding(c, AN_F_SERVER_NEEDS_TCP, z->name, NULL, "", NULL, a, 0);
 			if (oversized)
-				add_finding(c, AN_F_SERVER_UDP_TOO_LARGE, z->name, NULL, "", NULL, a, 0);
+				an_add_finding(c, AN_F_SERVER_UDP_TOO_LARGE, z->name, NULL, "", NULL, a, 0);
 		}
 	}
 	if (!tested && refused) {
@@ -965,16 +804,15 @@ static void check_reachability(ctx_t *c, size_t zi)
 	if (z->ns_total > z->n_servers) {
 		char buf[80];
 		snprintf(buf, sizeof(buf), " (%u listed, the first %zu checked)", z->ns_total, z->n_servers);
-		add_finding(c, AN_F_NS_SET_TRUNCATED, z->name, NULL, buf, NULL, NULL, 0);
+		an_add_finding(c, AN_F_NS_SET_TRUNCATED, z->name, NULL, buf, NULL, NULL, 0);
 	}
 	if ((tested && !answered) || (!addrs && z->n_servers)) {
 		s->unreachable = true;
-		add_finding(c, AN_F_ZONE_UNREACHABLE, z->name, NULL,
+		an_add_finding(c, AN_F_ZONE_UNREACHABLE, z->name, NULL,
 			    addrs ? "" : " (none of its name servers has an address)", NULL, NULL, 0);
 	}
 }
 
-/* DS lines (SHA-256) for the keys that sign the DNSKEY RRset, else the SEP keys. */
 /* The DS lines to propose: only for key-signing keys (SEP flag, zone key, not
  * revoked) that sign the DNSKEY RRset (`signers`; or, when no signer is known,
  * the published ones). A DS on a ZSK breaks at its next routine roll. "" when
@@ -990,7 +828,7 @@ static char *expected_ds(const ldns_rr_list *keys, const ldns_rr_list *signers)
 		if (!(ldns_rdf2native_int16(ldns_rr_rdf(k, 0)) & LDNS_KEY_SEP_KEY))
 			continue;
 		ldns_rr *ds = ldns_key_rr2ds(k, LDNS_SHA256);
-		char *t = ds ? rr_text(ds) : NULL;
+		char *t = ds ? an_rr_text(ds) : NULL;
 		ldns_rr_free(ds);
 		if (t) {
 			char *n = dd_asprintf("%s    %s\n", out, t);
@@ -1082,7 +920,7 @@ static void link_add_ds(an_link_t *link, const ldns_rr *d)
 	e->digest_type = ldns_rdf2native_int8(ldns_rr_rdf(d, 2));
 	e->text = dd_ds_text(d);
 	if (!e->text)
-		e->text = rr_text(d);
+		e->text = an_rr_text(d);
 }
 
 /*
@@ -1131,7 +969,6 @@ static void ds_policy(zst_t *s)
 	s->ds = usable;
 }
 
-/* Collect the DS set of zone `zi` from its parent's answers. */
 /* Was the DS of `zone` asked at this address (then that answer counts, not the referral)? */
 static bool asked_ds_at(const ctx_t *c, const char *zone, const char *addr)
 {
@@ -1143,6 +980,7 @@ static bool asked_ds_at(const ctx_t *c, const char *zone, const char *addr)
 	return false;
 }
 
+/* Collect the DS set of zone `zi` from its parent's answers. */
 static void collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 {
 	zst_t *s = &c->zs[zi];
@@ -1197,7 +1035,7 @@ static void collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 		ldns_rr_list_free(ds);
 	}
 	if (with_ds && without)
-		add_finding(c, AN_F_SERVERS_DIFFER, pname, rrset,
+		an_add_finding(c, AN_F_SERVERS_DIFFER, pname, rrset,
 			    ": some of its servers publish a DS for the child, others prove there is none", NULL,
 			    NULL, 0);
 	for (size_t i = 0; s->ds && i < ldns_rr_list_rr_count(s->ds); i++)
@@ -1319,7 +1157,7 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 			if (!sc.valid) {
 				char buf[120];
 				snprintf(buf, sizeof(buf), " (the %s RRset has no valid signature at this server)", w ? "CDNSKEY" : "CDS");
-				add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, buf, NULL, x->server, 0);
+				an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, buf, NULL, x->server, 0);
 			}
 			ldns_rr_list_free(sigs);
 			list_union(&all[w], rrs);
@@ -1327,7 +1165,7 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 		ldns_rr_list_free(rrs);
 	}
 	if (differ)
-		add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (the servers publish different CDS/CDNSKEY sets)", NULL, NULL, 0);
+		an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (the servers publish different CDS/CDNSKEY sets)", NULL, NULL, 0);
 	size_t ncds = all[0] ? ldns_rr_list_rr_count(all[0]) : 0, nkey = all[1] ? ldns_rr_list_rr_count(all[1]) : 0;
 	/* Delete requests: CDS "0 0 0 00", CDNSKEY "0 3 0 AA==" (algorithm 0). */
 	unsigned deletes = 0;
@@ -1341,10 +1179,10 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 		}
 	if (deletes) {
 		if (deletes < ncds + nkey)
-			add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (a delete request is mixed with other records)", NULL,
+			an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (a delete request is mixed with other records)", NULL,
 				    NULL, 0);
 		else
-			add_finding(c, AN_F_CDS_DELETE, zone, NULL, "", NULL, NULL, 0);
+			an_add_finding(c, AN_F_CDS_DELETE, zone, NULL, "", NULL, NULL, 0);
 		goto out;
 	}
 	char named[160] = "", unmatched[160] = "", signing[160] = "";
@@ -1383,14 +1221,14 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 			in_cds = ds_matches(ldns_rr_list_rr(all[0], j), ck, &miss);
 		}
 		if (!in_cds)
-			add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (a CDNSKEY has no matching CDS: they name different keys)",
+			an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (a CDNSKEY has no matching CDS: they name different keys)",
 				    NULL, NULL, 0);
 		ldns_rr_free(ck);
 	}
 	if (unmatched[0]) {
 		char buf[220];
 		snprintf(buf, sizeof(buf), " (key tag %s: not in the DNSKEY RRset)", unmatched);
-		add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, buf, NULL, NULL, 0);
+		an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, buf, NULL, NULL, 0);
 	}
 	if ((ncds || nkey) && !names_signer) {
 		for (size_t g = 0; signers && g < ldns_rr_list_rr_count(signers); g++)
@@ -1398,7 +1236,7 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 		char buf[400];
 		snprintf(buf, sizeof(buf), " (they name key tag %s; the DNSKEY RRset is signed by key tag %s)",
 			 named[0] ? named : unmatched, signing[0] ? signing : "none");
-		add_finding(c, AN_F_CDS_WOULD_BREAK, zone, NULL, buf, NULL, NULL, 0);
+		an_add_finding(c, AN_F_CDS_WOULD_BREAK, zone, NULL, buf, NULL, NULL, 0);
 	}
 out:
 	for (int w = 0; w < 2; w++) {
@@ -1421,12 +1259,12 @@ static void key_policy(ctx_t *c, size_t zi)
 		if (alg == 5 || alg == 7) {
 			snprintf(buf, sizeof(buf), " (algorithm %u, %s; key tag %u)", alg, alg == 5 ? "RSASHA1" : "RSASHA1-NSEC3-SHA1",
 				 ldns_calc_keytag(k));
-			add_finding(c, AN_F_DNSKEY_ALGORITHM_DEPRECATED, s->z->name, NULL, buf, NULL, NULL, 0);
+			an_add_finding(c, AN_F_DNSKEY_ALGORITHM_DEPRECATED, s->z->name, NULL, buf, NULL, NULL, 0);
 		}
 		size_t bits = ldns_rr_dnskey_key_size(k);
 		if ((alg == 5 || alg == 7 || alg == 8 || alg == 10) && bits && bits < 2048) {
 			snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u: %zu bits)", ldns_calc_keytag(k), alg, bits);
-			add_finding(c, AN_F_DNSKEY_RSA_SHORT, s->z->name, NULL, buf, NULL, NULL, 0);
+			an_add_finding(c, AN_F_DNSKEY_RSA_SHORT, s->z->name, NULL, buf, NULL, NULL, 0);
 		}
 	}
 }
@@ -1474,7 +1312,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 	if (!s->anchored) {
 		if (s->parent < 0) {
 			s->insecure = s->no_anchor = true;
-			add_finding(c, AN_F_NO_TRUST_ANCHOR, z->name, NULL, "", NULL, NULL, 0);
+			an_add_finding(c, AN_F_NO_TRUST_ANCHOR, z->name, NULL, "", NULL, NULL, 0);
 		} else if (c->zs[s->parent].insecure) {
 			s->insecure = true;
 		} else if (whatif_ds(c, link, zi)) {
@@ -1534,7 +1372,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 			char buf[120];
 			uint16_t tag = s->ds ? ldns_rdf2native_int16(ldns_rr_rdf(ldns_rr_list_rr(s->ds, 0), 0)) : 0;
 			snprintf(buf, sizeof(buf), " (the DS names key tag %u)", tag);
-			add_finding(c, AN_F_DS_OVER_UNSIGNED_CHILD, z->name, NULL, buf, NULL, x->server, 0);
+			an_add_finding(c, AN_F_DS_OVER_UNSIGNED_CHILD, z->name, NULL, buf, NULL, x->server, 0);
 			ldns_rr_list_free(keys);
 			ldns_rr_list_free(sigs);
 			continue;
@@ -1591,15 +1429,15 @@ static void analyse_zone(actx_t *a, size_t zi)
 				      : worst == DS_MISS_DIGEST ? AN_F_DS_DIGEST_MISMATCH
 								: AN_F_DS_NO_MATCHING_DNSKEY;
 			if (s->anchored && !z->parent)
-				add_finding(c, AN_F_DS_NO_MATCHING_DNSKEY, z->name, NULL,
+				an_add_finding(c, AN_F_DS_NO_MATCHING_DNSKEY, z->name, NULL,
 					    " (the trust anchor matches no key of this zone)", exp, x->server, 0);
 			else
-				add_finding(c, id, z->name, NULL, buf, exp, x->server, 0);
+				an_add_finding(c, id, z->name, NULL, buf, exp, x->server, 0);
 		} else {
 			if (unmatched && !s->anchored) {
 				char buf[200];
 				snprintf(buf, sizeof(buf), " (DS without a key: %s)", unmatched_tags);
-				add_finding(c, AN_F_DS_ROLLOVER_IN_PROGRESS, z->name, NULL, buf, NULL, x->server, 0);
+				an_add_finding(c, AN_F_DS_ROLLOVER_IN_PROGRESS, z->name, NULL, buf, NULL, x->server, 0);
 			}
 			sigcheck_t sc;
 			check_sigs(c, z->name, keys, sigs, matched, &sc);
@@ -1623,7 +1461,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 						char buf[80];
 						snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u)", ldns_calc_keytag(mk),
 							 ldns_rdf2native_int8(ldns_rr_rdf(mk, 2)));
-						add_finding(c, AN_F_DS_KEY_NOT_SIGNING, z->name, NULL, buf, NULL, x->server, 0);
+						an_add_finding(c, AN_F_DS_KEY_NOT_SIGNING, z->name, NULL, buf, NULL, x->server, 0);
 					}
 				}
 			} else {
@@ -1651,19 +1489,19 @@ static void analyse_zone(actx_t *a, size_t zi)
 		if (why) {
 			char buf[200];
 			snprintf(buf, sizeof(buf), " with its DNSKEY RRset (%s)", why);
-			add_finding(c, AN_F_ZONE_UNREACHABLE, z->name, NULL, buf, NULL, NULL, 0);
+			an_add_finding(c, AN_F_ZONE_UNREACHABLE, z->name, NULL, buf, NULL, NULL, 0);
 			s->unreachable = true;
 		}
 	}
 	check_cds(c, zi, signers);
 	check_nsec3param(c, zi);
 	if (s->ds_policy == 1)
-		add_finding(c, AN_F_DS_ALGORITHM_UNSUPPORTED, z->name, NULL, s->ds_policy_detail, NULL, NULL, 0);
+		an_add_finding(c, AN_F_DS_ALGORITHM_UNSUPPORTED, z->name, NULL, s->ds_policy_detail, NULL, NULL, 0);
 	else if (s->ds_policy == 2)
-		add_finding(c, AN_F_DS_DIGEST_UNSUPPORTED, z->name, NULL, s->ds_policy_detail,
+		an_add_finding(c, AN_F_DS_DIGEST_UNSUPPORTED, z->name, NULL, s->ds_policy_detail,
 			    link_expected_ds(link, s, signers), NULL, 0);
 	else if (s->ds_policy == 3 && s->keys_validated)
-		add_finding(c, AN_F_DS_SHA1_ONLY, z->name, NULL, "", link_expected_ds(link, s, signers), NULL, 0);
+		an_add_finding(c, AN_F_DS_SHA1_ONLY, z->name, NULL, "", link_expected_ds(link, s, signers), NULL, 0);
 	key_policy(c, zi);
 	if (!s->keys_validated)
 		list_union(&s->keys, s->seen_keys); /* unvalidated: only to report more facts below */
@@ -1671,9 +1509,9 @@ static void analyse_zone(actx_t *a, size_t zi)
 	if (s->insecure && !s->no_anchor && z->parent && s->ds_policy != 1 && s->ds_policy != 2) {
 		bool signed_zone = s->seen_keys && ldns_rr_list_rr_count(s->seen_keys);
 		if (signed_zone && !c->zs[s->parent].insecure)
-			add_finding(c, AN_F_SIGNED_ISLAND, z->name, NULL, "", link_expected_ds(link, s, signers), NULL, 0);
+			an_add_finding(c, AN_F_SIGNED_ISLAND, z->name, NULL, "", link_expected_ds(link, s, signers), NULL, 0);
 		else if (!c->zs[s->parent].insecure)
-			add_finding(c, AN_F_INSECURE_DELEGATION, z->name, NULL, "", NULL, NULL, 0);
+			an_add_finding(c, AN_F_INSECURE_DELEGATION, z->name, NULL, "", NULL, NULL, 0);
 	}
 	link->servers_total = s->tested;
 	link->servers_ok = s->ok;
@@ -1687,14 +1525,14 @@ static void analyse_zone(actx_t *a, size_t zi)
 static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 {
 	ctx_t *c = a->c;
-	long zi = zone_index(c, t->zone);
+	long zi = an_zone_index(c, t->zone);
 	if (zi < 0)
 		return;
 	zst_t *s = &c->zs[zi];
 	ldns_rdf *owner = ldns_dname_new_frm_str(t->name);
 	if (!owner)
 		return;
-	char *tname = type_text(c->ev->qtype);
+	char *tname = an_type_text(c->ev->qtype);
 	unsigned nx = 0, noerr = 0;
 	for (size_t i = 0; i < c->ev->n_xs; i++) {
 		const ev_exchange_t *x = &c->ev->xs[i];
@@ -1706,7 +1544,7 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 			char *rcs = ldns_pkt_rcode2str(rc);
 			char buf[200];
 			snprintf(buf, sizeof(buf), ": it answered %s for %s %s", rcs ? rcs : "?", t->name, tname ? tname : "?");
-			add_finding(c, rcode_finding(rc, x), t->zone, NULL, buf, NULL, x->server, 0);
+			an_add_finding(c, rcode_finding(rc, x), t->zone, NULL, buf, NULL, x->server, 0);
 			free(rcs);
 			continue;
 		}
@@ -1724,13 +1562,13 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 				if (!n)
 					break;
 				c->r->answer = n;
-				n[c->r->n_answer++] = rr_text(ldns_rr_list_rr(rrs, k));
+				n[c->r->n_answer++] = an_rr_text(ldns_rr_list_rr(rrs, k));
 			}
 		}
 		/* An unsigned zone below a DS is already judged at the DS link. */
 		bool unsigned_zone = !s->keys || !ldns_rr_list_rr_count(s->keys);
 		if (!s->insecure && !unsigned_zone) {
-			char *gt = type_text(got);
+			char *gt = an_type_text(got);
 			char *rrset = dd_asprintf("%s %s", t->name, gt ? gt : "?");
 			ldns_rr_list *dname = got == LDNS_RR_TYPE_CNAME ? dname_over(pkt, owner, rrs) : NULL;
 			if (dname) {
@@ -1823,7 +1661,7 @@ static void server_view(ctx_t *c)
 	an_result_t *r = c->r;
 	const evidence_t *ev = c->ev;
 	for (size_t t = 0; t < ev->n_targets; t++) {
-		long zi = zone_index(c, ev->targets[t].zone);
+		long zi = an_zone_index(c, ev->targets[t].zone);
 		bool dup = zi < 0;
 		for (size_t k = 0; k < t && !dup; k++)
 			dup = ev->targets[k].zone && strcmp(ev->targets[k].zone, ev->targets[t].zone) == 0;
@@ -1902,7 +1740,7 @@ static void server_view(ctx_t *c)
 		if (differ) {
 			char buf[260];
 			snprintf(buf, sizeof(buf), ": their SOA serials differ (%s)", serials);
-			add_finding(c, AN_F_SERVERS_DIFFER, z->name, NULL, buf, NULL, NULL, 0);
+			an_add_finding(c, AN_F_SERVERS_DIFFER, z->name, NULL, buf, NULL, NULL, 0);
 		}
 	next:
 		ldns_rdf_deep_free(apex);
@@ -2014,7 +1852,7 @@ static void finish(actx_t *a)
 	bool any_insecure = false, any_indet = false;
 	int insecure_ede = 0;
 	for (size_t i = 0; i < ev->n_targets; i++) {
-		tverdict_t v = target_verdict(c, zone_index(c, ev->targets[i].zone), i);
+		tverdict_t v = target_verdict(c, an_zone_index(c, ev->targets[i].zone), i);
 		if ((v.status == AN_BOGUS || v.status == AN_UNREACHABLE) && best.broken < 0)
 			best = v;
 		if (v.status == AN_INSECURE && !any_insecure)
@@ -2029,7 +1867,7 @@ static void finish(actx_t *a)
 		zone_ede(r, r->broken_zone);
 		for (size_t i = 0; i < ev->n_targets; i++) {
 			long path[AN_MAX_PATH];
-			size_t n = path_to(c, zone_index(c, ev->targets[i].zone), path, AN_MAX_PATH);
+			size_t n = path_to(c, an_zone_index(c, ev->targets[i].zone), path, AN_MAX_PATH);
 			for (size_t k = 0; k < n; k++)
 				zone_ede(r, c->zs[path[k]].z->name);
 		}
@@ -2051,16 +1889,16 @@ static void finish(actx_t *a)
 	if (ev->probe_err) {
 		char buf[200];
 		snprintf(buf, sizeof(buf), " (%s)", ev->probe_why ? ev->probe_why : dd_strerror(ev->probe_err));
-		add_finding(c, AN_F_CHECK_INCOMPLETE, ev->qname, NULL, buf, NULL, NULL, 0);
+		an_add_finding(c, AN_F_CHECK_INCOMPLETE, ev->qname, NULL, buf, NULL, NULL, 0);
 	}
 	if (ev->cname_stop && ev->n_targets) {
 		const ev_target_t *last = &ev->targets[ev->n_targets - 1];
-		char *tt = type_text(ev->qtype);
+		char *tt = an_type_text(ev->qtype);
 		char *rrset = dd_asprintf("%s %s", ev->qname, tt ? tt : "?");
 		char buf[1200];
 		bool loop = strcmp(ev->cname_stop, "loop") == 0;
 		snprintf(buf, sizeof(buf), " (%zu names, the last %s)", ev->n_targets, last->name);
-		add_finding(c, loop ? AN_F_CNAME_LOOP : AN_F_CNAME_CHAIN_TOO_LONG, last->zone, rrset, buf, NULL, NULL, 0);
+		an_add_finding(c, loop ? AN_F_CNAME_LOOP : AN_F_CNAME_CHAIN_TOO_LONG, last->zone, rrset, buf, NULL, NULL, 0);
 		free(rrset);
 		free(tt);
 	}
@@ -2072,7 +1910,7 @@ static void finish(actx_t *a)
 	r->chain = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(an_link_t));
 	for (size_t i = 0; used && r->chain && i < ev->n_targets; i++) {
 		long path[AN_MAX_PATH];
-		size_t n = path_to(c, zone_index(c, ev->targets[i].zone), path, AN_MAX_PATH);
+		size_t n = path_to(c, an_zone_index(c, ev->targets[i].zone), path, AN_MAX_PATH);
 		for (size_t k = 0; k < n; k++) {
 			long zi = path[k];
 			if (used[zi])
@@ -2096,14 +1934,14 @@ static void finish(actx_t *a)
 	for (size_t i = 0; i < r->n_findings; i++) {
 		an_finding_t *f = &r->findings[i];
 		const an_finding_def_t *d = an_finding_def(f->id);
-		long zi = zone_index(c, f->zone);
+		long zi = an_zone_index(c, f->zone);
 		const char *parent = zi >= 0 ? c->zs[zi].z->parent : NULL;
-		f->summary = expand(d->summary, f, parent);
-		f->fix = expand(d->fix, f, parent);
+		f->summary = an_expand(d->summary, f, parent);
+		f->fix = an_expand(d->fix, f, parent);
 		f->who = d->who;
 		if (dd_name_is_tld(f->zone) && (d->who == AN_WHO_REGISTRAR || d->who == AN_WHO_DNS_OPERATOR)) {
 			f->who = AN_WHO_TLD_OPERATOR;
-			tld_fix(f);
+			an_tld_fix(f);
 		}
 		if (zi >= 0)
 			for (size_t k = 0; k < c->zs[zi].z->n_servers; k++)
@@ -2191,7 +2029,7 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	}
 	for (size_t i = 0; i < ev->n_zones; i++) {
 		c.zs[i].z = &ev->zones[i];
-		c.zs[i].parent = zone_index(&c, ev->zones[i].parent);
+		c.zs[i].parent = an_zone_index(&c, ev->zones[i].parent);
 		/* A parent must come first (evidence is in walk order); else ignore the link. */
 		if (c.zs[i].parent >= (long)i)
 			c.zs[i].parent = -1;
