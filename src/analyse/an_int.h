@@ -120,3 +120,20 @@ char *an_expand(const char *tpl, const an_finding_t *f, const char *parent);
 void an_tld_fix(an_finding_t *f);
 
 long an_zone_index(const ctx_t *c, const char *name);
+
+/* Allowed by policy, but this machine cannot verify it: indeterminate, not insecure. */
+bool an_alg_unverifiable(const ctx_t *c, unsigned alg);
+
+/*
+ * RFC 4035 §5.2 and RFC 6840 §5.2: only DS records with an algorithm and a
+ * digest type the validator supports count. When none is left the zone is
+ * insecure (EDE 1 or 2); otherwise the unusable ones are dropped. A set of
+ * SHA-1 digests only is noted for a warning (the fix needs the zone's keys,
+ * so the finding is made once they are known).
+ */
+void an_ds_policy(zst_t *s);
+
+/* Warnings on the keys of a zone whose chain holds: SHA-1 algorithms, short RSA keys. */
+void an_key_policy(ctx_t *c, size_t zi);
+
+bool an_key_usable(const ldns_rr *key);
