@@ -137,3 +137,34 @@ void an_ds_policy(zst_t *s);
 void an_key_policy(ctx_t *c, size_t zi);
 
 bool an_key_usable(const ldns_rr *key);
+
+/*
+ * The records of one section with this owner (any owner when NULL) and type,
+ * at most AN_MAX_RRS of them. The list is borrowed: its records belong to the
+ * packet, so it is freed with ldns_rr_list_free(), never deep-freed, and the
+ * records are never changed. NULL when there are none. (ldns_pkt_rr_list_by_name_and_type() would copy
+ * the whole section and then every match.)
+ */
+ldns_rr_list *an_section_rrs(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type, ldns_pkt_section sec);
+
+/* The RRSIGs over (owner, type) in a section; borrowed, like an_section_rrs(). */
+ldns_rr_list *an_sigs_over(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type, ldns_pkt_section sec);
+
+/*
+ * The same record, as ldns_rr_compare() would say, for the types gathered
+ * here (DS, DNSKEY, CDS, CDNSKEY: no names in their RDATA): owner (case
+ * ignored), type, class and RDATA octets equal. Without the two wire
+ * conversions ldns_rr_compare() makes for every pair.
+ */
+bool an_rr_same(const ldns_rr *a, const ldns_rr *b);
+
+void an_list_union(ldns_rr_list **dst, const ldns_rr_list *src);
+
+void an_parse_all(ctx_t *c);
+
+/*
+ * The DNAME (RRset) in the answer that synthesised `cname` for `owner`: an
+ * ancestor's DNAME whose substitution gives exactly the CNAME's target
+ * (RFC 6672 §2.2). NULL when there is none (then the CNAME must be signed).
+ */
+ldns_rr_list *an_dname_over(ldns_pkt *pkt, const ldns_rdf *owner, const ldns_rr_list *cname);

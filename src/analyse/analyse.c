@@ -217,131 +217,6 @@ static void note_expiry(ctx_t *c, const char *zone, const char *rrset, const cha
 
 /* ---- packet access ------------------------------------------------------- */
 
-/*
- * The records of one section with this owner (any owner when NULL) and type,
- * at most AN_MAX_RRS of them. The list is borrowed: its records belong to the
- * packet, so it is freed with ldns_rr_list_free(), never deep-freed, and the
- * records are never changed. NULL when there are none. (ldns_pkt_rr_list_by_name_and_type() would copy
- * the whole section and then every match.)
- */
-static ldns_rr_list *section_rrs(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type, ldns_pkt_section sec)
-{
-	const ldns_rr_list *all = sec == LDNS_SECTION_ANSWER	   ? ldns_pkt_answer(pkt)
-				  : sec == LDNS_SECTION_AUTHORITY  ? ldns_pkt_authority(pkt)
-				  : sec == LDNS_SECTION_ADDITIONAL ? ldns_pkt_additional(pkt)
-								   : ldns_pkt_question(pkt);
-	ldns_rr_list *l = ldns_rr_list_new();
-	for (size_t i = 0; l && all && i < ldns_rr_list_rr_count(all) && ldns_rr_list_rr_count(l) < AN_MAX_RRS; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(all, i);
-		if (ldns_rr_get_type(rr) == type && (!owner || ldns_dname_compare(ldns_rr_owner(rr), owner) == 0))
-			ldns_rr_list_push_rr(l, rr);
-	}
-	if (l && !ldns_rr_list_rr_count(l)) {
-		ldns_rr_list_free(l); /* none: NULL, as ldns's own selectors answer */
-		l = NULL;
-	}
-	return l;
-}
-
-/* The RRSIGs over (owner, type) in a section; borrowed, like section_rrs(). */
-static ldns_rr_list *sigs_over(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type, ldns_pkt_section sec)
-{
-	ldns_rr_list *all = section_rrs(pkt, owner, LDNS_RR_TYPE_RRSIG, sec);
-	ldns_rr_list *out = ldns_rr_list_new();
-	for (size_t i = 0; all && out && i < ldns_rr_list_rr_count(all); i++) {
-		ldns_rr *s = ldns_rr_list_rr(all, i);
-		if (ldns_rr_rd_count(s) >= 9 && ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(s)) == type)
-			ldns_rr_list_push_rr(out, s);
-	}
-	ldns_rr_list_free(all);
-	return out;
-}
-
-/*
- * The same record, as ldns_rr_compare() would say, for the types gathered
- * here (DS, DNSKEY, CDS, CDNSKEY: no names in their RDATA): owner (case
- * ignored), type, class and RDATA octets equal. Without the two wire
- * conversions ldns_rr_compare() makes for every pair.
- */
-static bool rr_same(const ldns_rr *a, const ldns_rr *b)
-{
-	if (ldns_rr_get_type(a) != ldns_rr_get_type(b) || ldns_rr_get_class(a) != ldns_rr_get_class(b) ||
-	    ldns_rr_rd_count(a) != ldns_rr_rd_count(b))
-		return false;
-	switch (ldns_rr_get_type(a)) {
-	case LDNS_RR_TYPE_DS:
-	case LDNS_RR_TYPE_DNSKEY:
-	case LDNS_RR_TYPE_CDS:
-	case LDNS_RR_TYPE_CDNSKEY:
-		break;
-	default:
-		return ldns_rr_compare(a, b) == 0;
-	}
-	if (ldns_dname_compare(ldns_rr_owner(a), ldns_rr_owner(b)) != 0)
-		return false;
-	for (size_t i = 0; i < ldns_rr_rd_count(a); i++) {
-		const ldns_rdf *x = ldns_rr_rdf(a, i), *y = ldns_rr_rdf(b, i);
-		if (ldns_rdf_size(x) != ldns_rdf_size(y) || memcmp(ldns_rdf_data(x), ldns_rdf_data(y), ldns_rdf_size(x)) != 0)
-			return false;
-	}
-	return true;
-}
-
-static void list_union(ldns_rr_list **dst, const ldns_rr_list *src)
-{
-	if (!*dst)
-		*dst = ldns_rr_list_new();
-	for (size_t i = 0; *dst && src && i < ldns_rr_list_rr_count(src); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(src, i);
-		bool have = false;
-		for (size_t j = 0; j < ldns_rr_list_rr_count(*dst) && !have; j++)
-			have = rr_same(ldns_rr_list_rr(*dst, j), rr);
-		if (!have && ldns_rr_list_rr_count(*dst) < 4 * AN_MAX_RRS)
-			ldns_rr_list_push_rr(*dst, ldns_rr_clone(rr));
-	}
-}
-
-static void parse_all(ctx_t *c)
-{
-	for (size_t i = 0; i < c->ev->n_xs; i++) {
-		const ev_exchange_t *x = &c->ev->xs[i];
-		if (x->err || !x->wire)
-			continue;
-		if (x->parsed && x->wire_checked) {
-			/* Parsed by the probe already; the evidence frees it. */
-			c->pkts[i] = x->parsed;
-			c->pkt_borrowed[i] = true;
-			continue;
-		}
-		if (x->cached) {
-			/* The same bytes as in earlier checks: parsed (and checked) once per thread. */
-			bool owned = true;
-			ldns_pkt *pkt = dd_pkt_shared(x->wire, x->wire_len, &owned);
-			if (pkt) {
-				c->pkts[i] = pkt;
-				c->pkt_borrowed[i] = !owned;
-				continue;
-			}
-		}
-		dd_wire_summary_t sum;
-		const char *why = NULL;
-		ldns_pkt *pkt = NULL;
-		if ((!x->wire_checked && dd_wire_check(x->wire, x->wire_len, &sum, &why) != 0) ||
-		    ldns_wire2pkt(&pkt, x->wire, x->wire_len) != LDNS_STATUS_OK) {
-			char buf[160];
-			snprintf(buf, sizeof(buf), " (%s for %s)", why ? why : "unparseable", x->qname);
-			long zi = an_zone_index(c, x->zone);
-			/* NS/DS exchanges are tagged with the child; the server is the parent's. */
-			const char *zone = x->zone;
-			if ((x->purpose == EV_P_NS || x->purpose == EV_P_DS) && zi >= 0 && c->zs[zi].z->parent)
-				zone = c->zs[zi].z->parent;
-			an_add_finding(c, AN_F_SERVER_MALFORMED, zone, NULL, buf, NULL, x->server, 0);
-			continue;
-		}
-		c->pkts[i] = pkt;
-	}
-}
-
 /* ---- denial of existence ------------------------------------------------- */
 
 static bool nsec3_params(const ldns_rr *rr, nsec3_params_t *p)
@@ -408,8 +283,8 @@ static bool nxdomain_optout(const ldns_rr_list *nsec3, const char *qname, uint16
 static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt,
 			const char *qname, uint16_t qtype, const char *server, const char *rrset)
 {
-	ldns_rr_list *nsec = section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC, LDNS_SECTION_AUTHORITY);
-	ldns_rr_list *nsec3 = section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC3, LDNS_SECTION_AUTHORITY);
+	ldns_rr_list *nsec = an_section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC, LDNS_SECTION_AUTHORITY);
+	ldns_rr_list *nsec3 = an_section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC3, LDNS_SECTION_AUTHORITY);
 	int ok = DENIAL_BOGUS;
 	/* RFC 5155 §8.1: NSEC3 records with an unknown hash algorithm are ignored. */
 	size_t seen3 = nsec3 ? ldns_rr_list_rr_count(nsec3) : 0;
@@ -447,13 +322,13 @@ static int check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ld
 		}
 	}
 	ldns_rr_type ptype = proof == nsec3 ? LDNS_RR_TYPE_NSEC3 : LDNS_RR_TYPE_NSEC;
-	ldns_rr_list *allsigs = sigs_over(pkt, NULL, ptype, LDNS_SECTION_AUTHORITY);
+	ldns_rr_list *allsigs = an_sigs_over(pkt, NULL, ptype, LDNS_SECTION_AUTHORITY);
 	bool sigs_ok = true;
 	/* Each NSEC/NSEC3 record is its own RRset (one per owner name). */
 	for (size_t i = 0; i < ldns_rr_list_rr_count(proof); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(proof, i);
 		ldns_rr_list *one = ldns_rr_list_new();
-		ldns_rr_list *sigs = sigs_over(pkt, ldns_rr_owner(rr), ptype, LDNS_SECTION_AUTHORITY);
+		ldns_rr_list *sigs = an_sigs_over(pkt, ldns_rr_owner(rr), ptype, LDNS_SECTION_AUTHORITY);
 		sigcheck_t sc;
 		if (one) {
 			ldns_rr_list_push_rr(one, rr);
@@ -538,7 +413,7 @@ static void check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys,
 	bool proven = false;
 	for (int pass = 0; pass < 2 && next_closer && apex && !proven; pass++) {
 		ldns_rr_type type = pass ? LDNS_RR_TYPE_NSEC3 : LDNS_RR_TYPE_NSEC;
-		ldns_rr_list *recs = section_rrs(pkt, NULL, type, LDNS_SECTION_AUTHORITY);
+		ldns_rr_list *recs = an_section_rrs(pkt, NULL, type, LDNS_SECTION_AUTHORITY);
 		for (size_t i = 0; recs && i < ldns_rr_list_rr_count(recs) && !proven; i++) {
 			ldns_rr *rr = ldns_rr_list_rr(recs, i);
 			bool covers = false;
@@ -553,7 +428,7 @@ static void check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys,
 			if (!covers)
 				continue;
 			ldns_rr_list *one = ldns_rr_list_new();
-			ldns_rr_list *rsigs = sigs_over(pkt, ldns_rr_owner(rr), type, LDNS_SECTION_AUTHORITY);
+			ldns_rr_list *rsigs = an_sigs_over(pkt, ldns_rr_owner(rr), type, LDNS_SECTION_AUTHORITY);
 			sigcheck_t sc;
 			if (one) {
 				ldns_rr_list_push_rr(one, rr);
@@ -569,44 +444,6 @@ static void check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys,
 		an_add_finding(c, AN_F_WILDCARD_PROOF_MISSING, zone, rrset, "", NULL, server, 0);
 	ldns_rdf_deep_free(next_closer);
 	ldns_rdf_deep_free(apex);
-}
-
-/*
- * The DNAME (RRset) in the answer that synthesised `cname` for `owner`: an
- * ancestor's DNAME whose substitution gives exactly the CNAME's target
- * (RFC 6672 §2.2). NULL when there is none (then the CNAME must be signed).
- */
-static ldns_rr_list *dname_over(ldns_pkt *pkt, const ldns_rdf *owner, const ldns_rr_list *cname)
-{
-	if (!cname || ldns_rr_list_rr_count(cname) != 1 || ldns_rr_rd_count(ldns_rr_list_rr(cname, 0)) < 1)
-		return NULL;
-	const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0);
-	ldns_rr_list *all = section_rrs(pkt, NULL, LDNS_RR_TYPE_DNAME, LDNS_SECTION_ANSWER);
-	ldns_rr_list *out = NULL;
-	for (size_t i = 0; all && i < ldns_rr_list_rr_count(all) && !out; i++) {
-		ldns_rr *d = ldns_rr_list_rr(all, i);
-		if (ldns_rr_rd_count(d) < 1 || !ldns_dname_is_subdomain(owner, ldns_rr_owner(d)))
-			continue;
-		/* owner = prefix . downer  ->  prefix . dtarget (wire names: the prefix is a byte prefix) */
-		size_t plen = ldns_rdf_size(owner) - ldns_rdf_size(ldns_rr_owner(d));
-		const ldns_rdf *dtarget = ldns_rr_rdf(d, 0);
-		ldns_rdf *want = NULL;
-		uint8_t buf[512];
-		if (plen + ldns_rdf_size(dtarget) <= 255) {
-			memcpy(buf, ldns_rdf_data(owner), plen);
-			memcpy(buf + plen, ldns_rdf_data(dtarget), ldns_rdf_size(dtarget));
-			want = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, plen + ldns_rdf_size(dtarget), buf);
-		}
-		if (want && ldns_dname_compare(want, target) == 0) {
-			out = ldns_rr_list_new();
-			for (size_t k = 0; out && k < ldns_rr_list_rr_count(all); k++)
-				if (ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(all, k)), ldns_rr_owner(d)) == 0)
-					ldns_rr_list_push_rr(out, ldns_rr_clone(ldns_rr_list_rr(all, k)));
-		}
-		ldns_rdf_deep_free(want);
-	}
-	ldns_rr_list_free(all);
-	return out;
 }
 
 /* ---- one zone ------------------------------------------------------------ */
@@ -916,11 +753,11 @@ static void collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 		ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
 		if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN)
 			continue;
-		ldns_rr_list *ds = section_rrs(pkt, owner, LDNS_RR_TYPE_DS, sec);
+		ldns_rr_list *ds = an_section_rrs(pkt, owner, LDNS_RR_TYPE_DS, sec);
 		if (ds && ldns_rr_list_rr_count(ds)) {
 			bool accept = true;
 			if (!ps->insecure && ps->keys) {
-				ldns_rr_list *sigs = sigs_over(pkt, owner, LDNS_RR_TYPE_DS, sec);
+				ldns_rr_list *sigs = an_sigs_over(pkt, owner, LDNS_RR_TYPE_DS, sec);
 				sigcheck_t sc;
 				check_sigs(c, pname, ds, sigs, ps->keys, &sc);
 				if (!sc.valid) {
@@ -932,7 +769,7 @@ static void collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 				ldns_rr_list_free(sigs);
 			}
 			if (accept || !s->ds) {
-				list_union(&s->ds, ds);
+				an_list_union(&s->ds, ds);
 				with_ds++;
 			}
 		} else if (!ps->insecure && ps->keys) {
@@ -995,7 +832,7 @@ static void check_nsec3param(ctx_t *c, size_t zi)
 		if (x->purpose != EV_P_NSEC3PARAM || strcmp(x->zone, s->z->name) != 0 || !pkt ||
 		    ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR || !ldns_pkt_aa(pkt))
 			continue;
-		ldns_rr_list *p = section_rrs(pkt, apex, LDNS_RR_TYPE_NSEC3PARAM, LDNS_SECTION_ANSWER);
+		ldns_rr_list *p = an_section_rrs(pkt, apex, LDNS_RR_TYPE_NSEC3PARAM, LDNS_SECTION_ANSWER);
 		for (size_t k = 0; p && k < ldns_rr_list_rr_count(p); k++) {
 			nsec3_params_t np;
 			if (nsec3_params(ldns_rr_list_rr(p, k), &np) && np.hash == 1)
@@ -1051,7 +888,7 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 			continue;
 		int w = x->purpose == EV_P_CDNSKEY;
 		ldns_rr_type t = w ? LDNS_RR_TYPE_CDNSKEY : LDNS_RR_TYPE_CDS;
-		ldns_rr_list *rrs = section_rrs(pkt, apex, t, LDNS_SECTION_ANSWER);
+		ldns_rr_list *rrs = an_section_rrs(pkt, apex, t, LDNS_SECTION_ANSWER);
 		if (!rrs)
 			continue;
 		if (!seen[w]) {
@@ -1063,7 +900,7 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 			differ |= ldns_rr_list_compare(first[w], rrs) != 0;
 		}
 		if (ldns_rr_list_rr_count(rrs)) {
-			ldns_rr_list *sigs = sigs_over(pkt, apex, t, LDNS_SECTION_ANSWER);
+			ldns_rr_list *sigs = an_sigs_over(pkt, apex, t, LDNS_SECTION_ANSWER);
 			sigcheck_t sc;
 			check_sigs(c, zone, rrs, sigs, s->keys, &sc);
 			if (!sc.valid) {
@@ -1072,7 +909,7 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 				an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, buf, NULL, x->server, 0);
 			}
 			ldns_rr_list_free(sigs);
-			list_union(&all[w], rrs);
+			an_list_union(&all[w], rrs);
 		}
 		ldns_rr_list_free(rrs);
 	}
@@ -1108,7 +945,7 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 			if (ldns_rr_get_type(key) == LDNS_RR_TYPE_DNSKEY && ds_matches(cds, key, &miss)) {
 				hit = true;
 				for (size_t g = 0; signers && g < ldns_rr_list_rr_count(signers); g++)
-					names_signer |= rr_same(ldns_rr_list_rr(signers, g), key);
+					names_signer |= an_rr_same(ldns_rr_list_rr(signers, g), key);
 			}
 		}
 		unsigned tag = ldns_rr_rd_count(cds) ? ldns_rdf2native_int16(ldns_rr_rdf(cds, 0)) : 0;
@@ -1121,9 +958,9 @@ static void check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 			continue;
 		bool hit = false;
 		for (size_t j = 0; j < ldns_rr_list_rr_count(s->keys) && !hit; j++)
-			hit = rr_same(ldns_rr_list_rr(s->keys, j), ck);
+			hit = an_rr_same(ldns_rr_list_rr(s->keys, j), ck);
 		for (size_t g = 0; hit && signers && g < ldns_rr_list_rr_count(signers); g++)
-			names_signer |= rr_same(ldns_rr_list_rr(signers, g), ck);
+			names_signer |= an_rr_same(ldns_rr_list_rr(signers, g), ck);
 		append_tag(hit ? named : unmatched, sizeof(named), ldns_calc_keytag(ck));
 		append_tag(cdnskey_tags, sizeof(cdnskey_tags), ldns_calc_keytag(ck));
 		/* Each CDNSKEY should have a CDS, and each CDS a CDNSKEY (RFC 7344 §4). */
@@ -1187,7 +1024,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 			ldns_rr_list *one = ldns_rr_list_new();
 			if (one) {
 				ldns_rr_list_push_rr(one, rr);
-				list_union(&s->ds, one);
+				an_list_union(&s->ds, one);
 				ldns_rr_list_free(one);
 			}
 		} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY) {
@@ -1221,10 +1058,10 @@ static void analyse_zone(actx_t *a, size_t zi)
 			continue;
 		if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR || !ldns_pkt_aa(pkt))
 			continue; /* judged as lame by check_reachability */
-		ldns_rr_list *keys = section_rrs(pkt, apex, LDNS_RR_TYPE_DNSKEY, LDNS_SECTION_ANSWER);
-		ldns_rr_list *sigs = sigs_over(pkt, apex, LDNS_RR_TYPE_DNSKEY, LDNS_SECTION_ANSWER);
+		ldns_rr_list *keys = an_section_rrs(pkt, apex, LDNS_RR_TYPE_DNSKEY, LDNS_SECTION_ANSWER);
+		ldns_rr_list *sigs = an_sigs_over(pkt, apex, LDNS_RR_TYPE_DNSKEY, LDNS_SECTION_ANSWER);
 		link_add_keys(link, keys);
-		list_union(&s->seen_keys, keys);
+		an_list_union(&s->seen_keys, keys);
 		/* Who signs the DNSKEY RRset (crypto only), for fixes. */
 		for (size_t k = 0; keys && sigs && k < ldns_rr_list_rr_count(sigs); k++) {
 			ldns_rr *sig = ldns_rr_list_rr(sigs, k);
@@ -1243,7 +1080,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 					ldns_rr_list *tmp = ldns_rr_list_new();
 					if (tmp) {
 						ldns_rr_list_push_rr(tmp, key);
-						list_union(&signers, tmp);
+						an_list_union(&signers, tmp);
 						ldns_rr_list_free(tmp);
 					}
 				}
@@ -1300,7 +1137,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 		}
 		for (size_t k = 0; s->anchor_keys && matched && k < ldns_rr_list_rr_count(s->anchor_keys); k++)
 			for (size_t j = 0; j < ldns_rr_list_rr_count(keys); j++)
-				if (rr_same(ldns_rr_list_rr(s->anchor_keys, k), ldns_rr_list_rr(keys, j)))
+				if (an_rr_same(ldns_rr_list_rr(s->anchor_keys, k), ldns_rr_list_rr(keys, j)))
 					ldns_rr_list_push_rr(matched, ldns_rr_list_rr(keys, j));
 		char *exp = NULL; /* the DS to propose, computed only when a finding needs it */
 		if (!matched || !ldns_rr_list_rr_count(matched)) {
@@ -1332,7 +1169,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 			check_sigs(c, z->name, keys, sigs, matched, &sc);
 			if (sc.valid) {
 				s->ok++;
-				list_union(&s->keys, keys);
+				an_list_union(&s->keys, keys);
 				s->keys_validated = true;
 				an_key_t *lk = link_key(link, sc.valid_tag, 0);
 				for (size_t k = 0; k < link->n_keys; k++)
@@ -1345,7 +1182,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 					ldns_rr *mk = ldns_rr_list_rr(matched, m);
 					bool signs = false;
 					for (size_t g = 0; signers && g < ldns_rr_list_rr_count(signers) && !signs; g++)
-						signs = rr_same(ldns_rr_list_rr(signers, g), mk);
+						signs = an_rr_same(ldns_rr_list_rr(signers, g), mk);
 					if (!signs && !s->anchored) {
 						char buf[80];
 						snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u)", ldns_calc_keytag(mk),
@@ -1393,7 +1230,7 @@ static void analyse_zone(actx_t *a, size_t zi)
 		an_add_finding(c, AN_F_DS_SHA1_ONLY, z->name, NULL, "", link_expected_ds(link, s, signers), NULL, 0);
 	an_key_policy(c, zi);
 	if (!s->keys_validated)
-		list_union(&s->keys, s->seen_keys); /* unvalidated: only to report more facts below */
+		an_list_union(&s->keys, s->seen_keys); /* unvalidated: only to report more facts below */
 
 	if (s->insecure && !s->no_anchor && z->parent && s->ds_policy != 1 && s->ds_policy != 2) {
 		bool signed_zone = s->seen_keys && ldns_rr_list_rr_count(s->seen_keys);
@@ -1438,11 +1275,11 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 			continue;
 		}
 		rc == LDNS_RCODE_NXDOMAIN ? nx++ : noerr++;
-		ldns_rr_list *rrs = section_rrs(pkt, owner, (ldns_rr_type)c->ev->qtype, LDNS_SECTION_ANSWER);
+		ldns_rr_list *rrs = an_section_rrs(pkt, owner, (ldns_rr_type)c->ev->qtype, LDNS_SECTION_ANSWER);
 		ldns_rr_type got = (ldns_rr_type)c->ev->qtype;
 		if ((!rrs || !ldns_rr_list_rr_count(rrs)) && c->ev->qtype != LDNS_RR_TYPE_CNAME) {
 			ldns_rr_list_free(rrs);
-			rrs = section_rrs(pkt, owner, LDNS_RR_TYPE_CNAME, LDNS_SECTION_ANSWER);
+			rrs = an_section_rrs(pkt, owner, LDNS_RR_TYPE_CNAME, LDNS_SECTION_ANSWER);
 			got = LDNS_RR_TYPE_CNAME;
 		}
 		if (final && rrs && ldns_rr_list_rr_count(rrs) && !c->r->n_answer) {
@@ -1459,11 +1296,11 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 		if (!s->insecure && !unsigned_zone) {
 			char *gt = an_type_text(got);
 			char *rrset = dd_asprintf("%s %s", t->name, gt ? gt : "?");
-			ldns_rr_list *dname = got == LDNS_RR_TYPE_CNAME ? dname_over(pkt, owner, rrs) : NULL;
+			ldns_rr_list *dname = got == LDNS_RR_TYPE_CNAME ? an_dname_over(pkt, owner, rrs) : NULL;
 			if (dname) {
 				/* A CNAME synthesised from a DNAME is unsigned (RFC 6672 §5.3.1): the DNAME's signature counts. */
 				ldns_rdf *downer = ldns_rr_owner(ldns_rr_list_rr(dname, 0));
-				ldns_rr_list *sigs = sigs_over(pkt, downer, LDNS_RR_TYPE_DNAME, LDNS_SECTION_ANSWER);
+				ldns_rr_list *sigs = an_sigs_over(pkt, downer, LDNS_RR_TYPE_DNAME, LDNS_SECTION_ANSWER);
 				char *dn = dd_name_text(downer);
 				char *drrset = dd_asprintf("%s DNAME", dn ? dn : "?");
 				sigcheck_t sc;
@@ -1480,7 +1317,7 @@ static void analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 				ldns_rr_list_free(sigs);
 				ldns_rr_list_deep_free(dname);
 			} else if (rrs && ldns_rr_list_rr_count(rrs)) {
-				ldns_rr_list *sigs = sigs_over(pkt, owner, got, LDNS_SECTION_ANSWER);
+				ldns_rr_list *sigs = an_sigs_over(pkt, owner, got, LDNS_SECTION_ANSWER);
 				sigcheck_t sc;
 				check_sigs(c, t->zone, rrs, sigs, s->keys, &sc);
 				if (sc.valid) {
@@ -1526,8 +1363,8 @@ static char *exchange_summary(const ctx_t *c, size_t xi, const ldns_rdf *owner, 
 	if (!pkt)
 		return dd_strdup("malformed answer");
 	char *rc = ldns_pkt_rcode2str(ldns_pkt_get_rcode(pkt));
-	ldns_rr_list *rrs = section_rrs(pkt, owner, type, LDNS_SECTION_ANSWER);
-	ldns_rr_list *sigs = sigs_over(pkt, owner, type, LDNS_SECTION_ANSWER);
+	ldns_rr_list *rrs = an_section_rrs(pkt, owner, type, LDNS_SECTION_ANSWER);
+	ldns_rr_list *sigs = an_sigs_over(pkt, owner, type, LDNS_SECTION_ANSWER);
 	size_t n = rrs ? ldns_rr_list_rr_count(rrs) : 0, ns = sigs ? ldns_rr_list_rr_count(sigs) : 0;
 	char tags[100] = "";
 	for (size_t i = 0; type == LDNS_RR_TYPE_DNSKEY && i < n && i < 8; i++) {
@@ -1583,7 +1420,7 @@ static void server_view(ctx_t *c)
 						continue;
 					asked = true;
 					if (x->purpose == EV_P_SOA && c->pkts[k]) {
-						ldns_rr_list *soa = section_rrs(c->pkts[k], apex, LDNS_RR_TYPE_SOA, LDNS_SECTION_ANSWER);
+						ldns_rr_list *soa = an_section_rrs(c->pkts[k], apex, LDNS_RR_TYPE_SOA, LDNS_SECTION_ANSWER);
 						if (soa && ldns_rr_list_rr_count(soa) && ldns_rr_rd_count(ldns_rr_list_rr(soa, 0)) >= 3)
 							v->serial = ldns_rdf2native_int32(ldns_rr_rdf(ldns_rr_list_rr(soa, 0), 2));
 						ldns_rr_list_free(soa);
@@ -1924,7 +1761,7 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 			c.zs[i].parent = -1;
 	}
 	dd_pkt_epoch(); /* the thread's cached messages from earlier checks may go now */
-	parse_all(&c);
+	an_parse_all(&c);
 	for (size_t i = 0; i < ev->n_zones; i++)
 		analyse_zone(&a, i);
 	for (size_t i = 0; i < ev->n_targets; i++)
