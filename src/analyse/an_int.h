@@ -168,3 +168,29 @@ void an_parse_all(ctx_t *c);
  * (RFC 6672 §2.2). NULL when there is none (then the CNAME must be signed).
  */
 ldns_rr_list *an_dname_over(ldns_pkt *pkt, const ldns_rdf *owner, const ldns_rr_list *cname);
+
+/* Does `pkt` prove that qname/qtype does not exist (signatures and logic)? */
+int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt,
+			const char *qname, uint16_t qtype, const char *server, const char *rrset);
+
+/*
+ * A wildcard answer (RRSIG labels below the owner's label count, RFC 4035
+ * §5.3.4) is valid only with proof that the name asked does not exist, so
+ * that no closer match could have answered (RFC 4035 §3.1.3.3, RFC 5155
+ * §7.2.6): an NSEC covering the name, or an NSEC3 covering the hash of the
+ * "next closer" name. The proving records must carry valid signatures.
+ */
+void an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt, const ldns_rdf *owner,
+			   const ldns_rr_list *sigs, const char *server, const char *rrset);
+
+/* NSEC3PARAM at the apex of a zone that holds an answer: RFC 9276 advice even for positive answers. */
+void an_check_nsec3param(ctx_t *c, size_t zi);
+
+void an_check_sigs(const ctx_t *c, const char *zone, ldns_rr_list *rrset, const ldns_rr_list *sigs,
+		       const ldns_rr_list *keys, sigcheck_t *sc);
+
+/* Turn a failed check into findings. `dnskey_link`: the keys were the DS-matched ones. */
+void an_emit_sig_findings(ctx_t *c, const char *zone, const char *rrset, const char *server,
+			      const sigcheck_t *sc, bool dnskey_link, const char *data);
+
+void an_note_expiry(ctx_t *c, const char *zone, const char *rrset, const char *server, const sigcheck_t *sc);
