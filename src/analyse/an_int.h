@@ -194,3 +194,14 @@ void an_emit_sig_findings(ctx_t *c, const char *zone, const char *rrset, const c
 			      const sigcheck_t *sc, bool dnskey_link, const char *data);
 
 void an_note_expiry(ctx_t *c, const char *zone, const char *rrset, const char *server, const sigcheck_t *sc);
+
+bool an_is_zone_server(const ev_zone_t *z, const char *addr);
+
+/* The finding for an apex or answer query that got an error rcode: FORMERR to
+ * a query with EDNS means the server does not do EDNS; the rest is lame. */
+an_fid_t an_rcode_finding(ldns_pkt_rcode rc, const ev_exchange_t *x);
+
+/* Reachability of each server address of zone `zi`, from its apex queries. */
+void an_check_reachability(ctx_t *c, size_t zi);
+
+bool an_zone_only_unreachable(const ctx_t *c, const char *zone);
