@@ -205,3 +205,25 @@ an_fid_t an_rcode_finding(ldns_pkt_rcode rc, const ev_exchange_t *x);
 void an_check_reachability(ctx_t *c, size_t zi);
 
 bool an_zone_only_unreachable(const ctx_t *c, const char *zone);
+
+/* The DS lines to propose: only for key-signing keys (SEP flag, zone key, not
+ * revoked) that sign the DNSKEY RRset (`signers`; or, when no signer is known,
+ * the published ones). A DS on a ZSK breaks at its next routine roll. "" when
+ * there is none to propose: the fix then says to sign with a KSK first. */
+char *an_expected_ds(const ldns_rr_list *keys, const ldns_rr_list *signers);
+
+/* Does DS `ds` match DNSKEY `key`? `miss` says how close a non-match came. */
+bool an_ds_matches(const ldns_rr *ds, const ldns_rr *key, ds_miss_t *miss);
+
+void an_link_add_keys(an_link_t *l, const ldns_rr_list *keys);
+
+an_key_t *an_link_key(an_link_t *l, uint16_t tag, uint8_t alg);
+
+/* Collect the DS set of zone `zi` from its parent's answers. */
+void an_collect_ds(ctx_t *c, an_link_t *link, size_t zi);
+
+/* --ds: the DS records given for this zone replace what the parent serves. */
+bool an_whatif_ds(ctx_t *c, an_link_t *link, size_t zi);
+
+/* The DS records the zone's keys call for (made when a finding needs them). */
+const char *an_link_expected_ds(an_link_t *link, const zst_t *s, const ldns_rr_list *signers);
