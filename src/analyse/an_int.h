@@ -227,3 +227,11 @@ bool an_whatif_ds(ctx_t *c, an_link_t *link, size_t zi);
 
 /* The DS records the zone's keys call for (made when a finding needs them). */
 const char *an_link_expected_ds(an_link_t *link, const zst_t *s, const ldns_rr_list *signers);
+
+/*
+ * CDS / CDNSKEY (RFC 7344, RFC 8078) at the apex of a zone that holds an
+ * answer: signed, the same at every server, consistent with each other and
+ * with the DNSKEY RRset, and safe for the parent to act on (they must name a
+ * key that signs the DNSKEY RRset). `signers`: the keys that do.
+ */
+void an_check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers);
