@@ -235,3 +235,5 @@ const char *an_link_expected_ds(an_link_t *link, const zst_t *s, const ldns_rr_l
  * key that signs the DNSKEY RRset). `signers`: the keys that do.
  */
 void an_check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers);
+
+void an_analyse_zone(actx_t *a, size_t zi);
