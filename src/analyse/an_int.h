@@ -237,3 +237,5 @@ const char *an_link_expected_ds(an_link_t *link, const zst_t *s, const ldns_rr_l
 void an_check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers);
 
 void an_analyse_zone(actx_t *a, size_t zi);
+
+void an_analyse_answer(actx_t *a, const ev_target_t *t, bool final);
