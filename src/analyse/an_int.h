@@ -239,3 +239,5 @@ void an_check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers);
 void an_analyse_zone(actx_t *a, size_t zi);
 
 void an_analyse_answer(actx_t *a, const ev_target_t *t, bool final);
+
+void an_server_view(ctx_t *c);
