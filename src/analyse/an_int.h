@@ -241,3 +241,5 @@ void an_analyse_zone(actx_t *a, size_t zi);
 void an_analyse_answer(actx_t *a, const ev_target_t *t, bool final);
 
 void an_server_view(ctx_t *c);
+
+void an_finish(actx_t *a);
