@@ -16,7 +16,6 @@
 #include "analyse/analyse.h"
 #include "common/msg.h"
 #include "common/pktcache.h"
-#include "engine/engine.h" /* ENGINE_F_* in recorded query flags */
 
 #define AN_MAX_RRS 64 /* DNSKEYs / RRSIGs / DS considered per RRset */
 

@@ -15,8 +15,6 @@ void an_time_text(int64_t t, char *buf, size_t size)
 		snprintf(buf, size, "%lld", (long long)t);
 }
 
-/* ---- per-zone state ------------------------------------------------------ */
-
 long an_zone_index(const ctx_t *c, const char *name)
 {
 	if (!name)
@@ -26,26 +24,6 @@ long an_zone_index(const ctx_t *c, const char *name)
 			return (long)i;
 	return -1;
 }
-
-/* ---- findings ------------------------------------------------------------ */
-
-/* ---- algorithm policy ---------------------------------------------------- */
-
-/* ---- RRSIG checks -------------------------------------------------------- */
-
-/* ---- packet access ------------------------------------------------------- */
-
-/* ---- denial of existence ------------------------------------------------- */
-
-/* ---- one zone ------------------------------------------------------------ */
-
-/* ---- the DS link and the DNSKEY RRset of one zone ------------------------- */
-
-/* ---- the answer ---------------------------------------------------------- */
-
-/* ---- the per-server view --------------------------------------------------- */
-
-/* ---- verdict --------------------------------------------------------------- */
 
 static void link_clear(an_link_t *l)
 {

@@ -14,7 +14,7 @@ bool an_is_zone_server(const ev_zone_t *z, const char *addr)
  * a query with EDNS means the server does not do EDNS; the rest is lame. */
 an_fid_t an_rcode_finding(ldns_pkt_rcode rc, const ev_exchange_t *x)
 {
-	return rc == LDNS_RCODE_FORMERR && !(x->qflags & ENGINE_F_NOEDNS) ? AN_F_SERVER_NO_EDNS : AN_F_SERVER_LAME;
+	return rc == LDNS_RCODE_FORMERR && !(x->qflags & EV_F_NOEDNS) ? AN_F_SERVER_NO_EDNS : AN_F_SERVER_LAME;
 }
 
 /* Did `addr` answer the plain (no EDNS) SOA query for `zone` with NOERROR? */
