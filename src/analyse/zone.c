@@ -171,12 +171,6 @@ static void zone_dnskey_at(actx_t *a, size_t zi, const ev_exchange_t *x, ldns_rr
 			s->ok++;
 			an_list_union(&s->keys, keys);
 			s->keys_validated = true;
-			an_key_t *lk = an_link_key(link, sc.valid_tag, 0);
-			for (size_t k = 0; k < link->n_keys; k++)
-				if (link->keys[k].tag == sc.valid_tag)
-					lk = &link->keys[k];
-			if (lk)
-				lk->signs_dnskey = true;
 			an_note_expiry(c, z->name, rrset, x->server, &sc);
 			for (size_t m = 0; m < ldns_rr_list_rr_count(matched); m++) {
 				ldns_rr *mk = ldns_rr_list_rr(matched, m);
@@ -313,6 +307,13 @@ void an_analyse_zone(actx_t *a, size_t zi)
 		}
 		ldns_rr_list_free(keys);
 		ldns_rr_list_free(sigs);
+	}
+	/* Which keys sign the DNSKEY RRset is a fact about the signatures, whatever the DS says. */
+	for (size_t k = 0; signers && k < ldns_rr_list_rr_count(signers); k++) {
+		ldns_rr *key = ldns_rr_list_rr(signers, k);
+		an_key_t *lk = an_link_key(link, ldns_calc_keytag(key), ldns_rdf2native_int8(ldns_rr_rdf(key, 2)));
+		if (lk)
+			lk->signs_dnskey = true;
 	}
 	zone_unfetched(c, zi);
 	zone_policy(a, zi, signers);
