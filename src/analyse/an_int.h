@@ -32,7 +32,8 @@ typedef struct zst {
 	bool insecure;           /* proven insecure (or no anchor above) */
 	bool no_anchor;
 	bool unreachable;
-	bool indeterminate;      /* crypto unavailable, or data missing */
+	bool indeterminate;      /* crypto unavailable, or data missing (EDE 5) */
+	bool not_asked;          /* no address of the zone could be asked at all (no route, address policy) */
 	bool has_errors;
 	int insecure_ede;        /* why it is insecure when policy says so: 1, 2 or 27; 0 otherwise */
 	int ds_policy;           /* DS set judged by policy: 0 fine, 1 or 2 unsupported, 3 SHA-1 only */
@@ -100,6 +101,7 @@ typedef struct tverdict {
 	an_status_t status;
 	long broken;      /* zone index or -1 */
 	int insecure_ede; /* why it is insecure, when policy made it so (1, 2, 27) */
+	bool crypto;      /* indeterminate because this machine could not verify (EDE 5) */
 } tverdict_t;
 
 /* ---- functions shared by the analysis modules ---- */

@@ -34,7 +34,7 @@ void an_check_reachability(ctx_t *c, size_t zi)
 {
 	zst_t *s = &c->zs[zi];
 	const ev_zone_t *z = s->z;
-	unsigned tested = 0, answered = 0, addrs = 0, refused = 0;
+	unsigned tested = 0, answered = 0, addrs = 0, refused = 0, untested = 0;
 	for (size_t i = 0; i < z->n_servers; i++) {
 		const ev_server_t *srv = &z->servers[i];
 		if (!srv->n_addrs) {
@@ -112,6 +112,7 @@ void an_check_reachability(ctx_t *c, size_t zi)
 				an_add_finding(c, AN_F_SERVER_NOT_TESTED, z->name, NULL,
 					    strchr(a, ':') ? " (IPv6 is not available here)" : " (IPv4 is not used)",
 					    NULL, a, 0);
+				untested++;
 				continue;
 			}
 			tested++;
@@ -145,8 +146,10 @@ void an_check_reachability(ctx_t *c, size_t zi)
 				an_add_finding(c, AN_F_SERVER_UDP_TOO_LARGE, z->name, NULL, "", NULL, a, 0);
 		}
 	}
-	if (!tested && refused) {
-		s->indeterminate = true; /* no server of the zone could be asked: no verdict, not "dead" */
+	if (!tested && (refused || untested)) {
+		/* No server of the zone could be asked (no route for its address family, address
+		 * policy, no socket): no verdict on the zone, and never "secure" about it. */
+		s->not_asked = true;
 		return;
 	}
 	if (z->ns_total > z->n_servers) {

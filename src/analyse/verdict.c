@@ -43,7 +43,7 @@ static size_t path_to(const ctx_t *c, long zi, long *out, size_t max)
 
 static tverdict_t target_verdict(const ctx_t *c, long zi, size_t ti)
 {
-	tverdict_t v = {AN_SECURE, -1, 0};
+	tverdict_t v = {AN_SECURE, -1, 0, false};
 	long path[AN_MAX_PATH];
 	size_t n = path_to(c, zi, path, AN_MAX_PATH);
 	bool insecure = false;
@@ -68,8 +68,9 @@ static tverdict_t target_verdict(const ctx_t *c, long zi, size_t ti)
 			v.broken = path[i];
 			return v;
 		}
-		if (!insecure && s->indeterminate) {
+		if (!insecure && (s->indeterminate || s->not_asked)) {
 			v.status = AN_INDETERMINATE;
+			v.crypto = s->indeterminate;
 			return v;
 		}
 	}
@@ -88,8 +89,8 @@ void an_finish(actx_t *a)
 	an_result_t *r = c->r;
 	const evidence_t *ev = c->ev;
 	/* Verdict over the targets, in order: the first break wins. */
-	tverdict_t best = {AN_SECURE, -1, 0};
-	bool any_insecure = false, any_indet = false;
+	tverdict_t best = {AN_SECURE, -1, 0, false};
+	bool any_insecure = false, any_indet = false, indet_crypto = false;
 	int insecure_ede = 0;
 	for (size_t i = 0; i < ev->n_targets; i++) {
 		tverdict_t v = target_verdict(c, an_zone_index(c, ev->targets[i].zone), i);
@@ -99,6 +100,7 @@ void an_finish(actx_t *a)
 			insecure_ede = v.insecure_ede;
 		any_insecure |= v.status == AN_INSECURE;
 		any_indet |= v.status == AN_INDETERMINATE;
+		indet_crypto |= v.status == AN_INDETERMINATE && v.crypto;
 	}
 	if (best.broken >= 0) {
 		r->status = best.status;
@@ -117,7 +119,7 @@ void an_finish(actx_t *a)
 		}
 	} else if (any_indet || !ev->n_targets || (ev->probe_err && !r->answer_rcode)) {
 		r->status = AN_INDETERMINATE;
-		if (any_indet)
+		if (indet_crypto)
 			push_ede(r, 5);
 	} else if (any_insecure) {
 		r->status = AN_INSECURE;
@@ -162,7 +164,7 @@ void an_finish(actx_t *a)
 			l->status = s->unreachable && an_zone_only_unreachable(c, s->z->name) ? AN_UNREACHABLE
 				    : s->has_errors					    ? AN_BOGUS
 				    : s->insecure					    ? AN_INSECURE
-				    : s->indeterminate					    ? AN_INDETERMINATE
+				    : s->indeterminate || s->not_asked			    ? AN_INDETERMINATE
 											    : AN_SECURE;
 			r->chain[r->n_chain++] = *l;
 			memset(l, 0, sizeof(*l));

@@ -205,7 +205,7 @@ static void zone_unfetched(ctx_t *c, size_t zi)
 	zst_t *s = &c->zs[zi];
 	const ev_zone_t *z = s->z;
 	bool has_ds = (s->ds && ldns_rr_list_rr_count(s->ds)) || s->anchor_keys;
-	if (!s->insecure && has_ds && !s->tested && !s->unreachable && !s->indeterminate) {
+	if (!s->insecure && has_ds && !s->tested && !s->unreachable && !s->indeterminate && !s->not_asked) {
 		const char *why = NULL;
 		for (size_t i = 0; i < c->ev->n_xs && !why; i++) {
 			const ev_exchange_t *x = &c->ev->xs[i];

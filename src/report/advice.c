@@ -126,6 +126,30 @@ static char *denial_verdict(const an_result_t *r, const scope_t *s, const char *
 	return v;
 }
 
+/* Why there is no verdict: a zone none of whose servers could be asked, this machine's
+ * crypto, or a check cut short. */
+static char *indeterminate_text(const an_result_t *r)
+{
+	for (size_t i = 0; i < r->n_chain; i++) {
+		const an_link_t *l = &r->chain[i];
+		if (l->status != AN_INDETERMINATE)
+			continue;
+		for (size_t k = 0; k < r->n_findings; k++) {
+			const an_finding_t *f = &r->findings[k];
+			if (strcmp(f->zone, l->zone) == 0 && (f->id == AN_F_SERVER_NOT_TESTED || f->id == AN_F_SERVER_NOT_QUERIED))
+				return dd_asprintf("indeterminate: no name server of %s could be asked from here (%s), so nothing "
+						   "about it was validated",
+						   l->zone, f->id == AN_F_SERVER_NOT_TESTED ? "no route for their address family"
+											   : "their addresses are not allowed");
+		}
+	}
+	char *ede = ede_list(r);
+	char *v = dd_asprintf("indeterminate: no verdict could be reached%s%s%s", ede && ede[0] ? " (" : "",
+			      ede ? ede : "", ede && ede[0] ? ")" : "");
+	free(ede);
+	return v;
+}
+
 static char *verdict_text(const an_result_t *r, const scope_t *s)
 {
 	switch (r->status) {
@@ -136,13 +160,8 @@ static char *verdict_text(const an_result_t *r, const scope_t *s)
 	case AN_BOGUS:
 	case AN_UNREACHABLE:
 		break;
-	default: {
-		char *ede = ede_list(r);
-		char *v = dd_asprintf("indeterminate: no verdict could be reached%s%s%s", ede && ede[0] ? " (" : "",
-				      ede ? ede : "", ede && ede[0] ? ")" : "");
-		free(ede);
-		return v;
-	}
+	default:
+		return indeterminate_text(r);
 	}
 	char *ede = ede_list(r), *v;
 	const char *b = s->broken ? s->broken : "?";

@@ -85,7 +85,9 @@ while IFS=$'\t' read -r name type status ede broken exitc findings; do
                 desc="$desc; +cd $cdrc"
                 [[ $cdrc = NOERROR || $cdrc = NXDOMAIN ]] || bad=1
             fi ;;
-        unreachable)
+        unreachable | indeterminate)
+            # indeterminate: nothing could be asked from here (IPv6-only servers, no
+            # IPv6 route); the resolvers on this machine cannot reach them either.
             [ "$rc" = SERVFAIL ] || bad=1
             cd=$(q "$VAL" "$name" "$type" +cd)
             cdrc=$(rcode_of "$cd")
@@ -117,7 +119,7 @@ while IFS=$'\t' read -r name type status ede broken exitc findings; do
                 else
                     [ "$dv" = insecure ] || bad=1
                 fi ;;
-            bogus | unreachable)
+            bogus | unreachable | indeterminate)
                 if [ "$name" = www.stale.test. ]; then
                     note=" [stale: either verdict accepted]"
                     [[ $dv = secure || $dv == failed* ]] || bad=1

@@ -204,7 +204,7 @@ cds_of() { # KEYBASE -> CDS (SHA-256) and CDNSKEY lines for the key
 }
 
 # The zones added for the policy, denial, time and CDS cases (all under test., on leaf1).
-POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk dname optout v6ns lame zsksigns zskalso"
+POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk dname optout v6ns lame zsksigns zskalso v6only"
 
 # rrsig_line_edit ZONEFILE OWNER TYPE AWKACTION: operate on the RRSIG over OWNER/TYPE
 check_count() { # FILE REGEX EXPECTED what
@@ -580,6 +580,12 @@ do_build() {
     SIGN_OPTS="-n -t 0 -A" sign_normal zskalso.test.; add_ds zskalso.test. "$k" nomatch
     check_count "$Z/zskalso.test.signed" $'\tRRSIG\tDNSKEY ' 2 "zskalso: DNSKEY signed by KSK and ZSK"
 
+    # v6only: every name server has an IPv6 address only; the namespace has no IPv6
+    # route, so nothing can be asked: indeterminate, never "secure" (not served).
+    mkleaf v6only.test. 82 ns1.v6only.test.=fd00:53::2 ns2.v6only.test.=fd00:53::3
+    KSK_v6only_test_=$(keygen v6only.test. 13 ksk) ZSK_v6only_test_=$(keygen v6only.test. 13 zsk)
+    sign_normal v6only.test.;     add_ds v6only.test. "$KSK_v6only_test_"
+
     # ------------------------------------------------------------- TLDs --
     local tldk tldz
     tldk=$(keygen test. 8 ksk) tldz=$(keygen test. 8 zsk)
@@ -742,6 +748,7 @@ nope.optout.test.	A	insecure	-	-	0	NSEC3_OPT_OUT
 www.v6ns.test.	A	secure	-	-	0	SERVER_NOT_TESTED
 www.zsksigns.test.	A	bogus	10	zsksigns.test.	2	DNSKEY_NOT_SIGNED_BY_DS_KEY
 www.zskalso.test.	A	bogus	9	zskalso.test.	2	DS_NO_MATCHING_DNSKEY
+www.v6only.test.	A	indeterminate	-	-	3	SERVER_NOT_TESTED
 EOF
 }
 
