@@ -139,6 +139,11 @@ void an_key_policy(ctx_t *c, size_t zi);
 
 bool an_key_usable(const ldns_rr *key);
 
+/* May a key verify signatures at all? The Zone Key flag (RFC 4034 §2.1.1) is set. A
+ * key with the REVOKE bit (RFC 5011) still verifies here, as Unbound does; that it is
+ * revoked is a finding of its own (DS_KEY_REVOKED). */
+bool an_key_validates(const ldns_rr *key);
+
 /*
  * The records of one section with this owner (any owner when NULL) and type,
  * at most AN_MAX_RRS of them. The list is borrowed: its records belong to the

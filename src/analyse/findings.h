@@ -37,6 +37,9 @@ typedef enum an_who {
 	X(DS_OVER_UNSIGNED_CHILD, AN_ERROR, 9, "RFC 4035 §5.2", AN_WHO_REGISTRAR,                  \
 	  "The parent ({parent}) publishes a DS for {zone}, but {zone} serves no DNSKEY: the zone is not signed{detail}.", \
 	  "Either sign {zone} again with the key the DS names, or remove the DS at the registrar so the zone becomes insecure (unsigned) instead of broken.") \
+	X(DS_KEY_NOT_ZONE_KEY, AN_ERROR, 10, "RFC 4034 §2.1.1", AN_WHO_DNS_OPERATOR,                     \
+	  "The DS for {zone} matches only DNSKEYs without the Zone Key flag{detail}: validators must not use such a key, so the chain of trust stops there.", \
+	  "Publish the key-signing key with the Zone Key flag set (flags 257) and sign the DNSKEY RRset with it{?, or replace the DS at the registrar with the DS of the key-signing key that signs the DNSKEY RRset:\n{data}?}") \
 	X(DNSKEY_NOT_SIGNED_BY_DS_KEY, AN_ERROR, 10, "RFC 4035 §5.2", AN_WHO_DNS_OPERATOR,          \
 	  "The DNSKEY RRset of {zone} is not signed by any key that a DS at the parent points to{detail}.", \
 	  "Have the signer of {zone} sign the DNSKEY RRset with the key-signing key the DS names (the DS then needs no change){?, or publish at the registrar the DS of the key-signing key that does sign it:\n{data}?}") \
@@ -100,6 +103,9 @@ typedef enum an_who {
 	X(DNSKEY_RSA_SHORT, AN_WARNING, -1, "RFC 8624 §3.1", AN_WHO_DNS_OPERATOR,                    \
 	  "{zone} uses an RSA key shorter than 2048 bits{detail}.",                                    \
 	  "Replace the key with a 2048-bit RSA key, or roll to algorithm 13 (ECDSAP256SHA256).")      \
+	X(DS_KEY_REVOKED, AN_WARNING, -1, "RFC 5011 §2.1", AN_WHO_DNS_OPERATOR,                         \
+	  "Every DS for {zone} names a key with the REVOKE bit set{detail}. Unbound still validates through it; validators that apply RFC 5011 to every key, BIND among them, refuse it and answer SERVFAIL.", \
+	  "Roll to a new key-signing key: publish it, sign the DNSKEY RRset with it, replace the DS at the registrar with the new key's DS, and remove the revoked key once the old DS has expired from caches.") \
 	X(DS_KEY_NOT_SIGNING, AN_WARNING, -1, "RFC 4035 §5.2", AN_WHO_DNS_OPERATOR,                  \
 	  "A DS for {zone} names a published key that does not sign the DNSKEY RRset{detail}; another DS'd key keeps the chain valid.", \
 	  "If that key is to take over, have the signer sign the DNSKEY RRset with it before its DS becomes the only one; otherwise remove its DS at the registrar.") \

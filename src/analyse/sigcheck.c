@@ -14,6 +14,11 @@ bool an_key_usable(const ldns_rr *key)
 	return (flags & LDNS_KEY_ZONE_KEY) && !(flags & LDNS_KEY_REVOKE_KEY);
 }
 
+bool an_key_validates(const ldns_rr *key)
+{
+	return (ldns_rdf2native_int16(ldns_rr_rdf(key, 0)) & LDNS_KEY_ZONE_KEY) != 0;
+}
+
 void an_check_sigs(const ctx_t *c, const char *zone, ldns_rr_list *rrset, const ldns_rr_list *sigs,
 		       const ldns_rr_list *keys, sigcheck_t *sc)
 {
@@ -52,7 +57,7 @@ void an_check_sigs(const ctx_t *c, const char *zone, ldns_rr_list *rrset, const 
 			if (ldns_rr_get_type(key) != LDNS_RR_TYPE_DNSKEY || ldns_rr_rd_count(key) < 4)
 				continue;
 			if (ldns_calc_keytag(key) == tag &&
-			    ldns_rdf2native_int8(ldns_rr_rdf(key, 2)) == alg && an_key_usable(key))
+			    ldns_rdf2native_int8(ldns_rr_rdf(key, 2)) == alg && an_key_validates(key))
 				ldns_rr_list_push_rr(ks, key);
 		}
 		if (!ks || !ldns_rr_list_rr_count(ks)) {

@@ -75,12 +75,27 @@ static void zone_signers(ctx_t *c, ldns_rr_list *keys, const ldns_rr_list *sigs,
 	}
 }
 
-/* DS against the DNSKEYs one server returned: the usable keys that a DS (or an
- * anchor) names go to `matched`; the tags of DS records that match no key to
- * `unmatched_tags`. Returns how many DS records matched nothing. */
-static unsigned zone_ds_keys(const zst_t *s, an_link_t *link, const ldns_rr_list *keys,
-			     ldns_rr_list *matched, ds_miss_t *worst_out, char *unmatched_tags,
-			     size_t tags_size)
+/* What the DS set says about the keys one server returned. */
+typedef struct ds_keys {
+	ds_miss_t worst;	  /* how close a non-matching DS came */
+	unsigned unmatched;	  /* DS records that match no key */
+	unsigned revoked;	  /* DS-matched keys with the REVOKE bit */
+	unsigned nonzone;	  /* DS-matched keys without the Zone Key flag */
+	char unmatched_tags[160]; /* "tag/alg, ..." of the DS records that match no key */
+	char nonzone_tags[80];	  /* "tag/alg, ..." of the DS-matched keys without the Zone Key flag */
+} ds_keys_t;
+
+static void append_key(char *buf, size_t size, const ldns_rr *rr, unsigned tag, unsigned alg)
+{
+	(void)rr;
+	size_t l = strlen(buf);
+	snprintf(buf + l, size - l, "%s%u/%u", l ? ", " : "", tag, alg);
+}
+
+/* DS against the DNSKEYs one server returned: the keys that a DS (or an anchor)
+ * names and that may verify go to `matched`. */
+static void zone_ds_keys(const zst_t *s, an_link_t *link, const ldns_rr_list *keys,
+			 ldns_rr_list *matched, ds_keys_t *dk)
 {
 	ds_miss_t worst = DS_MISS_NOKEY;
 	unsigned unmatched = 0;
@@ -91,8 +106,14 @@ static unsigned zone_ds_keys(const zst_t *s, an_link_t *link, const ldns_rr_list
 			ldns_rr *key = ldns_rr_list_rr(keys, k);
 			if (an_ds_matches(ds, key, &worst)) {
 				hit = true;
-				if (an_key_usable(key))
+				if (an_key_validates(key)) {
 					ldns_rr_list_push_rr(matched, key);
+					dk->revoked += !an_key_usable(key);
+				} else {
+					dk->nonzone++;
+					append_key(dk->nonzone_tags, sizeof(dk->nonzone_tags), key,
+						   ldns_calc_keytag(key), ldns_rdf2native_int8(ldns_rr_rdf(key, 2)));
+				}
 				an_key_t *lk =
 				    an_link_key(link, ldns_calc_keytag(key),
 						ldns_rdf2native_int8(ldns_rr_rdf(key, 2)));
@@ -107,10 +128,9 @@ static unsigned zone_ds_keys(const zst_t *s, an_link_t *link, const ldns_rr_list
 				link->ds[e].matched = true;
 		if (!hit) {
 			unmatched++;
-			size_t l = strlen(unmatched_tags);
-			snprintf(unmatched_tags + l, tags_size - l, "%s%u/%u", l ? ", " : "",
-				 ldns_rdf2native_int16(ldns_rr_rdf(ds, 0)),
-				 ldns_rdf2native_int8(ldns_rr_rdf(ds, 1)));
+			append_key(dk->unmatched_tags, sizeof(dk->unmatched_tags), ds,
+				   ldns_rdf2native_int16(ldns_rr_rdf(ds, 0)),
+				   ldns_rdf2native_int8(ldns_rr_rdf(ds, 1)));
 		}
 	}
 	for (size_t k = 0; s->anchor_keys && matched && k < ldns_rr_list_rr_count(s->anchor_keys);
@@ -119,8 +139,8 @@ static unsigned zone_ds_keys(const zst_t *s, an_link_t *link, const ldns_rr_list
 			if (an_rr_same(ldns_rr_list_rr(s->anchor_keys, k),
 				       ldns_rr_list_rr(keys, j)))
 				ldns_rr_list_push_rr(matched, ldns_rr_list_rr(keys, j));
-	*worst_out = worst;
-	return unmatched;
+	dk->worst = worst;
+	dk->unmatched = unmatched;
 }
 
 /* Judge the DNSKEY RRset one server returned (`x`), against the DS link. */
@@ -132,10 +152,11 @@ static void zone_dnskey_at(actx_t *a, size_t zi, const ev_exchange_t *x, ldns_rr
 	an_link_t *link = &a->links[zi];
 	const ev_zone_t *z = s->z;
 	ldns_rr_list *matched = ldns_rr_list_new();
-	ds_miss_t worst = DS_MISS_NOKEY;
-	char unmatched_tags[160] = "";
-	unsigned unmatched =
-	    zone_ds_keys(s, link, keys, matched, &worst, unmatched_tags, sizeof(unmatched_tags));
+	ds_keys_t dk = {0};
+	zone_ds_keys(s, link, keys, matched, &dk);
+	ds_miss_t worst = dk.worst;
+	unsigned unmatched = dk.unmatched;
+	const char *unmatched_tags = dk.unmatched_tags;
 	char *exp = NULL; /* the DS to propose, computed only when a finding needs it */
 	if (!matched || !ldns_rr_list_rr_count(matched)) {
 		exp = an_expected_ds(keys, signers);
@@ -152,18 +173,30 @@ static void zone_dnskey_at(actx_t *a, size_t zi, const ev_exchange_t *x, ldns_rr
 		an_fid_t id = worst == DS_MISS_ALG	? AN_F_DS_ALGORITHM_MISMATCH
 			      : worst == DS_MISS_DIGEST ? AN_F_DS_DIGEST_MISMATCH
 							: AN_F_DS_NO_MATCHING_DNSKEY;
-		if (s->anchored && !z->parent)
+		if (s->anchored && !z->parent) {
 			an_add_finding(c, AN_F_DS_NO_MATCHING_DNSKEY, z->name, NULL,
 				       " (the trust anchor matches no key of this zone)", exp,
 				       x->server, 0);
-		else
+		} else if (dk.nonzone) {
+			/* A DS does match, but only keys that validators must not use. */
+			snprintf(buf, sizeof(buf), " (key tag/algorithm %s)", dk.nonzone_tags);
+			an_add_finding(c, AN_F_DS_KEY_NOT_ZONE_KEY, z->name, NULL, buf, exp, x->server, 0);
+		} else {
 			an_add_finding(c, id, z->name, NULL, buf, exp, x->server, 0);
+		}
 	} else {
 		if (unmatched && !s->anchored) {
 			char buf[200];
 			snprintf(buf, sizeof(buf), " (DS without a key: %s)", unmatched_tags);
 			an_add_finding(c, AN_F_DS_ROLLOVER_IN_PROGRESS, z->name, NULL, buf, NULL,
 				       x->server, 0);
+		}
+		if (dk.revoked && dk.revoked == ldns_rr_list_rr_count(matched) && !s->anchored) {
+			char buf[80];
+			ldns_rr *rk = ldns_rr_list_rr(matched, 0);
+			snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u)", ldns_calc_keytag(rk),
+				 ldns_rdf2native_int8(ldns_rr_rdf(rk, 2)));
+			an_add_finding(c, AN_F_DS_KEY_REVOKED, z->name, NULL, buf, NULL, x->server, 0);
 		}
 		sigcheck_t sc;
 		an_check_sigs(c, z->name, keys, sigs, matched, &sc);

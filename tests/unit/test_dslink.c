@@ -103,12 +103,45 @@ static void test_no_ds_for_zsk(void **state)
 	ev_free(ev);
 }
 
+/* The only DS'd KSK is revoked (RFC 5011): validated through, as Unbound does, with a
+ * warning that says which validators fail; no DS is ever proposed for a revoked key. */
+static void test_revoked_ksk(void **state)
+{
+	evidence_t *ev = tu_load_golden("www.revoked.test_A");
+	an_result_t *r = tu_analyse(ev, 0);
+	assert_int_equal(r->status, AN_SECURE);
+	assert_non_null(finding(r, AN_F_DS_KEY_REVOKED));
+	assert_null(finding(r, AN_F_DS_NO_MATCHING_DNSKEY));
+	assert_int_equal(an_exit_code(r), 1);
+	for (size_t i = 0; i < r->n_findings; i++)
+		assert_true(!r->findings[i].data || !strstr(r->findings[i].data, "\tDS\t"));
+	an_result_free(r);
+	ev_free(ev);
+}
+
+/* The only DS matches a key without the Zone Key flag: named as that, EDE 10 as
+ * Unbound gives it, never "no DS matches". */
+static void test_ds_key_not_zone_key(void **state)
+{
+	evidence_t *ev = tu_load_golden("www.nozonebit.test_A");
+	an_result_t *r = tu_analyse(ev, 0);
+	assert_int_equal(r->status, AN_BOGUS);
+	assert_string_equal(r->broken_zone, "nozonebit.test.");
+	assert_int_equal(r->ede[0], 10);
+	assert_non_null(finding(r, AN_F_DS_KEY_NOT_ZONE_KEY));
+	assert_null(finding(r, AN_F_DS_NO_MATCHING_DNSKEY));
+	an_result_free(r);
+	ev_free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signs_dnskey_without_ds),
 		cmocka_unit_test(test_wrongksk_keys),
 		cmocka_unit_test(test_no_ds_for_zsk),
+		cmocka_unit_test(test_revoked_ksk),
+		cmocka_unit_test(test_ds_key_not_zone_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
