@@ -46,6 +46,8 @@ typedef struct zst {
 	unsigned tested, ok;     /* server addresses whose DNSKEY answer was judged / passed */
 	char *ds_expected;
 	char *ds_data;           /* DS lines for fixes */
+	const char **no_dnssec;  /* addresses that cannot deliver DNSSEC data (FORMERR to EDNS), into the evidence */
+	size_t n_no_dnssec;
 } zst_t;
 
 typedef struct ctx {

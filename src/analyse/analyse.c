@@ -122,6 +122,7 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 		ldns_rr_list_deep_free(c.zs[i].keys);
 		ldns_rr_list_deep_free(c.zs[i].seen_keys);
 		free(c.zs[i].ds_policy_detail);
+		free(c.zs[i].no_dnssec);
 		link_clear(&a.links[i]);
 	}
 	for (size_t i = 0; i < ev->n_xs; i++)

@@ -70,6 +70,9 @@ typedef enum an_who {
 	X(RRSIG_VALIDITY_INVERTED, AN_ERROR, 25, "RFC 4034 §3.1.5", AN_WHO_DNS_OPERATOR,             \
 	  "The signature over {rrset} expires before it becomes valid{detail}.",                     \
 	  "Fix the signer's validity settings for {zone} (the inception must come before the expiration) and re-sign.") \
+	X(ZONE_NO_DNSSEC, AN_ERROR, 10, "RFC 4035 §3.1", AN_WHO_DNS_OPERATOR,                            \
+	  "A name server of {zone} cannot deliver DNSSEC data{detail}, while the DS at the parent ({parent}) tells validators to expect signatures: every validator that asks it fails.", \
+	  "Make the name server accept EDNS and return DNSSEC records to queries with the DO bit (upgrade it, or fix the firewall or load balancer in front of it that drops EDNS); until then, take it out of the NS set.") \
 	X(ZONE_UNREACHABLE, AN_ERROR, 22, "RFC 8914 §4.23", AN_WHO_DNS_OPERATOR,                      \
 	  "No name server of {zone} answered{detail}. This is not a DNSSEC problem.",                 \
 	  "Check the name servers of {zone}: are they running, reachable on UDP and TCP port 53, and listed correctly at the parent?") \

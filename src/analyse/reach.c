@@ -135,6 +135,17 @@ void an_check_reachability(ctx_t *c, size_t zi)
 			answered++; /* it answers; whether it serves the zone is judged below */
 			if (lame)
 				an_add_finding(c, lame_id, z->name, NULL, lame_why, NULL, a, 0);
+			if (lame && lame_id == AN_F_SERVER_NO_EDNS) {
+				/* It answers only without EDNS, so without signatures: whether that
+				 * breaks validation depends on the DS (judged in zone.c). */
+				const char **nd = realloc(s->no_dnssec, (s->n_no_dnssec + 1) * sizeof(*nd));
+				if (nd) {
+					s->no_dnssec = nd;
+					nd[s->n_no_dnssec++] = a;
+				} else {
+					c->oom = 1;
+				}
+			}
 			if (fail_notcp) {
 				/* Only some answers (a large DNSKEY RRset) need TCP, and TCP fails. */
 				snprintf(buf, sizeof(buf), " (%s, for %s)", srv->name, notcp_what ? notcp_what : "?");

@@ -341,6 +341,14 @@ void an_analyse_zone(actx_t *a, size_t zi)
 		ldns_rr_list_free(keys);
 		ldns_rr_list_free(sigs);
 	}
+	/* Servers that cannot deliver DNSSEC data while the parent's DS calls for it:
+	 * validators that ask them fail (all of them: bogus; some: intermittently). */
+	bool has_ds = (s->ds && ldns_rr_list_rr_count(s->ds)) || s->anchor_keys;
+	if (!s->insecure && has_ds)
+		for (size_t k = 0; k < s->n_no_dnssec; k++)
+			an_add_finding(c, AN_F_ZONE_NO_DNSSEC, z->name, NULL,
+				       " (FORMERR to every query with EDNS, answers without signatures otherwise)",
+				       NULL, s->no_dnssec[k], 0);
 	/* Which keys sign the DNSKEY RRset is a fact about the signatures, whatever the DS says. */
 	for (size_t k = 0; signers && k < ldns_rr_list_rr_count(signers); k++) {
 		ldns_rr *key = ldns_rr_list_rr(signers, k);

@@ -231,7 +231,8 @@ static char *fix_text(const an_result_t *r, const scope_t *s)
 {
 	if (!s->f || (r->status != AN_BOGUS && r->status != AN_UNREACHABLE))
 		return NULL;
-	if (s->intermittent && r->status == AN_BOGUS && s->f->who == AN_WHO_DNS_OPERATOR) {
+	/* One server of several serves data that fails: a stale copy, unless the finding says otherwise. */
+	if (s->intermittent && r->status == AN_BOGUS && s->f->who == AN_WHO_DNS_OPERATOR && s->f->id != AN_F_ZONE_NO_DNSSEC) {
 		char *where = servers_text(r, s->f), *serial = serial_text(r, s->f);
 		char *v = dd_asprintf("Make %s serve the current copy of %s%s: find out why it stopped receiving the zone "
 				      "(zone transfers, NOTIFY, a signer that no longer feeds it), then reload it and compare "
@@ -274,7 +275,7 @@ static char *emergency_text(const an_result_t *r, const scope_t *s)
 		char *where = servers_text(r, s->f);
 		char *v = dd_asprintf("Take %s out of service for %s: remove it from the NS set (in the zone and in the "
 				      "delegation at the parent) or stop it answering for %s, so that resolvers ask only the "
-				      "servers that serve the current zone. The cost: one name server fewer (less redundancy) "
+				      "servers whose data validates. The cost: one name server fewer (less redundancy) "
 				      "until it is repaired. Do not remove the DS: it is correct.",
 				      where ? where : "?", b, b);
 		free(where);

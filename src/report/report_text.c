@@ -157,10 +157,11 @@ void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
 		if (!l->n_ds && !l->anchored)
 			fprintf(out, "     no DS at the parent%s\n", l->n_keys ? " (the zone publishes keys)" : "");
 		for (size_t d = 0; d < l->n_ds; d++) {
-			bool unknown = l->status == AN_UNREACHABLE && !l->n_keys;
+			/* No server delivered a DNSKEY RRset to judge (dead, or no EDNS): the DS cannot be checked. */
+			bool unknown = !l->n_keys && !l->servers_total && l->status != AN_INSECURE;
 			fprintf(out, "     DS  tag %-5u alg %-2u digest %u  %s%s%s\n", l->ds[d].tag, l->ds[d].algorithm,
 				l->ds[d].digest_type, COL(unknown ? C_DIM : l->ds[d].matched ? C_GRN : C_RED),
-				unknown		    ? "not checked: no server of the zone answered"
+				unknown		    ? "not checked: no server delivered the zone's DNSKEY RRset"
 				: l->ds[d].matched ? "matches a published key"
 						    : "matches NO published key",
 				COL(C_OFF));

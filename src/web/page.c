@@ -218,12 +218,13 @@ static void section_keys(FILE *out, const an_result_t *r)
 			fprintf(out, "<li class=\"warn\">! No DS at the parent%s.</li>\n",
 				l->n_keys ? " (the zone publishes keys)" : "");
 		for (size_t d = 0; d < l->n_ds; d++) {
-			bool unknown = l->status == AN_UNREACHABLE && !l->n_keys;
+			/* No server delivered a DNSKEY RRset to judge (dead, or no EDNS): the DS cannot be checked. */
+			bool unknown = !l->n_keys && !l->servers_total && l->status != AN_INSECURE;
 			fprintf(out, "<li class=\"%s\">%s DS tag %u, algorithm %u, digest type %u: %s</li>\n",
 				unknown ? "warn" : l->ds[d].matched ? "ok" : "bad",
 				unknown ? "!" : l->ds[d].matched ? "\u2713" : "\u2717", l->ds[d].tag, l->ds[d].algorithm,
 				l->ds[d].digest_type,
-				unknown ? "not checked: no server of the zone answered"
+				unknown ? "not checked: no server delivered the zone's DNSKEY RRset"
 				: l->ds[d].matched ? "matches a published key"
 						   : "<strong>matches NO published key</strong>");
 		}
