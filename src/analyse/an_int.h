@@ -188,7 +188,7 @@ int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_p
  * §7.2.6): an NSEC covering the name, or an NSEC3 covering the hash of the
  * "next closer" name. The proving records must carry valid signatures.
  */
-void an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt, const ldns_rdf *owner,
+int an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt, const ldns_rdf *owner,
 			   const ldns_rr_list *sigs, const char *server, const char *rrset);
 
 /* NSEC3PARAM at the apex of a zone that holds an answer: RFC 9276 advice even for positive answers. */

@@ -75,7 +75,9 @@ void an_analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 				an_check_sigs(c, t->zone, rrs, sigs, s->keys, &sc);
 				if (sc.valid) {
 					an_note_expiry(c, t->zone, rrset, x->server, &sc);
-					an_check_wildcard(c, t->zone, s->keys, pkt, owner, sigs, x->server, rrset);
+					if (an_check_wildcard(c, t->zone, s->keys, pkt, owner, sigs, x->server, rrset) ==
+					    DENIAL_INSECURE)
+						c->t_insecure_ede[t - c->ev->targets] = 27;
 				} else {
 					an_emit_sig_findings(c, t->zone, rrset, x->server, &sc, false, NULL);
 					if (sc.crypto_unavail)

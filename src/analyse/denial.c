@@ -175,7 +175,7 @@ out:
  * §7.2.6): an NSEC covering the name, or an NSEC3 covering the hash of the
  * "next closer" name. The proving records must carry valid signatures.
  */
-void an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt, const ldns_rdf *owner,
+int an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt, const ldns_rdf *owner,
 			   const ldns_rr_list *sigs, const char *server, const char *rrset)
 {
 	size_t owner_labels = ldns_dname_label_count(owner), labels = owner_labels;
@@ -188,11 +188,12 @@ void an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldn
 		}
 	}
 	if (labels >= owner_labels)
-		return; /* not a wildcard expansion */
+		return DENIAL_PROVEN; /* not a wildcard expansion */
 	/* The next closer name: the owner's rightmost labels+1 labels. */
 	ldns_rdf *next_closer = ldns_dname_clone_from(owner, (uint16_t)(owner_labels - labels - 1));
 	ldns_rdf *apex = ldns_dname_new_frm_str(zone);
 	bool proven = false;
+	unsigned over_limit = 0; /* iterations of a covering NSEC3 above the limit, 0 if none */
 	for (int pass = 0; pass < 2 && next_closer && apex && !proven; pass++) {
 		ldns_rr_type type = pass ? LDNS_RR_TYPE_NSEC3 : LDNS_RR_TYPE_NSEC;
 		ldns_rr_list *recs = an_section_rrs(pkt, NULL, type, LDNS_SECTION_AUTHORITY);
@@ -203,8 +204,14 @@ void an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldn
 				covers = ldns_nsec_covers_name(rr, owner);
 			} else {
 				nsec3_params_t np;
-				if (!nsec3_params(rr, &np) || np.hash != 1 || np.iterations > c->pol.nsec3_iter_limit)
+				if (!nsec3_params(rr, &np) || np.hash != 1)
 					continue;
+				if (np.iterations > c->pol.nsec3_iter_limit) {
+					/* Validators do not hash this many times (RFC 9276 §3.2): insecure. */
+					if (np.iterations > over_limit)
+						over_limit = np.iterations;
+					continue;
+				}
 				covers = nsec3_covers(rr, next_closer, apex);
 			}
 			if (!covers)
@@ -222,10 +229,19 @@ void an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldn
 		}
 		ldns_rr_list_free(recs);
 	}
-	if (!proven)
+	int result = DENIAL_PROVEN;
+	if (!proven && over_limit) {
+		char buf[120];
+		snprintf(buf, sizeof(buf), " (%u iterations; the limit is %u)", over_limit, c->pol.nsec3_iter_limit);
+		an_add_finding(c, AN_F_NSEC3_ITERATIONS_INSECURE, zone, rrset, buf, NULL, server, 0);
+		result = DENIAL_INSECURE;
+	} else if (!proven) {
 		an_add_finding(c, AN_F_WILDCARD_PROOF_MISSING, zone, rrset, "", NULL, server, 0);
+		result = DENIAL_BOGUS;
+	}
 	ldns_rdf_deep_free(next_closer);
 	ldns_rdf_deep_free(apex);
+	return result;
 }
 
 /* NSEC3PARAM at the apex of a zone that holds an answer: RFC 9276 advice even for positive answers. */

@@ -204,7 +204,7 @@ cds_of() { # KEYBASE -> CDS (SHA-256) and CDNSKEY lines for the key
 }
 
 # The zones added for the policy, denial, time and CDS cases (all under test., on leaf1).
-POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk dname optout v6ns lame zsksigns zskalso v6only revoked nozonebit"
+POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk dname optout v6ns lame zsksigns zskalso v6only revoked nozonebit wilditer"
 
 # rrsig_line_edit ZONEFILE OWNER TYPE AWKACTION: operate on the RRSIG over OWNER/TYPE
 check_count() { # FILE REGEX EXPECTED what
@@ -602,6 +602,11 @@ do_build() {
     sign_normal nozonebit.test.;  add_ds nozonebit.test. "$k"
     check_count "$Z/nozonebit.test.signed" $'\tDNSKEY\t1 3 ' 1 "nozonebit: a key without the Zone Key flag"
 
+    # wilditer: a wildcard answer whose proof is NSEC3 with 200 iterations (above the 150
+    # that resolvers accept): insecure with EDE 27, as for a denial (RFC 9276 §3.2).
+    std_signed wilditer.test. 85; printf '*.wilditer.test.\tA\t192.0.2.85\n' >>"$Z/wilditer.test.zone"
+    SIGN_OPTS="-n -t 200" sign_normal wilditer.test.; add_ds wilditer.test. "$(ksk_of wilditer.test.)"
+
     # ------------------------------------------------------------- TLDs --
     local tldk tldz
     tldk=$(keygen test. 8 ksk) tldz=$(keygen test. 8 zsk)
@@ -767,6 +772,7 @@ www.zskalso.test.	A	bogus	9	zskalso.test.	2	DS_NO_MATCHING_DNSKEY
 www.v6only.test.	A	indeterminate	-	-	3	SERVER_NOT_TESTED
 www.revoked.test.	A	secure	-	-	1	DS_KEY_REVOKED
 www.nozonebit.test.	A	bogus	10	nozonebit.test.	2	DS_KEY_NOT_ZONE_KEY
+foo.wilditer.test.	A	insecure	27	-	1	NSEC3_ITERATIONS_INSECURE,NSEC3_PARAMETERS
 EOF
 }
 

@@ -1,0 +1,76 @@
+/* Denial of existence (src/analyse/denial.c) on saved evidence: NSEC and NSEC3 proofs,
+ * wildcards, opt-out and the NSEC3 iteration limit (RFC 4035 §5.4, 5155, 9276). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/dd.h"
+#include "testutil.h"
+
+typedef struct denial_case {
+	const char *evidence; /* tests/golden/evidence */
+	an_status_t status;
+	int ede;               /* first EDE, -1 none */
+	an_fid_t must;         /* a finding that must be there, or AN_F__COUNT */
+	an_fid_t must_not;     /* a finding that must not, or AN_F__COUNT */
+} denial_case_t;
+
+static const denial_case_t cases[] = {
+	/* NXDOMAIN proven by NSEC3 (0 iterations, no salt) and by NSEC. */
+	{"nope.good13.test_A", AN_SECURE, -1, AN_F__COUNT, AN_F_DENIAL_MISSING},
+	{"nope.nsec.test_A", AN_SECURE, -1, AN_F__COUNT, AN_F_DENIAL_MISSING},
+	/* NODATA by NSEC. */
+	{"www.nsec.test_TXT", AN_SECURE, -1, AN_F__COUNT, AN_F_DENIAL_MISSING},
+	/* A wildcard answer with its NSEC3 proof that no closer name exists. */
+	{"foo.wild.test_A", AN_SECURE, -1, AN_F__COUNT, AN_F_WILDCARD_PROOF_MISSING},
+	/* NSEC3 above the iteration limit: insecure (EDE 27), for a denial and for a wildcard alike. */
+	{"nope.nsec3iter.test_A", AN_INSECURE, 27, AN_F_NSEC3_ITERATIONS_INSECURE, AN_F_DENIAL_MISSING},
+	{"foo.wilditer.test_A", AN_INSECURE, 27, AN_F_NSEC3_ITERATIONS_INSECURE, AN_F_WILDCARD_PROOF_MISSING},
+	/* Iterations and salt below the limit: works, a warning. */
+	{"nope.nsec3salt.test_A", AN_SECURE, -1, AN_F_NSEC3_PARAMETERS, AN_F_NSEC3_ITERATIONS_INSECURE},
+	/* NXDOMAIN in an opt-out span: insecure without an EDE (RFC 5155 §9.2). */
+	{"nope.optout.test_A", AN_INSECURE, -1, AN_F_NSEC3_OPT_OUT, AN_F_DENIAL_MISSING},
+};
+
+static bool has(const an_result_t *r, an_fid_t id)
+{
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (r->findings[i].id == id)
+			return true;
+	return false;
+}
+
+static void test_denial_cases(void **state)
+{
+	for (size_t i = 0; i < DD_ARRAY_LEN(cases); i++) {
+		const denial_case_t *k = &cases[i];
+		evidence_t *ev = tu_load_golden(k->evidence);
+		an_result_t *r = tu_analyse(ev, 0);
+		if (r->status != k->status)
+			fail_msg("%s: status %s, want %s", k->evidence, an_status_name(r->status), an_status_name(k->status));
+		if (k->ede < 0)
+			assert_int_equal(r->n_ede, 0);
+		else if (r->n_ede == 0 || r->ede[0] != k->ede)
+			fail_msg("%s: first EDE %d, want %d", k->evidence, r->n_ede ? r->ede[0] : -1, k->ede);
+		if (k->must != AN_F__COUNT && !has(r, k->must))
+			fail_msg("%s: %s missing", k->evidence, an_finding_def(k->must)->id);
+		if (k->must_not != AN_F__COUNT && has(r, k->must_not))
+			fail_msg("%s: %s present", k->evidence, an_finding_def(k->must_not)->id);
+		an_result_free(r);
+		ev_free(ev);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_denial_cases),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
