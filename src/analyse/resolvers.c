@@ -75,8 +75,15 @@ static int view_parse(const ev_exchange_t *x, const an_result_t *r, rview_t *v)
 	v->rcode = -1;
 	if (x->err || !x->wire) {
 		const char *why = x->why ? x->why : dd_strerror(x->err ? x->err : DD_ENETWORK);
-		v->error = x->err == DD_ETIMEOUT && !x->why ? dd_asprintf("no answer (timed out after %u tries)", x->tries)
-							    : dd_asprintf("%s", why);
+		if (x->err == DD_ETIMEOUT && !x->why && r->status == AN_UNREACHABLE)
+			/* Not a dead resolver: it is still retrying the zone's dead servers. */
+			v->error = dd_asprintf("no answer in time (%u tries): a resolver still retrying dead name servers "
+					       "can take 10 s or more to give up",
+					       x->tries);
+		else
+			v->error = x->err == DD_ETIMEOUT && !x->why
+					   ? dd_asprintf("no answer (timed out after %u tries)", x->tries)
+					   : dd_asprintf("%s", why);
 		return v->error ? 0 : DD_ENOMEM;
 	}
 	dd_wire_summary_t sum;
@@ -183,9 +190,10 @@ static bool pick_fails(const an_resolver_t *v)
 
 static void diagnose(an_result_t *r)
 {
-	size_t answered = 0, all_fail = 0, cd_servfail = 0, fingerprint = 0, fails = 0, validating_ok = 0;
+	size_t answered = 0, all_fail = 0, cd_servfail = 0, fingerprint = 0, fails = 0, validating_ok = 0, cd_ok = 0;
 	for (size_t i = 0; i < r->n_resolvers; i++) {
 		const an_resolver_t *v = &r->resolvers[i];
+		cd_ok += v->rcode_cd >= 0 && answers(v->rcode_cd);
 		if (v->rcode < 0)
 			continue;
 		answered++;
@@ -202,6 +210,14 @@ static void diagnose(an_result_t *r)
 	if (r->n_resolvers == 0) {
 		r->diagnosis = AN_DIAG_UNKNOWN;
 		r->diagnosis_text = dd_strdup("No resolver was asked: the verdict comes from our own walk of the chain alone.");
+	} else if (s == AN_UNREACHABLE && !cd_ok) {
+		/* SERVFAIL or silence, in any mix, with +cd as without: the servers, not validation. */
+		r->diagnosis = AN_DIAG_NOT_DNSSEC;
+		r->diagnosis_text = dd_asprintf(
+			"Not DNSSEC: no name server of %s answers, and no resolver gets an answer even with checking "
+			"disabled (+cd): they answer SERVFAIL or not at all (validating resolvers may take 10 s or more "
+			"to give up on dead servers). Validation is not what stops it.",
+			r->broken_zone ? r->broken_zone : "the zone");
 	} else if (answered == 0) {
 		r->diagnosis = AN_DIAG_UNKNOWN;
 		r->diagnosis_text = dd_strdup("No resolver answered, so there is no outside confirmation; the verdict comes from our own walk of the chain.");
