@@ -62,6 +62,7 @@ typedef struct ctx {
 	size_t cap_findings;
 	int64_t earliest;
 	int *t_insecure_ede;      /* per target: an answer made insecure by policy (27), else 0 */
+	bool *t_shown;            /* per target: its records are in the result's answer */
 	int oom;
 } ctx_t;
 

@@ -71,10 +71,12 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	c.pkts = calloc(ev->n_xs ? ev->n_xs : 1, sizeof(ldns_pkt *));
 	c.pkt_borrowed = calloc(ev->n_xs ? ev->n_xs : 1, sizeof(bool));
 	c.t_insecure_ede = calloc(ev->n_targets ? ev->n_targets : 1, sizeof(int));
+	c.t_shown = calloc(ev->n_targets ? ev->n_targets : 1, sizeof(bool));
 	a.links = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(an_link_t));
-	if (!r || !c.zs || !c.pkts || !c.pkt_borrowed || !a.links || !c.t_insecure_ede) {
+	if (!r || !c.zs || !c.pkts || !c.pkt_borrowed || !a.links || !c.t_insecure_ede || !c.t_shown) {
 		an_vcache_free(own_vcache);
 		free(c.t_insecure_ede);
+		free(c.t_shown);
 		free(r);
 		free(c.zs);
 		free(c.pkts);
@@ -131,6 +133,7 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	free(c.pkts);
 	free(c.pkt_borrowed);
 	free(c.t_insecure_ede);
+	free(c.t_shown);
 	free(c.zs);
 	free(a.links);
 	ldns_rr_list_deep_free(c.anchors);

@@ -1,6 +1,17 @@
 /* the answer: the name's RRset or denial at every server of its zone, CNAME and DNAME */
 #include "analyse/an_int.h"
 
+static void answer_push(ctx_t *c, const ldns_rr *rr)
+{
+	char **n = realloc(c->r->answer, (c->r->n_answer + 1) * sizeof(char *));
+	if (!n) {
+		c->oom = 1;
+		return;
+	}
+	c->r->answer = n;
+	n[c->r->n_answer++] = an_rr_text(rr);
+}
+
 void an_analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 {
 	ctx_t *c = a->c;
@@ -35,14 +46,17 @@ void an_analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 			rrs = an_section_rrs(pkt, owner, LDNS_RR_TYPE_CNAME, LDNS_SECTION_ANSWER);
 			got = LDNS_RR_TYPE_CNAME;
 		}
-		if (final && rrs && ldns_rr_list_rr_count(rrs) && !c->r->n_answer) {
-			for (size_t k = 0; k < ldns_rr_list_rr_count(rrs); k++) {
-				char **n = realloc(c->r->answer, (c->r->n_answer + 1) * sizeof(char *));
-				if (!n)
-					break;
-				c->r->answer = n;
-				n[c->r->n_answer++] = an_rr_text(ldns_rr_list_rr(rrs, k));
-			}
+		/* The answer as a resolver returns it: the aliases first (a DNAME, then the CNAME
+		 * it yields), then the final records; from the first server that gave them. */
+		size_t ti = (size_t)(t - c->ev->targets);
+		if (rrs && ldns_rr_list_rr_count(rrs) && !c->t_shown[ti] && (final || got == LDNS_RR_TYPE_CNAME)) {
+			c->t_shown[ti] = true;
+			ldns_rr_list *dn = got == LDNS_RR_TYPE_CNAME ? an_dname_over(pkt, owner, rrs) : NULL;
+			for (size_t k = 0; dn && k < ldns_rr_list_rr_count(dn); k++)
+				answer_push(c, ldns_rr_list_rr(dn, k));
+			ldns_rr_list_deep_free(dn);
+			for (size_t k = 0; k < ldns_rr_list_rr_count(rrs); k++)
+				answer_push(c, ldns_rr_list_rr(rrs, k));
 		}
 		/* An unsigned zone below a DS is already judged at the DS link. */
 		bool unsigned_zone = !s->keys || !ldns_rr_list_rr_count(s->keys);

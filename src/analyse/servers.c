@@ -12,6 +12,37 @@ static char *exchange_summary(const ctx_t *c, size_t xi, const ldns_rdf *owner, 
 		return dd_strdup("malformed answer");
 	char *rc = ldns_pkt_rcode2str(ldns_pkt_get_rcode(pkt));
 	ldns_rr_list *rrs = an_section_rrs(pkt, owner, type, LDNS_SECTION_ANSWER);
+	if ((!rrs || !ldns_rr_list_rr_count(rrs)) && type != LDNS_RR_TYPE_CNAME && type != LDNS_RR_TYPE_DNSKEY) {
+		/* an alias: say so, with its target, rather than "0 records" */
+		ldns_rr_list *cn = an_section_rrs(pkt, owner, LDNS_RR_TYPE_CNAME, LDNS_SECTION_ANSWER);
+		if (cn && ldns_rr_list_rr_count(cn) && ldns_rr_rd_count(ldns_rr_list_rr(cn, 0)) >= 1) {
+			ldns_rr_list *cs = an_sigs_over(pkt, owner, LDNS_RR_TYPE_CNAME, LDNS_SECTION_ANSWER);
+			char *target = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(cn, 0), 0));
+			size_t ncs = cs ? ldns_rr_list_rr_count(cs) : 0;
+			/* A CNAME synthesised from a DNAME is unsigned; the DNAME's signature counts. */
+			ldns_rr_list *dn = ncs ? NULL : an_dname_over(pkt, owner, cn);
+			char *downer = dn ? ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(dn, 0))) : NULL;
+			if (dn) {
+				ldns_rr_list_free(cs);
+				cs = an_sigs_over(pkt, ldns_rr_owner(ldns_rr_list_rr(dn, 0)), LDNS_RR_TYPE_DNAME,
+						  LDNS_SECTION_ANSWER);
+				ncs = cs ? ldns_rr_list_rr_count(cs) : 0;
+			}
+			char *out = dd_asprintf("%s%s, a CNAME to %s%s%s, %zu RRSIG%s", rc ? rc : "?",
+						ldns_pkt_aa(pkt) ? "" : " (not authoritative)", target ? target : "?",
+						downer ? " from the DNAME at " : "", downer ? downer : "", ncs,
+						ncs == 1 ? "" : "s");
+			free(downer);
+			ldns_rr_list_deep_free(dn);
+			free(target);
+			free(rc);
+			ldns_rr_list_free(cs);
+			ldns_rr_list_free(cn);
+			ldns_rr_list_free(rrs);
+			return out;
+		}
+		ldns_rr_list_free(cn);
+	}
 	ldns_rr_list *sigs = an_sigs_over(pkt, owner, type, LDNS_SECTION_ANSWER);
 	size_t n = rrs ? ldns_rr_list_rr_count(rrs) : 0, ns = sigs ? ldns_rr_list_rr_count(sigs) : 0;
 	char tags[100] = "";
@@ -84,8 +115,9 @@ void an_server_view(ctx_t *c)
 				for (size_t f = 0; f < r->n_findings; f++) {
 					const an_finding_t *fd = &r->findings[f];
 					an_severity_t sev = an_finding_def(fd->id)->severity;
+					/* one address may serve several zones: only this zone's findings */
 					bool here = false;
-					for (size_t m = 0; m < fd->n_servers && !here; m++)
+					for (size_t m = 0; m < fd->n_servers && !here && strcmp(fd->zone, z->name) == 0; m++)
 						here = strcmp(fd->servers[m], a) == 0;
 					if (!here || sev == AN_NOTICE)
 						continue;

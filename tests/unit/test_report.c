@@ -105,6 +105,18 @@ static void test_alias_into_broken_zone(void **state)
 	assert_true(contains(x.a.who_text, "expired.test."));
 	assert_true(contains(x.a.emergency, "repoint the CNAME"));
 	assert_true(contains(x.a.verdict, "leads (through CNAME or DNAME) into expired.test."));
+	/* The answer shows the alias first, then the target's records. */
+	assert_true(x.r->n_answer >= 2);
+	assert_true(contains(x.r->answer[0], "\tCNAME\twww.expired.test."));
+	assert_true(contains(x.r->answer[1], "\tA\t"));
+	/* The alias's own servers are fine: the target's findings are not pinned on them. */
+	for (size_t i = 0; i < x.r->n_servers; i++) {
+		const an_server_view_t *v = &x.r->servers[i];
+		if (strcmp(v->zone, "good13.test.") != 0)
+			continue;
+		assert_string_equal(v->status, "ok");
+		assert_true(contains(v->answer, "a CNAME to www.expired.test."));
+	}
 	done(&x);
 }
 
