@@ -83,6 +83,20 @@ static tverdict_t target_verdict(const ctx_t *c, long zi, size_t ti)
 	return v;
 }
 
+/* Are the zone's errors all about a denial proof? Its keys are fine then: the link
+ * holds, the answer does not. */
+static bool only_denial_errors(const ctx_t *c, const char *zone)
+{
+	for (size_t i = 0; i < c->r->n_findings; i++) {
+		const an_finding_t *f = &c->r->findings[i];
+		if (strcmp(f->zone, zone) != 0 || an_finding_def(f->id)->severity != AN_ERROR)
+			continue;
+		if (f->id != AN_F_DENIAL_MISSING && f->id != AN_F_DENIAL_INVALID && f->id != AN_F_WILDCARD_PROOF_MISSING)
+			return false;
+	}
+	return true;
+}
+
 void an_finish(actx_t *a)
 {
 	ctx_t *c = a->c;
@@ -162,7 +176,7 @@ void an_finish(actx_t *a)
 			const zst_t *s = &c->zs[zi];
 			l->anchored = s->anchored;
 			l->status = s->unreachable && an_zone_only_unreachable(c, s->z->name) ? AN_UNREACHABLE
-				    : s->has_errors					    ? AN_BOGUS
+				    : s->has_errors && !only_denial_errors(c, s->z->name)	    ? AN_BOGUS
 				    : s->insecure					    ? AN_INSECURE
 				    : s->indeterminate || s->not_asked			    ? AN_INDETERMINATE
 											    : AN_SECURE;

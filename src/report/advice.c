@@ -115,12 +115,16 @@ static char *ede_list(const an_result_t *r)
 static char *denial_verdict(const an_result_t *r, const scope_t *s, const char *ede)
 {
 	char *where = s->f->n_servers ? servers_text(r, s->f) : dd_strdup("every server");
-	const char *what = s->f->id == AN_F_WILDCARD_PROOF_MISSING ? "the wildcard answer needs (no closer name exists)"
-			   : r->answer_rcode && strcmp(r->answer_rcode, "NXDOMAIN") == 0 ? "the name does not exist"
-											: "the name has no records of this type";
-	char *v = dd_asprintf("bogus: the proof that %s (NSEC/NSEC3) for %s is %s at %s (%s); the keys of %s are fine, "
+	if (s->f->n_servers && s->f->n_servers >= s->f->n_zone_servers) {
+		free(where);
+		where = dd_asprintf("every server of %s", s->f->zone);
+	}
+	const char *what = s->f->id == AN_F_WILDCARD_PROOF_MISSING ? "no closer name than the wildcard exists"
+			   : r->answer_rcode && strcmp(r->answer_rcode, "NXDOMAIN") == 0 ? "does not exist"
+											: "has no records of this type";
+	char *v = dd_asprintf("bogus: the proof that %s %s (NSEC/NSEC3) is %s at %s (%s); the keys of %s are fine, "
 			      "the answer fails validation",
-			      what, r->qname, s->f->id == AN_F_DENIAL_INVALID ? "invalid" : "missing",
+			      r->qname, what, s->f->id == AN_F_DENIAL_INVALID ? "invalid" : "missing",
 			      where ? where : "?", ede, s->broken);
 	free(where);
 	return v;

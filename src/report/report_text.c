@@ -198,15 +198,22 @@ void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
 	fprintf(out, "\n%s5. The chain from the root%s\n", COL(C_BOLD), COL(C_OFF));
 	for (size_t i = 0; i < r->n_chain; i++) {
 		const an_link_t *l = &r->chain[i];
-		bool broken = r->broken_zone && strcmp(r->broken_zone, l->zone) == 0;
+		/* a link that holds while the zone's answer fails (a denial proof) is not where the chain breaks */
+		bool broken = r->broken_zone && strcmp(r->broken_zone, l->zone) == 0 && l->status != AN_SECURE;
 		fprintf(out, "   %-32s %s%-13s%s", l->zone, COL(status_color(l->status)), an_status_name(l->status),
 			COL(C_OFF));
 		if (l->servers_total)
 			fprintf(out, " DNSKEY validated at %u of %u server addresses", l->servers_ok, l->servers_total);
 		fprintf(out, "%s\n", broken ? "   <-- the chain breaks here" : "");
 	}
+	/* Every link holds, yet the verdict is bogus: the answer itself fails (a denial proof). */
+	bool answer_bogus = r->status == AN_BOGUS;
+	for (size_t i = 0; i < r->n_chain; i++)
+		answer_bogus &= r->chain[i].status != AN_BOGUS;
 	if (r->answer_rcode)
-		fprintf(out, "   answer: %s%s\n", r->answer_rcode, r->n_answer ? "" : " (no records)");
+		fprintf(out, "   answer: %s%s%s%s%s\n", r->answer_rcode, r->n_answer ? "" : " (no records)",
+			answer_bogus ? COL(C_RED) : "", answer_bogus ? "  bogus: it fails validation" : "",
+			answer_bogus ? COL(C_OFF) : "");
 	for (size_t i = 0; i < r->n_answer && i < 8; i++)
 		fprintf(out, "     %s\n", r->answer[i]);
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "common/dd.h"
+#include "report/report.h"
 #include "testutil.h"
 
 typedef struct denial_case {
@@ -67,10 +68,38 @@ static void test_denial_cases(void **state)
 	}
 }
 
+/* An NXDOMAIN without its proof: bogus (EDE 12) at the zone, but the zone's keys are
+ * fine: its link holds, the answer fails, and the verdict says which proof is missing. */
+static void test_missing_proof(void **state)
+{
+	evidence_t *ev = tu_load_golden("nope.nodenial.test_A");
+	an_result_t *r = tu_analyse(ev, 0);
+	assert_int_equal(r->status, AN_BOGUS);
+	assert_int_equal(r->ede[0], 12);
+	assert_string_equal(r->broken_zone, "nodenial.test.");
+	assert_true(has(r, AN_F_DENIAL_MISSING));
+	bool seen = false;
+	for (size_t i = 0; i < r->n_chain; i++)
+		if (strcmp(r->chain[i].zone, "nodenial.test.") == 0) {
+			seen = true;
+			assert_int_equal(r->chain[i].status, AN_SECURE);
+		}
+	assert_true(seen);
+	rep_advice_t a;
+	assert_int_equal(rep_advice(r, &a), 0);
+	assert_non_null(strstr(a.verdict, "the proof that nope.nodenial.test. does not exist"));
+	assert_non_null(strstr(a.verdict, "the keys of nodenial.test. are fine"));
+	assert_null(strstr(a.verdict, "chain of trust breaks"));
+	rep_advice_clear(&a);
+	an_result_free(r);
+	ev_free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_denial_cases),
+		cmocka_unit_test(test_missing_proof),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

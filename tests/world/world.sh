@@ -204,7 +204,7 @@ cds_of() { # KEYBASE -> CDS (SHA-256) and CDNSKEY lines for the key
 }
 
 # The zones added for the policy, denial, time and CDS cases (all under test., on leaf1).
-POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk dname optout v6ns lame zsksigns zskalso v6only revoked nozonebit wilditer"
+POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk dname optout v6ns lame zsksigns zskalso v6only revoked nozonebit wilditer nodenial"
 
 # rrsig_line_edit ZONEFILE OWNER TYPE AWKACTION: operate on the RRSIG over OWNER/TYPE
 check_count() { # FILE REGEX EXPECTED what
@@ -607,6 +607,13 @@ do_build() {
     std_signed wilditer.test. 85; printf '*.wilditer.test.\tA\t192.0.2.85\n' >>"$Z/wilditer.test.zone"
     SIGN_OPTS="-n -t 200" sign_normal wilditer.test.; add_ds wilditer.test. "$(ksk_of wilditer.test.)"
 
+    # nodenial: the NSEC3 chain removed after signing: an NXDOMAIN comes without its proof.
+    # The keys are fine; the answer is bogus (EDE 12).
+    std_signed nodenial.test. 86; sign_normal nodenial.test.; add_ds nodenial.test. "$(ksk_of nodenial.test.)"
+    awk -F'\t' '!($4 == "NSEC3" || ($4 == "RRSIG" && $5 ~ /^NSEC3 /))' "$Z/nodenial.test.signed" >"$Z/nodenial.tmp" \
+        && mv "$Z/nodenial.tmp" "$Z/nodenial.test.signed"
+    check_count "$Z/nodenial.test.signed" $'\tNSEC3\t' 0 "nodenial: NSEC3 chain removed"
+
     # ------------------------------------------------------------- TLDs --
     local tldk tldz
     tldk=$(keygen test. 8 ksk) tldz=$(keygen test. 8 zsk)
@@ -773,6 +780,7 @@ www.v6only.test.	A	indeterminate	-	-	3	SERVER_NOT_TESTED
 www.revoked.test.	A	secure	-	-	1	DS_KEY_REVOKED
 www.nozonebit.test.	A	bogus	10	nozonebit.test.	2	DS_KEY_NOT_ZONE_KEY
 foo.wilditer.test.	A	insecure	27	-	1	NSEC3_ITERATIONS_INSECURE,NSEC3_PARAMETERS
+nope.nodenial.test.	A	bogus	12	nodenial.test.	2	DENIAL_MISSING
 EOF
 }
 
