@@ -11,6 +11,8 @@ BIN=${1:?usage: run.sh BIN [--update]}
 UPDATE=0
 [ "${2:-}" = --update ] && UPDATE=1
 export DNSSEC_DOCTOR_OFFLINE=1
+# Under LeakSanitizer (the ASan build), its list of suppressions used is not output.
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}print_suppressions=0"
 EXP=$HERE/expected
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
