@@ -146,6 +146,8 @@ static void on_answer(const engine_result_t *res, void *arg)
 	ev_exchange_t *x = &q->p->ev->xs[q->xi];
 	if (res->not_needed) {
 		x->unneeded = true; /* never sent: dropped from the evidence at the end */
+		if (q->p->cfg->ungate)
+			q->p->cfg->ungate(q->p->cfg->gate_arg, x->server);
 		free(q);
 		return;
 	}
@@ -207,22 +209,25 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	x->sent_ms = engine_elapsed_ms(p->eng);
 	if (!x->zone || !x->server || !x->qname)
 		return DD_ENOMEM;
-	char why[200] = "";
-	if (!dead && p->cfg->gate && p->cfg->gate(p->cfg->gate_arg, addr, false, why, sizeof(why))) {
-		x->err = DD_EREFUSEDADDR;
-		x->why = strdup(why[0] ? why : dd_strerror(DD_EREFUSEDADDR));
-		return 0;
-	}
 	if (dead) {
 		x->err = DD_ETIMEOUT;
 		x->dropped = dead_dropped;
 		x->why = strdup("not asked again: it timed out earlier in this check");
 		return 0;
 	}
+	/* The cache first: only what is sent passes the gate (and spends budget).
+	 * An address whose answer is cached passed the gate's address policy when
+	 * it was asked, and the policy does not change while the process runs. */
 	bool cache_ok = cacheable(p, zone, purpose);
 	if (cache_ok && probe_cache_get(p->cfg->cache, addr, p->cfg->port, x->qname, qtype, x->qflags, p->cfg->now,
 					&x->wire, &x->wire_len)) {
 		x->cached = true;
+		return 0;
+	}
+	char why[200] = "";
+	if (p->cfg->gate && p->cfg->gate(p->cfg->gate_arg, addr, false, why, sizeof(why))) {
+		x->err = DD_EREFUSEDADDR;
+		x->why = strdup(why[0] ? why : dd_strerror(DD_EREFUSEDADDR));
 		return 0;
 	}
 	qctx_t *q = malloc(sizeof(*q));
