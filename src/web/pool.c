@@ -185,6 +185,18 @@ static void worker_main(web_pool_t *p, int fd, pid_t parent)
 
 /* ---- the parent's side -------------------------------------------------------- */
 
+/* Let go of a worker's socket. libevent closes the descriptor only when the
+ * loop next runs (the bufferevent is finalized there): shut it down now, so
+ * that the worker reads its end of file at once, also after the loop ended. */
+static void drop_socket(worker_t *wk)
+{
+	if (!wk->bev)
+		return;
+	shutdown(bufferevent_getfd(wk->bev), SHUT_RDWR);
+	bufferevent_free(wk->bev);
+	wk->bev = NULL;
+}
+
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
 static void on_timeout(evutil_socket_t fd, short what, void *arg);
@@ -261,9 +273,7 @@ static void describe(int st, char *buf, size_t size)
 static void worker_lost(worker_t *wk)
 {
 	web_pool_t *p = wk->pool;
-	if (wk->bev)
-		bufferevent_free(wk->bev);
-	wk->bev = NULL;
+	drop_socket(wk);
 	evtimer_del(wk->timer);
 	int st = 0;
 	char status[120] = "";
@@ -457,10 +467,8 @@ void web_pool_free(web_pool_t *p)
 		worker_t *wk = &p->w[i];
 		if (wk->job) {
 			worker_lost(wk);
-		} else if (wk->bev) {
-			/* An idle worker reads the end of file and leaves; give it a moment. */
-			bufferevent_free(wk->bev);
-			wk->bev = NULL;
+		} else {
+			drop_socket(wk); /* an idle worker reads the end of file and leaves */
 		}
 	}
 	for (unsigned i = 0; p->w && i < p->cfg.workers; i++) {
@@ -476,6 +484,7 @@ void web_pool_free(web_pool_t *p)
 		if (r == 0) {
 			kill(wk->pid, SIGKILL);
 			waitpid(wk->pid, &st, 0);
+			fprintf(stderr, "dnssec-doctor: worker %d did not stop within 3 s; killed\n", (int)wk->pid);
 		} else if (r > 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 			char status[120];
 			describe(st, status, sizeof(status));
