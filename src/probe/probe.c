@@ -36,6 +36,7 @@ typedef struct probe {
 	engine_t *reng; /* resolvers: its own engine on the same loop, so the walk never waits for them */
 	evidence_t *ev;
 	bool stopped; /* deadline, query cap or depth limit: no further phases */
+	char *budget_out; /* the gate said a server's query budget is used up: its words */
 	bool too_deep; /* the walk hit max_depth */
 } probe_t;
 
@@ -225,9 +226,18 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 		return 0;
 	}
 	char why[200] = "";
-	if (p->cfg->gate && p->cfg->gate(p->cfg->gate_arg, addr, false, why, sizeof(why))) {
+	int g = p->cfg->gate ? p->cfg->gate(p->cfg->gate_arg, addr, false, why, sizeof(why)) : 0;
+	if (g) {
 		x->err = DD_EREFUSEDADDR;
 		x->why = strdup(why[0] ? why : dd_strerror(DD_EREFUSEDADDR));
+		if (g == DD_ELIMIT) {
+			/* A budget used up: the walk would go on with holes where it
+			 * asked and got nothing, and could take a referral for an
+			 * answer. Stop; the check gets no verdict. */
+			p->stopped = true;
+			if (!p->budget_out)
+				p->budget_out = strdup(x->why ? x->why : "a query budget is used up");
+		}
 		return 0;
 	}
 	qctx_t *q = malloc(sizeof(*q));
@@ -1079,6 +1089,9 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 		p.ev->probe_err = DD_ELIMIT;
 		p.ev->probe_why = dd_asprintf("the name lies more than %u labels below the nearest zone the walk knew; it stops there",
 					      cfg->max_depth);
+	} else if (p.budget_out) {
+		p.ev->probe_err = DD_ELIMIT;
+		p.ev->probe_why = dd_asprintf("%s; check again in a minute", p.budget_out);
 	} else if (p.stopped) {
 		p.ev->probe_err = DD_ELIMIT;
 		p.ev->probe_why = strdup("the check's query limit was reached before the walk finished");
@@ -1101,6 +1114,7 @@ out:
 	if (p.base && p.base != shared_base)
 		event_base_free(p.base);
 	ev_free(p.ev);
+	free(p.budget_out);
 	ldns_rdf_deep_free(target);
 	return ret;
 }

@@ -52,7 +52,9 @@ typedef struct probe_cfg {
 	 * allowed). Returns 0 to send the query, or DD_EREFUSEDADDR with a
 	 * one-line reason in `why` to skip it: the skip is recorded in the
 	 * evidence as the exchange's error (and becomes a finding), the walk goes
-	 * on. `resolver` is true for the configured resolvers. Called from the
+	 * on. DD_ELIMIT (a query budget used up) skips it the same way and
+	 * stops the walk: the check ends without a verdict (probe_err).
+	 * `resolver` is true for the configured resolvers. Called from the
 	 * probe's thread; it must be thread-safe when probes run in parallel.
 	 */
 	int (*gate)(void *arg, const char *addr, bool resolver, char *why, size_t why_size);

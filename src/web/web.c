@@ -115,7 +115,7 @@ static int gate(void *arg, const char *addr, bool resolver, char *why, size_t wh
 		else
 			snprintf(why, why_size, "the query budget for %s (%u a minute over all checks) is used up",
 				 addr, w->o.target_budget);
-		return DD_EREFUSEDADDR;
+		return DD_ELIMIT;
 	}
 	return 0;
 }
