@@ -16,7 +16,7 @@
 
 #include "web/budget.h"
 
-#define RUN 16            /* open addressing: slots looked at per key */
+#define RUN 16 /* open addressing: slots looked at per key */
 #define MINUTE_MS 60000
 
 typedef struct target {
@@ -25,9 +25,9 @@ typedef struct target {
 	bool used;
 	double tokens;
 	int64_t last_ms;
-	int64_t minute;    /* the minute `seen` counts */
-	uint32_t seen;     /* distinct clients in that minute */
-	uint32_t active;   /* distinct clients in it and the one before (N) */
+	int64_t minute;	 /* the minute `seen` counts */
+	uint32_t seen;	 /* distinct clients in that minute */
+	uint32_t active; /* distinct clients in it and the one before (N) */
 } target_t;
 
 typedef struct pair {
@@ -96,37 +96,40 @@ static uint64_t hash_key(const uint8_t *k, size_t len)
 /* Open addressing over a run of RUN slots; when the run is full, its least
  * recently used slot is taken. Returns the slot (*fresh when new), or NULL
  * when not found and `fresh` is NULL (look up only). */
-#define FIND_SLOT(table, n, k, klen, fresh)                                                                 \
-	{                                                                                                   \
-		size_t h = (size_t)(hash_key(k, klen) % (n)), victim = h;                                   \
-		for (size_t i = 0; i < RUN && i < (n); i++) {                                               \
-			size_t s = (h + i) % (n);                                                           \
-			if (table[s].used && table[s].len == (klen) && memcmp(table[s].key, k, klen) == 0) { \
-				if (fresh)                                                                  \
-					*(fresh) = false;                                                   \
-				return &table[s];                                                           \
-			}                                                                                   \
-			if (table[victim].used && (!table[s].used || table[s].last_ms < table[victim].last_ms)) \
-				victim = s;                                                                 \
-		}                                                                                           \
-		if (!(fresh))                                                                               \
-			return NULL;                                                                        \
-		memset(&table[victim], 0, sizeof(table[victim]));                                           \
-		memcpy(table[victim].key, k, klen);                                                         \
-		table[victim].len = (uint8_t)(klen);                                                        \
-		table[victim].used = true;                                                                  \
-		*(fresh) = true;                                                                            \
-		return &table[victim];                                                                      \
+#define FIND_SLOT(table, n, k, klen, fresh)                                                        \
+	{                                                                                          \
+		size_t h = (size_t)(hash_key(k, klen) % (n)), victim = h;                          \
+		for (size_t i = 0; i < RUN && i < (n); i++) {                                      \
+			size_t s = (h + i) % (n);                                                  \
+			if (table[s].used && table[s].len == (klen) &&                             \
+			    memcmp(table[s].key, k, klen) == 0) {                                  \
+				if (fresh)                                                         \
+					*(fresh) = false;                                          \
+				return &table[s];                                                  \
+			}                                                                          \
+			if (table[victim].used &&                                                  \
+			    (!table[s].used || table[s].last_ms < table[victim].last_ms))          \
+				victim = s;                                                        \
+		}                                                                                  \
+		if (!(fresh))                                                                      \
+			return NULL;                                                               \
+		memset(&table[victim], 0, sizeof(table[victim]));                                  \
+		memcpy(table[victim].key, k, klen);                                                \
+		table[victim].len = (uint8_t)(klen);                                               \
+		table[victim].used = true;                                                         \
+		*(fresh) = true;                                                                   \
+		return &table[victim];                                                             \
 	}
 
 static target_t *find_target(web_budget_t *b, const uint8_t *k, size_t klen, bool *fresh)
-FIND_SLOT(b->targets, b->n_targets, k, klen, fresh)
+    FIND_SLOT(b->targets, b->n_targets, k, klen, fresh)
 
-static pair_t *find_pair(web_budget_t *b, const uint8_t *k, size_t klen, bool *fresh)
-FIND_SLOT(b->pairs, b->n_pairs, k, klen, fresh)
+	static pair_t *find_pair(web_budget_t *b, const uint8_t *k, size_t klen, bool *fresh)
+	    FIND_SLOT(b->pairs, b->n_pairs, k, klen, fresh)
 
-bool web_budget_take(web_budget_t *b, const void *target, size_t tlen, const void *client, size_t clen,
-		     int64_t now_ms, unsigned per_min, unsigned *share_out)
+		bool web_budget_take(web_budget_t *b, const void *target, size_t tlen,
+				     const void *client, size_t clen, int64_t now_ms,
+				     unsigned per_min, unsigned *share_out)
 {
 	if (tlen > 16)
 		tlen = 16;
@@ -139,7 +142,8 @@ bool web_budget_take(web_budget_t *b, const void *target, size_t tlen, const voi
 	memcpy(pk + tlen, client, clen);
 
 	if (pthread_mutex_lock(&b->mu) == EOWNERDEAD)
-		pthread_mutex_consistent(&b->mu); /* a worker died holding it: numbers only, nothing to repair */
+		pthread_mutex_consistent(
+		    &b->mu); /* a worker died holding it: numbers only, nothing to repair */
 	bool fresh;
 	target_t *t = find_target(b, target, tlen, &fresh);
 	if (fresh) {
@@ -192,8 +196,8 @@ bool web_budget_take(web_budget_t *b, const void *target, size_t tlen, const voi
 	return ok;
 }
 
-void web_budget_give(web_budget_t *b, const void *target, size_t tlen, const void *client, size_t clen,
-		     unsigned per_min)
+void web_budget_give(web_budget_t *b, const void *target, size_t tlen, const void *client,
+		     size_t clen, unsigned per_min)
 {
 	if (tlen > 16)
 		tlen = 16;

@@ -33,10 +33,10 @@ void web_budget_free(web_budget_t *b);
  * budget allow it; false otherwise. `*share` (may be NULL) gets the client's
  * current share a minute (per_min / N, at least 1).
  */
-bool web_budget_take(web_budget_t *b, const void *target, size_t tlen, const void *client, size_t clen,
-		     int64_t now_ms, unsigned per_min, unsigned *share);
+bool web_budget_take(web_budget_t *b, const void *target, size_t tlen, const void *client,
+		     size_t clen, int64_t now_ms, unsigned per_min, unsigned *share);
 
 /* Give back the token of a query web_budget_take allowed but that was never
  * sent (capped at the buckets' sizes). */
-void web_budget_give(web_budget_t *b, const void *target, size_t tlen, const void *client, size_t clen,
-		     unsigned per_min);
+void web_budget_give(web_budget_t *b, const void *target, size_t tlen, const void *client,
+		     size_t clen, unsigned per_min);

@@ -32,7 +32,7 @@
 #include "common/dd.h"
 #include "web/pool.h"
 
-#define REPLY_MAGIC 0x64647770u     /* "ddwp" */
+#define REPLY_MAGIC 0x64647770u	      /* "ddwp" */
 #define MAX_REPLY (64u * 1024 * 1024) /* a body larger than this is a broken worker */
 
 typedef struct reply_hdr {
@@ -54,9 +54,10 @@ typedef struct worker {
 	pid_t pid; /* 0: none (being replaced) */
 	struct bufferevent *bev;
 	struct event *timer; /* the running check's wall-clock limit */
-	pjob_t *job;         /* the running check */
-	bool retiring;       /* said its last reply: give it nothing more */
+	pjob_t *job;	     /* the running check */
+	bool retiring;	     /* said its last reply: give it nothing more */
 	bool timed_out;
+	int64_t born_ms; /* when it was forked */
 } worker_t;
 
 struct web_pool {
@@ -173,7 +174,8 @@ static void worker_main(web_pool_t *p, int fd, pid_t parent)
 		p->cfg.run(p->cfg.run_arg, &req, &code, &body, &len);
 		checks++;
 		bool last = checks >= p->cfg.checks_per_worker;
-		reply_hdr_t h = {REPLY_MAGIC, code, last, body && len < MAX_REPLY ? (uint32_t)len : 0};
+		reply_hdr_t h = {REPLY_MAGIC, code, last,
+				 body && len < MAX_REPLY ? (uint32_t)len : 0};
 		bool sent = write_full(fd, &h, sizeof(h)) && write_full(fd, body, h.len);
 		free(body);
 		if (!sent || last)
@@ -184,6 +186,13 @@ static void worker_main(web_pool_t *p, int fd, pid_t parent)
 }
 
 /* ---- the parent's side -------------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Let go of a worker's socket. libevent closes the descriptor only when the
  * loop next runs (the bufferevent is finalized there): shut it down now, so
@@ -234,6 +243,7 @@ static int spawn(worker_t *wk)
 	wk->pid = pid;
 	wk->retiring = false;
 	wk->timed_out = false;
+	wk->born_ms = mono_ms();
 	p->alive++;
 	return 0;
 }
@@ -262,7 +272,8 @@ static void on_respawn(evutil_socket_t fd, short what, void *arg)
 static void describe(int st, char *buf, size_t size)
 {
 	if (WIFSIGNALED(st))
-		snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+		snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)));
 	else if (WIFEXITED(st))
 		snprintf(buf, size, "exited with status %d", WEXITSTATUS(st));
 	else
@@ -288,31 +299,48 @@ static void worker_lost(worker_t *wk)
 	wk->pid = 0;
 	pjob_t *j = wk->job;
 	wk->job = NULL;
+	/* One that dies on its own before its first second is not forked again
+	 * at once: a worker that cannot start must not become a fork loop. */
+	bool early = !j && !wk->retiring && mono_ms() - wk->born_ms < 1000;
 	if (j) {
 		p->running--;
 		char msg[300];
 		if (wk->timed_out)
 			snprintf(msg, sizeof(msg),
-				 "the check failed inside the doctor: it was stopped after %u s; this says nothing about the "
+				 "the check failed inside the doctor: it was stopped after %u s; "
+				 "this says nothing about the "
 				 "name; try again later",
 				 (p->cfg.check_ms + 999) / 1000);
 		else if (p->freeing)
-			snprintf(msg, sizeof(msg), "the check failed inside the doctor: the service stopped; try again");
+			snprintf(
+			    msg, sizeof(msg),
+			    "the check failed inside the doctor: the service stopped; try again");
 		else
 			snprintf(msg, sizeof(msg),
-				 "the check failed inside the doctor: it crashed (a bug in dnssec-doctor, not a finding "
+				 "the check failed inside the doctor: it crashed (a bug in "
+				 "dnssec-doctor, not a finding "
 				 "about the name); try again");
-		fprintf(stderr, "dnssec-doctor: the check of %.300s %s failed inside the doctor: worker %d %s%s; answered "
-				"as indeterminate\n",
-			j->req.name, j->req.type_text, (int)pid, wk->timed_out ? "ran out of time and was " : "",
+		fprintf(stderr,
+			"dnssec-doctor: the check of %.300s %s failed inside the doctor: worker %d "
+			"%s%s; answered "
+			"as indeterminate\n",
+			j->req.name, j->req.type_text, (int)pid,
+			wk->timed_out ? "ran out of time and was " : "",
 			wk->timed_out ? "killed" : status);
 		j->cb(j->cb_arg, 200, NULL, 0, msg);
 		free(j);
 	} else if (pid && !p->freeing && !(wk->retiring && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-		fprintf(stderr, "dnssec-doctor: worker %d %s while idle; replaced\n", (int)pid, status);
+		fprintf(stderr, "dnssec-doctor: worker %d %s while idle; replaced\n", (int)pid,
+			status);
 	}
 	wk->retiring = false;
 	wk->timed_out = false;
+	if (early && !p->freeing) {
+		struct timeval tv = {1, 0};
+		evtimer_add(p->respawn, &tv);
+		dispatch(p);
+		return;
+	}
 	fill(p);
 }
 
@@ -413,7 +441,8 @@ unsigned web_pool_alive(const web_pool_t *p)
 	return p->alive;
 }
 
-int web_pool_new(struct event_base *base, const web_pool_cfg_t *cfg, web_pool_t **out, char *err, size_t err_size)
+int web_pool_new(struct event_base *base, const web_pool_cfg_t *cfg, web_pool_t **out, char *err,
+		 size_t err_size)
 {
 	*out = NULL;
 	web_pool_t *p = calloc(1, sizeof(*p));
@@ -442,7 +471,8 @@ int web_pool_new(struct event_base *base, const web_pool_cfg_t *cfg, web_pool_t 
 	}
 	for (unsigned i = 0; i < p->cfg.workers; i++)
 		if (spawn(&p->w[i])) {
-			snprintf(err, err_size, "serve: cannot start worker processes: %s", strerror(errno));
+			snprintf(err, err_size, "serve: cannot start worker processes: %s",
+				 strerror(errno));
 			web_pool_free(p);
 			return DD_EIO;
 		}
@@ -460,7 +490,8 @@ void web_pool_free(web_pool_t *p)
 		pjob_t *j = p->head;
 		p->head = j->next;
 		p->queued--;
-		j->cb(j->cb_arg, 200, NULL, 0, "the check failed inside the doctor: the service stopped; try again");
+		j->cb(j->cb_arg, 200, NULL, 0,
+		      "the check failed inside the doctor: the service stopped; try again");
 		free(j);
 	}
 	for (unsigned i = 0; p->w && i < p->cfg.workers; i++) {
@@ -484,11 +515,14 @@ void web_pool_free(web_pool_t *p)
 		if (r == 0) {
 			kill(wk->pid, SIGKILL);
 			waitpid(wk->pid, &st, 0);
-			fprintf(stderr, "dnssec-doctor: worker %d did not stop within 3 s; killed\n", (int)wk->pid);
+			fprintf(stderr,
+				"dnssec-doctor: worker %d did not stop within 3 s; killed\n",
+				(int)wk->pid);
 		} else if (r > 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 			char status[120];
 			describe(st, status, sizeof(status));
-			fprintf(stderr, "dnssec-doctor: worker %d %s at the end\n", (int)wk->pid, status);
+			fprintf(stderr, "dnssec-doctor: worker %d %s at the end\n", (int)wk->pid,
+				status);
 		}
 		wk->pid = 0;
 	}

@@ -29,14 +29,15 @@ typedef struct web_pool_req {
 	char name[1024];
 	char type_text[24];
 	uint16_t qtype;
-	uint8_t kind;       /* the caller's (page or API) */
+	uint8_t kind;	    /* the caller's (page or API) */
 	uint8_t client_len; /* who asked: the key of their fair share */
 	uint8_t client[16];
 	int64_t now;
 } web_pool_req_t;
 
 /* In a worker: run one check, set `*code` and `*body` (malloc'd, or NULL when out of memory). */
-typedef void (*web_pool_run_fn)(void *arg, const web_pool_req_t *req, int *code, char **body, size_t *len);
+typedef void (*web_pool_run_fn)(void *arg, const web_pool_req_t *req, int *code, char **body,
+				size_t *len);
 
 /*
  * In the parent, from its loop: the outcome of a submitted check. On success
@@ -47,11 +48,12 @@ typedef void (*web_pool_run_fn)(void *arg, const web_pool_req_t *req, int *code,
 typedef void (*web_pool_done_fn)(void *arg, int code, char *body, size_t len, const char *failure);
 
 typedef struct web_pool_cfg {
-	unsigned workers;           /* processes; at least 1 */
-	unsigned check_ms;          /* wall-clock limit of one check; the worker is killed after it */
-	unsigned check_cpu_s;       /* CPU seconds one check may use (RLIMIT_CPU) */
+	unsigned workers;     /* processes; at least 1 */
+	unsigned check_ms;    /* wall-clock limit of one check; the worker is killed after it */
+	unsigned check_cpu_s; /* CPU seconds one check may use (RLIMIT_CPU) */
 	unsigned checks_per_worker; /* a worker retires after this many */
-	size_t data_bytes;          /* RLIMIT_DATA: this much above what a worker holds at its start; 0: none */
+	size_t
+	    data_bytes; /* RLIMIT_DATA: this much above what a worker holds at its start; 0: none */
 	web_pool_run_fn run;
 	void *run_arg;
 } web_pool_cfg_t;
@@ -61,7 +63,8 @@ typedef struct web_pool_cfg {
  * with no other threads running. Returns 0, or DD_ENOMEM / DD_EIO with a
  * one-line message in `err`.
  */
-int web_pool_new(struct event_base *base, const web_pool_cfg_t *cfg, web_pool_t **out, char *err, size_t err_size);
+int web_pool_new(struct event_base *base, const web_pool_cfg_t *cfg, web_pool_t **out, char *err,
+		 size_t err_size);
 
 /* Queue a check; `cb` is called exactly once, later, from the loop (or from
  * web_pool_free). Returns 0 or DD_ENOMEM (then `cb` is not called). */
