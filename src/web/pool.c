@@ -307,26 +307,25 @@ static void worker_lost(worker_t *wk)
 		char msg[300];
 		if (wk->timed_out)
 			snprintf(msg, sizeof(msg),
-				 "the check failed inside the doctor: it was stopped after %u s; "
-				 "this says nothing about the "
-				 "name; try again later",
+				 "the check failed inside the doctor: it was stopped after %u s; this "
+				 "says nothing about the name; try again later",
 				 (p->cfg.check_ms + 999) / 1000);
+		else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGXCPU)
+			snprintf(msg, sizeof(msg),
+				 "the check failed inside the doctor: it used more CPU time than a "
+				 "check may; this says nothing about the name; try again later");
 		else if (p->freeing)
-			snprintf(
-			    msg, sizeof(msg),
-			    "the check failed inside the doctor: the service stopped; try again");
+			snprintf(msg, sizeof(msg),
+				 "the check failed inside the doctor: the service stopped; try again");
 		else
 			snprintf(msg, sizeof(msg),
 				 "the check failed inside the doctor: it crashed (a bug in "
-				 "dnssec-doctor, not a finding "
-				 "about the name); try again");
+				 "dnssec-doctor, not a finding about the name); try again");
 		fprintf(stderr,
 			"dnssec-doctor: the check of %.300s %s failed inside the doctor: worker %d "
-			"%s%s; answered "
-			"as indeterminate\n",
+			"%s; answered as indeterminate\n",
 			j->req.name, j->req.type_text, (int)pid,
-			wk->timed_out ? "ran out of time and was " : "",
-			wk->timed_out ? "killed" : status);
+			wk->timed_out ? "ran out of time and was killed" : status);
 		j->cb(j->cb_arg, 200, NULL, 0, msg);
 		free(j);
 	} else if (pid && !p->freeing && !(wk->retiring && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
