@@ -256,6 +256,8 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 		x->why = strdup(dd_strerror(r));
 		if (r == DD_ELIMIT || r == DD_EDEADLINE)
 			p->stopped = true;
+		if (p->cfg->ungate)
+			p->cfg->ungate(p->cfg->gate_arg, addr); /* nothing was sent */
 	}
 	return 0;
 }

@@ -59,7 +59,8 @@ typedef struct probe_cfg {
 	 */
 	int (*gate)(void *arg, const char *addr, bool resolver, char *why, size_t why_size);
 	/* A query the gate allowed was never sent (an ENGINE_F_IF_SILENT query
-	 * whose address answered): so that only packets sent are counted. May be NULL. */
+	 * whose address answered, or one the engine refused: the check's query
+	 * cap or deadline): so that only packets sent are counted. May be NULL. */
 	void (*ungate)(void *arg, const char *addr);
 	void *gate_arg;
 } probe_cfg_t;
