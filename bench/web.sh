@@ -30,7 +30,16 @@ WORKERS=4
 SPID=$!
 for _ in $(seq 50); do curl -s -o /dev/null "http://$A/healthz" && break; sleep 0.1; done
 kill -0 $SPID 2>/dev/null || { echo "serve did not start: $(cat "$TMP/serve.log")" >&2; exit 1; }
-rss_idle=$(awk '/^VmRSS/ {print $2}' /proc/$SPID/status)
+# Memory of the server and its worker processes together (kB): checks run in the workers.
+sum_status() { # FIELD
+	local total=0 p v
+	for p in $SPID $(ps -o pid= --ppid $SPID); do
+		v=$(awk -v f="$1:" '$1 == f {print $2}' /proc/$p/status 2>/dev/null)
+		total=$((total + ${v:-0}))
+	done
+	echo $total
+}
+rss_idle=$(sum_status VmRSS)
 
 # Each request checks the next name of a mix of healthy and broken names.
 cat >"$TMP/mix.lua" <<'EOF'
@@ -58,7 +67,7 @@ end
 EOF
 curl -s -o /dev/null "http://$A/api/v1/check?name=www.good13.test" # warm the resolvers
 wrk -t 2 -c "$CONNS" -d "${SECS}s" --timeout 15s -s "$TMP/mix.lua" "http://$A/" >"$TMP/wrk.txt" 2>&1
-rss_peak=$(awk '/^VmHWM/ {print $2}' /proc/$SPID/status)
+rss_peak=$(sum_status VmHWM)
 codes=$(curl -s -o /dev/null -w '%{http_code}' "http://$A/healthz")
 kill -TERM $SPID
 wait $SPID
@@ -72,8 +81,9 @@ cpu=$(nproc)
 	echo "\`tests/world/netns.sh bench/web.sh $B $SECS $CONNS\` on $(date -u +%Y-%m-%d), $cpu cores (shared), build \`$B\`."
 	echo "wrk: 2 threads, $CONNS connections, ${SECS} s, against \`/api/v1/check\` on the test world, cycling over"
 	echo "8 names (healthy, bogus, unsigned, NXDOMAIN, CNAME into a broken zone). Each request is a full check"
-	echo "(~30 queries to the NSD servers plus 6 to the two Unbound resolvers); nothing is cached between checks."
-	echo "Server: \`serve --max-checks $WORKERS\`, rate limit and target budget lifted for the run."
+	echo "(~30 queries to the NSD servers plus 6 to the two Unbound resolvers on a cold cache; the root's and the"
+	echo "TLD's answers are then shared between checks, everything below them asked afresh)."
+	echo "Server: \`serve --max-checks $WORKERS\` (that many worker processes), rate limit and target budget lifted for the run."
 	echo
 	echo "| metric | value |"
 	echo "| --- | --- |"
@@ -83,8 +93,8 @@ cpu=$(nproc)
 	echo "| latency p90 | $(val p90) ms |"
 	echo "| latency p99 | $(val p99) ms |"
 	echo "| latency max | $(val max) ms |"
-	echo "| server RSS idle | $((rss_idle / 1024)) MiB |"
-	echo "| server peak RSS (VmHWM) | $((rss_peak / 1024)) MiB |"
+	echo "| server RSS idle (with its $WORKERS workers) | $((rss_idle / 1024)) MiB |"
+	echo "| server peak RSS (VmHWM, summed over the processes) | $((rss_peak / 1024)) MiB |"
 	echo "| /healthz after the run | $codes |"
 	echo
 	echo "wrk's own output:"

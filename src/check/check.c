@@ -93,6 +93,7 @@ int dd_check_probe(const dd_opts_t *o, const char *name, uint16_t qtype, int64_t
 	pc.now = now;
 	pc.cache = o->pcache;
 	pc.gate = o->gate;
+	pc.ungate = o->ungate;
 	pc.gate_arg = o->gate_arg;
 	if (!o->no_resolvers) {
 		pc.resolvers = o->resolvers;

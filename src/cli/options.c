@@ -49,6 +49,7 @@ const char dd_usage[] =
 	"  --max-checks N          checks running at once (default 4; 4 times as many may wait)\n"
 	"  --rate N                checks per client address (IPv6: per /64) per minute (default 20)\n"
 	"  --target-budget N       queries per name server address per minute, over all checks (default 1200)\n"
+	"  --user NAME             when started as root, run as this user after binding (default nobody)\n"
 	"Other:\n"
 	"  --list-findings         print the table of findings and exit\n"
 	"  --help, --version\n"
@@ -389,7 +390,7 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 enum {
 	O_JSON = 256, O_FORMAT, O_AT, O_WARN, O_TA, O_HINTS, O_RESOLVER, O_NORES, O_TIMEOUT, O_DEADLINE,
 	O_MAXQ, O_COLOR, O_NOCOLOR, O_LIST, O_VERSION, O_DS, O_NSEC3_LIMIT, O_CONC, O_UNORDERED, O_LISTEN, O_PRIVATE,
-	O_MAXCHECKS, O_RATE, O_BUDGET,
+	O_MAXCHECKS, O_RATE, O_BUDGET, O_USER,
 };
 
 static const struct option longopts[] = {
@@ -418,6 +419,7 @@ static const struct option longopts[] = {
 	{"max-checks", required_argument, NULL, O_MAXCHECKS},
 	{"rate", required_argument, NULL, O_RATE},
 	{"target-budget", required_argument, NULL, O_BUDGET},
+	{"user", required_argument, NULL, O_USER},
 	{NULL, 0, NULL, 0},
 };
 
@@ -596,6 +598,13 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 				snprintf(err, err_size, "--target-budget: expected queries per minute (1-100000000), got \"%.40s\"", optarg);
 				return DD_EINVAL;
 			}
+			break;
+		case O_USER:
+			if (!optarg[0] || strlen(optarg) >= sizeof(o->user)) {
+				snprintf(err, err_size, "--user: expected a user name, got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			snprintf(o->user, sizeof(o->user), "%s", optarg);
 			break;
 		case O_COLOR:
 			o->color = 1;

@@ -47,11 +47,13 @@ typedef struct dd_opts {
 	/* serve */
 	char listen[80];          /* ADDR:PORT or [V6]:PORT; default 127.0.0.1:8053 */
 	bool allow_private;       /* query private, loopback, link-local ... addresses */
-	unsigned max_checks;      /* checks running at once (worker threads); default 4 */
+	unsigned max_checks;      /* checks running at once (worker processes); default 4 */
 	unsigned rate_per_min;    /* checks per client address (IPv6: /64) per minute; default 20 */
 	unsigned target_budget;   /* queries per server address per minute, all checks; default 1200 */
+	char user[64];            /* --user: whom to run as when started as root; "" = nobody */
 	/* Set by serve, not by the command line: consulted before each query (see probe_cfg_t.gate). */
 	int (*gate)(void *arg, const char *addr, bool resolver, char *why, size_t why_size);
+	void (*ungate)(void *arg, const char *addr);
 	void *gate_arg;
 } dd_opts_t;
 

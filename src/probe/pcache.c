@@ -1,84 +1,120 @@
 /*
- * pcache.c — answers shared by the checks of one process (scan, serve).
+ * pcache.c — answers shared by the checks of one process (scan), or of a
+ * process and the workers it forks (serve).
  *
  * Only what cannot mislead is kept (the probe decides): answers of the root
  * servers, and the DNSKEY, SOA and NS of the root and the TLDs at their own
  * servers. Below the TLDs every check asks afresh, so an operator who has
  * just fixed a DS sees the fix. An entry lives for the smallest TTL in the
  * answer, at most an hour; errors, truncated answers and answers without
- * records are not kept. Thread-safe; when full it starts afresh.
+ * records are not kept. When full it starts afresh.
+ *
+ * Everything lives in one anonymous shared mapping made by probe_cache_new,
+ * so that processes forked afterwards (serve's workers) share it: a hash
+ * table of offsets and an area the entries are appended to, under a
+ * process-shared, robust mutex. A worker that dies holding the lock leaves
+ * the table possibly half-written: the next one to lock it empties it.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <ldns/ldns.h>
 
 #include "probe/probe.h"
 
 #define PCACHE_MAX_TTL 3600
+#define PCACHE_BYTES_PER_ENTRY 2048 /* the data area: this much per entry allowed */
 
+/* An entry in the data area: the header, the key (with its NUL), the wire; 8-aligned. */
 typedef struct pentry {
-	struct pentry *next;
-	char *key;
-	uint8_t *wire;
-	size_t len;
+	uint32_t next; /* offset + 1 of the next entry in the bucket, 0 at the end */
+	uint32_t klen; /* key length with its NUL */
+	uint32_t wlen;
+	uint32_t pad;
 	int64_t expires;
 } pentry_t;
 
 struct probe_cache {
 	pthread_mutex_t m;
-	pentry_t **buckets;
+	size_t map_size;
 	size_t n_buckets, n, max;
+	size_t data_size, data_used;
 	unsigned long hits, misses;
+	uint8_t *data;      /* in this mapping, after the buckets */
+	uint32_t buckets[]; /* offset + 1 of the first entry, 0 for none */
 };
-
-probe_cache_t *probe_cache_new(size_t max_entries)
-{
-	probe_cache_t *c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->max = max_entries ? max_entries : 10000;
-	c->n_buckets = 1024;
-	while (c->n_buckets < c->max && c->n_buckets < (1u << 20))
-		c->n_buckets <<= 1;
-	c->buckets = calloc(c->n_buckets, sizeof(pentry_t *));
-	if (!c->buckets) {
-		free(c);
-		return NULL;
-	}
-	pthread_mutex_init(&c->m, NULL);
-	return c;
-}
 
 static void clear_all(probe_cache_t *c)
 {
-	for (size_t i = 0; i < c->n_buckets; i++) {
-		for (pentry_t *e = c->buckets[i], *n; e; e = n) {
-			n = e->next;
-			free(e->key);
-			free(e->wire);
-			free(e);
-		}
-		c->buckets[i] = NULL;
-	}
+	memset(c->buckets, 0, c->n_buckets * sizeof(c->buckets[0]));
 	c->n = 0;
+	c->data_used = 0;
+}
+
+static void lock(probe_cache_t *c)
+{
+	if (pthread_mutex_lock(&c->m) == EOWNERDEAD) {
+		/* Its holder died (a crashed worker): what it was writing may be half done. */
+		clear_all(c);
+		pthread_mutex_consistent(&c->m);
+	}
+}
+
+probe_cache_t *probe_cache_new(size_t max_entries)
+{
+	size_t max = max_entries ? max_entries : 10000;
+	if (max > (1u << 20))
+		max = 1u << 20;
+	size_t n_buckets = 1024;
+	while (n_buckets < max && n_buckets < (1u << 20))
+		n_buckets <<= 1;
+	size_t head = sizeof(probe_cache_t) + n_buckets * sizeof(uint32_t);
+	head = (head + 63) & ~(size_t)63;
+	size_t data_size = max * PCACHE_BYTES_PER_ENTRY;
+	if (data_size > UINT32_MAX - 1)
+		data_size = UINT32_MAX - 1;
+	size_t size = head + data_size;
+	/* Pages are taken only as they are written. */
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	probe_cache_t *c = m;
+	pthread_mutexattr_t a;
+	if (pthread_mutexattr_init(&a)) {
+		munmap(m, size);
+		return NULL;
+	}
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	int r = pthread_mutex_init(&c->m, &a);
+	pthread_mutexattr_destroy(&a);
+	if (r) {
+		munmap(m, size);
+		return NULL;
+	}
+	c->map_size = size;
+	c->n_buckets = n_buckets;
+	c->max = max;
+	c->data = (uint8_t *)m + head;
+	c->data_size = data_size;
+	return c;
 }
 
 void probe_cache_free(probe_cache_t *c)
 {
 	if (!c)
 		return;
-	clear_all(c);
 	pthread_mutex_destroy(&c->m);
-	free(c->buckets);
-	free(c);
+	munmap(c, c->map_size);
 }
 
 void probe_cache_stats(probe_cache_t *c, unsigned long *hits, unsigned long *misses)
 {
-	pthread_mutex_lock(&c->m);
+	lock(c);
 	*hits = c->hits;
 	*misses = c->misses;
 	pthread_mutex_unlock(&c->m);
@@ -101,6 +137,21 @@ static size_t hash(const char *s)
 	return h;
 }
 
+static pentry_t *entry_at(probe_cache_t *c, uint32_t ref)
+{
+	return (pentry_t *)(c->data + (ref - 1));
+}
+
+static const char *entry_key(const pentry_t *e)
+{
+	return (const char *)(e + 1);
+}
+
+static const uint8_t *entry_wire(const pentry_t *e)
+{
+	return (const uint8_t *)(e + 1) + e->klen;
+}
+
 bool probe_cache_get(probe_cache_t *c, const char *server, uint16_t port, const char *qname, uint16_t qtype,
 		     unsigned flags, int64_t now, uint8_t **wire, size_t *len)
 {
@@ -110,14 +161,15 @@ bool probe_cache_get(probe_cache_t *c, const char *server, uint16_t port, const 
 	if (!k)
 		return false;
 	bool hit = false;
-	pthread_mutex_lock(&c->m);
-	for (pentry_t *e = c->buckets[hash(k) & (c->n_buckets - 1)]; e; e = e->next) {
-		if (strcmp(e->key, k) != 0 || e->expires <= now)
+	lock(c);
+	for (uint32_t ref = c->buckets[hash(k) & (c->n_buckets - 1)]; ref; ref = entry_at(c, ref)->next) {
+		const pentry_t *e = entry_at(c, ref);
+		if (strcmp(entry_key(e), k) != 0 || e->expires <= now)
 			continue;
-		*wire = malloc(e->len);
+		*wire = malloc(e->wlen);
 		if (*wire) {
-			memcpy(*wire, e->wire, e->len);
-			*len = e->len;
+			memcpy(*wire, entry_wire(e), e->wlen);
+			*len = e->wlen;
 			hit = true;
 		}
 		break;
@@ -158,38 +210,33 @@ void probe_cache_put(probe_cache_t *c, const char *server, uint16_t port, const 
 	if (!ttl)
 		return;
 	char *k = make_key(server, port, qname, qtype, flags);
-	uint8_t *w = malloc(len);
-	pentry_t *e = calloc(1, sizeof(*e));
-	if (!k || !w || !e) {
-		free(k);
-		free(w);
-		free(e);
+	if (!k)
+		return;
+	size_t klen = strlen(k) + 1;
+	size_t need = (sizeof(pentry_t) + klen + len + 7) & ~(size_t)7;
+	if (need > c->data_size / 8) {
+		free(k); /* an outsized answer would crowd out the rest */
 		return;
 	}
-	memcpy(w, wire, len);
-	e->key = k;
-	e->wire = w;
-	e->len = len;
-	e->expires = now + ttl;
 	size_t b = hash(k) & (c->n_buckets - 1);
-	pthread_mutex_lock(&c->m);
-	/* Replace an older entry for the same question. */
-	for (pentry_t **pp = &c->buckets[b]; *pp; pp = &(*pp)->next)
-		if (strcmp((*pp)->key, k) == 0) {
-			pentry_t *old = *pp;
-			*pp = old->next;
-			free(old->key);
-			free(old->wire);
-			free(old);
+	lock(c);
+	/* Unlink an older entry for the same question (its bytes stay until the next start afresh). */
+	for (uint32_t *pp = &c->buckets[b]; *pp; pp = &entry_at(c, *pp)->next)
+		if (strcmp(entry_key(entry_at(c, *pp)), k) == 0) {
+			*pp = entry_at(c, *pp)->next;
 			c->n--;
 			break;
 		}
-	if (c->n >= c->max) {
+	if (c->n >= c->max || c->data_used + need > c->data_size)
 		clear_all(c);
-		b = hash(k) & (c->n_buckets - 1);
-	}
-	e->next = c->buckets[b];
-	c->buckets[b] = e;
+	uint32_t ref = (uint32_t)c->data_used + 1;
+	pentry_t *e = entry_at(c, ref);
+	*e = (pentry_t){.next = c->buckets[b], .klen = (uint32_t)klen, .wlen = (uint32_t)len, .expires = now + ttl};
+	memcpy((char *)(e + 1), k, klen);
+	memcpy((uint8_t *)(e + 1) + klen, wire, len);
+	c->data_used += need;
+	c->buckets[b] = ref;
 	c->n++;
 	pthread_mutex_unlock(&c->m);
+	free(k);
 }

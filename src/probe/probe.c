@@ -41,6 +41,7 @@ typedef struct probe {
 	engine_t *reng; /* resolvers: its own engine on the same loop, so the walk never waits for them */
 	evidence_t *ev;
 	bool stopped; /* deadline, query cap or depth limit: no further phases */
+	char *budget_out; /* the gate said a server's query budget is used up: its words */
 	bool too_deep; /* the walk hit max_depth */
 } probe_t;
 
@@ -151,6 +152,8 @@ static void on_answer(const engine_result_t *res, void *arg)
 	ev_exchange_t *x = &q->p->ev->xs[q->xi];
 	if (res->not_needed) {
 		x->unneeded = true; /* never sent: dropped from the evidence at the end */
+		if (q->p->cfg->ungate)
+			q->p->cfg->ungate(q->p->cfg->gate_arg, x->server);
 		free(q);
 		return;
 	}
@@ -212,22 +215,34 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	x->sent_ms = engine_elapsed_ms(p->eng);
 	if (!x->zone || !x->server || !x->qname)
 		return DD_ENOMEM;
-	char why[200] = "";
-	if (!dead && p->cfg->gate && p->cfg->gate(p->cfg->gate_arg, addr, false, why, sizeof(why))) {
-		x->err = DD_EREFUSEDADDR;
-		x->why = strdup(why[0] ? why : dd_strerror(DD_EREFUSEDADDR));
-		return 0;
-	}
 	if (dead) {
 		x->err = DD_ETIMEOUT;
 		x->dropped = dead_dropped;
 		x->why = strdup("not asked again: it timed out earlier in this check");
 		return 0;
 	}
+	/* The cache first: only what is sent passes the gate (and spends budget).
+	 * An address whose answer is cached passed the gate's address policy when
+	 * it was asked, and the policy does not change while the process runs. */
 	bool cache_ok = cacheable(p, zone, purpose);
 	if (cache_ok && probe_cache_get(p->cfg->cache, addr, p->cfg->port, x->qname, qtype, x->qflags, p->cfg->now,
 					&x->wire, &x->wire_len)) {
 		x->cached = true;
+		return 0;
+	}
+	char why[200] = "";
+	int g = p->cfg->gate ? p->cfg->gate(p->cfg->gate_arg, addr, false, why, sizeof(why)) : 0;
+	if (g) {
+		x->err = DD_EREFUSEDADDR;
+		x->why = strdup(why[0] ? why : dd_strerror(DD_EREFUSEDADDR));
+		if (g == DD_ELIMIT) {
+			/* A budget used up: the walk would go on with holes where it
+			 * asked and got nothing, and could take a referral for an
+			 * answer. Stop; the check gets no verdict. */
+			p->stopped = true;
+			if (!p->budget_out)
+				p->budget_out = strdup(x->why ? x->why : "a query budget is used up");
+		}
 		return 0;
 	}
 	qctx_t *q = malloc(sizeof(*q));
@@ -246,6 +261,8 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 		x->why = strdup(dd_strerror(r));
 		if (r == DD_ELIMIT || r == DD_EDEADLINE)
 			p->stopped = true;
+		if (p->cfg->ungate)
+			p->cfg->ungate(p->cfg->gate_arg, addr); /* nothing was sent */
 	}
 	return 0;
 }
@@ -1079,6 +1096,9 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 		p.ev->probe_err = DD_ELIMIT;
 		p.ev->probe_why = dd_asprintf("the name lies more than %u labels below the nearest zone the walk knew; it stops there",
 					      cfg->max_depth);
+	} else if (p.budget_out) {
+		p.ev->probe_err = DD_ELIMIT;
+		p.ev->probe_why = dd_asprintf("%s; check again in a minute", p.budget_out);
 	} else if (p.stopped) {
 		p.ev->probe_err = DD_ELIMIT;
 		p.ev->probe_why = strdup("the check's query limit was reached before the walk finished");
@@ -1101,6 +1121,7 @@ out:
 	if (p.base && p.base != shared_base)
 		event_base_free(p.base);
 	ev_free(p.ev);
+	free(p.budget_out);
 	ldns_rdf_deep_free(target);
 	return ret;
 }

@@ -13,7 +13,8 @@
 #include "engine/engine.h"
 #include "evidence/evidence.h"
 
-/* Answers shared by the checks of one process (pcache.c). */
+/* Answers shared by the checks of one process, and of the processes it forks
+ * after probe_cache_new (a shared mapping; pcache.c). */
 typedef struct probe_cache probe_cache_t;
 probe_cache_t *probe_cache_new(size_t max_entries);
 void probe_cache_free(probe_cache_t *c);
@@ -46,14 +47,21 @@ typedef struct probe_cfg {
 	engine_cfg_t resolver_engine;   /* resolvers recurse: longer timeouts than name servers */
 	probe_cache_t *cache;           /* root and TLD answers shared across checks, or NULL */
 	/*
-	 * Consulted before each query to an address (NULL: every address is
+	 * Consulted before each query to an address that is about to be sent
+	 * (after the shared cache had no answer; NULL: every address is
 	 * allowed). Returns 0 to send the query, or DD_EREFUSEDADDR with a
 	 * one-line reason in `why` to skip it: the skip is recorded in the
 	 * evidence as the exchange's error (and becomes a finding), the walk goes
-	 * on. `resolver` is true for the configured resolvers. Called from the
+	 * on. DD_ELIMIT (a query budget used up) skips it the same way and
+	 * stops the walk: the check ends without a verdict (probe_err).
+	 * `resolver` is true for the configured resolvers. Called from the
 	 * probe's thread; it must be thread-safe when probes run in parallel.
 	 */
 	int (*gate)(void *arg, const char *addr, bool resolver, char *why, size_t why_size);
+	/* A query the gate allowed was never sent (an ENGINE_F_IF_SILENT query
+	 * whose address answered, or one the engine refused: the check's query
+	 * cap or deadline): so that only packets sent are counted. May be NULL. */
+	void (*ungate)(void *arg, const char *addr);
 	void *gate_arg;
 } probe_cfg_t;
 

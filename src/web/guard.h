@@ -1,8 +1,8 @@
 /*
  * guard.h — what keeps the web service from being used against others:
  * which addresses may be queried, and token buckets for the per-client rate
- * limit and the per-target query budget. The buckets are shared by the
- * worker threads (a mutex inside).
+ * limit (a mutex inside). The per-address query budget, which serve's worker
+ * processes share, is in budget.h.
  */
 #pragma once
 

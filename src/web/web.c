@@ -1,20 +1,27 @@
 /*
  * web.c — the HTTP side of `serve`: routing, input checks, limits, security
- * headers, and the worker pool that runs checks.
+ * headers, and handing checks to the worker processes (pool.c).
  *
- * Threads: the HTTP loop (libevent's evhttp) owns every evhttp_request. A
- * check is a job: the loop validates the request and queues the job; a
- * worker runs dd_check_probe + dd_check_analyse (a probe has its own event
- * loop) and renders the body; the finished job goes on the done list and a
- * byte on a pipe wakes the loop, which sends the reply. Only the loop
- * touches requests. If the client went away meanwhile, libevent has detached
- * the request from its connection and evhttp_send_reply just frees it.
+ * The parent process runs libevent's evhttp loop and owns every
+ * evhttp_request. A check is a job: the loop validates the request, and the
+ * pool runs it in a worker process (dd_check_probe + dd_check_analyse, and
+ * the rendering of the body); the body comes back to the loop, which sends
+ * the reply. A worker that dies mid-check costs that check only: its client
+ * gets an "indeterminate" answer that says the check failed inside the
+ * doctor. If the client went away meanwhile, libevent has detached the
+ * request from its connection and evhttp_send_reply just frees it.
+ *
+ * What checks share lives in memory shared with the workers, made before
+ * they are forked: the root and TLD answer cache (probe/pcache.c) and the
+ * per-address query budget (budget.c). Each worker has its own copy of the
+ * signature cache.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +37,9 @@
 #include "check/check.h"
 #include "common/dd.h"
 #include "report/report.h"
+#include "web/budget.h"
 #include "web/guard.h"
+#include "web/pool.h"
 #include "web/web.h"
 
 #define MAX_URI 2048        /* longer request targets: 414 */
@@ -39,38 +48,36 @@
 #define QUEUE_FACTOR 4      /* jobs waiting per worker before 429 */
 #define CLIENT_SLOTS 65536  /* rate-limit table size */
 #define TARGET_SLOTS 65536  /* per-address budget table size */
+#define PAIR_SLOTS 131072   /* (address, client) shares */
+#define WORKER_CHECKS 256   /* checks before a worker retires */
+#define WORKER_DATA (512u * 1024 * 1024) /* RLIMIT_DATA above a worker's start */
+#define WORKER_GRACE_MS 3000 /* beyond the deadline before a worker is killed */
 
 typedef enum out_kind { OUT_JSON, OUT_HTML } out_kind_t;
 
+/* A check in the hands of the pool (loop thread only). */
 typedef struct job {
-	struct job *next;
-	struct evhttp_request *req; /* loop thread only */
+	struct web *w;
+	struct evhttp_request *req;
 	out_kind_t kind;
 	char name[1024];
-	uint16_t qtype;
 	char type_text[24];
-	int64_t now;
-	/* filled by the worker */
-	int code;
-	char *body;
-	size_t len;
 } job_t;
 
 typedef struct web {
 	dd_opts_t o; /* a shallow copy of the options, with the gate set; read-only once serving */
 	struct event_base *base;
 	struct evhttp *http;
-	pthread_t *threads;
-	unsigned n_threads;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	job_t *todo, *todo_tail, *done;
-	unsigned queued;  /* waiting + running */
-	bool stopping;    /* workers: exit when the queue is empty */
-	bool draining;    /* loop: SIGTERM seen; answer what is queued, take nothing new, then stop */
-	int pipe_r, pipe_w;
-	struct event *pipe_ev, *sig_int, *sig_term;
-	web_buckets_t *clients, *targets;
+	web_pool_t *pool;
+	unsigned n_workers;
+	bool draining; /* SIGTERM seen; answer what is queued, take nothing new, then stop */
+	struct event *sig_int, *sig_term;
+	web_buckets_t *clients; /* the parent's: checks per client */
+	web_budget_t *targets;  /* shared: queries per server address */
+	/* In a worker: who asked for the running check (their share of the budget). */
+	uint8_t client[16];
+	size_t client_len;
+	const char *test_crash; /* DNSSEC_DOCTOR_TEST_CRASH: see run_check */
 } web_t;
 
 static int64_t mono_ms(void)
@@ -98,12 +105,32 @@ static int gate(void *arg, const char *addr, bool resolver, char *why, size_t wh
 		len = 4;
 	else if (inet_pton(AF_INET6, addr, key) != 1)
 		return DD_EREFUSEDADDR;
-	if (!web_buckets_take(w->targets, key, len, mono_ms(), w->o.target_budget, NULL)) {
-		snprintf(why, why_size, "the query budget for %s (%u a minute over all checks) is used up", addr,
-			 w->o.target_budget);
-		return DD_EREFUSEDADDR;
+	unsigned share = 0;
+	if (!web_budget_take(w->targets, key, len, w->client, w->client_len, mono_ms(), w->o.target_budget, &share)) {
+		if (share < w->o.target_budget)
+			snprintf(why, why_size,
+				 "the query budget for %s (%u a minute over all checks, %u of it yours while others "
+				 "check too) is used up",
+				 addr, w->o.target_budget, share);
+		else
+			snprintf(why, why_size, "the query budget for %s (%u a minute over all checks) is used up",
+				 addr, w->o.target_budget);
+		return DD_ELIMIT;
 	}
 	return 0;
+}
+
+/* A query the gate allowed was not sent after all: its token goes back. */
+static void ungate(void *arg, const char *addr)
+{
+	web_t *w = arg;
+	uint8_t key[16];
+	size_t len = 16;
+	if (inet_pton(AF_INET, addr, key) == 1)
+		len = 4;
+	else if (inet_pton(AF_INET6, addr, key) != 1)
+		return;
+	web_budget_give(w->targets, key, len, w->client, w->client_len, w->o.target_budget);
 }
 
 /* ---- replies ----------------------------------------------------------------- */
@@ -197,112 +224,120 @@ static void reply_error(struct evhttp_request *req, out_kind_t kind, int code, c
 	free(body);
 }
 
-/* ---- workers ------------------------------------------------------------------ */
+/* ---- checks: run in a worker process, answered by the loop ------------------- */
 
-static void run_job(web_t *w, job_t *j)
+/* The test hook's name matches the check's (case and the trailing dot aside). */
+static bool name_is(const char *hook, const char *name)
 {
+	size_t a = strlen(hook), b = strlen(name);
+	if (a && hook[a - 1] == '.')
+		a--;
+	if (b && name[b - 1] == '.')
+		b--;
+	return a == b && strncasecmp(hook, name, a) == 0;
+}
+
+/* In a worker: run one check and render its body (the page or the JSON). */
+static void run_check(void *arg, const web_pool_req_t *rq, int *code, char **body, size_t *len)
+{
+	web_t *w = arg;
+	/* A test hook (documented in docs/web.md), set only by the test suite:
+	 * DNSSEC_DOCTOR_TEST_CRASH=NAME aborts the worker that checks NAME, as a
+	 * crash inside a library would; =spin:NAME makes it spin on the CPU until
+	 * the limits stop it. No other name is touched. */
+	if (w->test_crash) {
+		bool spin = strncmp(w->test_crash, "spin:", 5) == 0;
+		if (name_is(w->test_crash + (spin ? 5 : 0), rq->name)) {
+			if (!spin)
+				abort();
+			for (volatile unsigned long n = 0;; n++)
+				;
+		}
+	}
+	memcpy(w->client, rq->client, sizeof(w->client));
+	w->client_len = rq->client_len <= sizeof(w->client) ? rq->client_len : sizeof(w->client);
 	evidence_t *ev = NULL;
 	an_result_t *res = NULL;
 	char err[400] = "";
-	int rc = dd_check_probe(&w->o, j->name, j->qtype, j->now, &ev, err, sizeof(err));
+	*body = NULL;
+	*len = 0;
+	int rc = dd_check_probe(&w->o, rq->name, rq->qtype, rq->now, &ev, err, sizeof(err));
 	if (!rc)
 		rc = dd_check_analyse(&w->o, ev, &res);
 	if (rc) {
-		j->code = 422;
+		*code = 422;
 		if (!err[0])
-			snprintf(err, sizeof(err), "%.300s: %s", j->name, dd_strerror(rc));
-		j->body = j->kind == OUT_JSON ? json_error(422, err, j->name, j->type_text, &j->len)
-					      : html_form(j->name, j->type_text, err, &j->len);
-	} else if (j->kind == OUT_JSON) {
+			snprintf(err, sizeof(err), "%.300s: %s", rq->name, dd_strerror(rc));
+		*body = rq->kind == OUT_JSON ? json_error(422, err, rq->name, rq->type_text, len)
+					     : html_form(rq->name, rq->type_text, err, len);
+	} else if (rq->kind == OUT_JSON) {
 		json_t *js = rep_json(res, ev);
 		char *s = js ? json_dumps(js, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
 		json_decref(js);
-		j->body = s ? dd_asprintf("%s\n", s) : NULL;
-		j->len = j->body ? strlen(j->body) : 0;
+		*body = s ? dd_asprintf("%s\n", s) : NULL;
+		*len = *body ? strlen(*body) : 0;
 		free(s);
-		j->code = 200;
+		*code = 200;
 	} else {
-		FILE *f = open_memstream(&j->body, &j->len);
+		FILE *f = open_memstream(body, len);
 		if (f) {
-			web_page_result(f, res, ev, j->type_text);
+			web_page_result(f, res, ev, rq->type_text);
 			fclose(f);
 		}
-		j->code = 200;
+		*code = 200;
 	}
 	an_result_free(res);
 	ev_free(ev);
 }
 
-static void *worker(void *arg)
+/* The answer for a check whose worker died: 200, status "indeterminate", and why. */
+static char *json_failed(const char *name, const char *type, const char *why, size_t *len)
 {
-	web_t *w = arg;
-	for (;;) {
-		pthread_mutex_lock(&w->mu);
-		while (!w->todo && !w->stopping)
-			pthread_cond_wait(&w->cv, &w->mu);
-		job_t *j = w->todo;
-		if (!j) {
-			pthread_mutex_unlock(&w->mu);
-			return NULL;
-		}
-		w->todo = j->next;
-		if (!w->todo)
-			w->todo_tail = NULL;
-		pthread_mutex_unlock(&w->mu);
-
-		run_job(w, j);
-
-		pthread_mutex_lock(&w->mu);
-		j->next = w->done;
-		w->done = j;
-		pthread_mutex_unlock(&w->mu);
-		ssize_t wr;
-		do
-			wr = write(w->pipe_w, "x", 1);
-		while (wr < 0 && errno == EINTR);
-	}
+	json_t *j = json_object();
+	json_t *q = json_object();
+	json_object_set_new(q, "name", json_string(name));
+	json_object_set_new(q, "type", json_string(type));
+	json_object_set_new(j, "version", json_integer(1));
+	json_object_set_new(j, "query", q);
+	json_object_set_new(j, "status", json_string("indeterminate"));
+	json_object_set_new(j, "error", json_string(why));
+	char *s = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	json_decref(j);
+	char *out = s ? dd_asprintf("%s\n", s) : NULL;
+	free(s);
+	*len = out ? strlen(out) : 0;
+	return out;
 }
 
-/* Loop thread: once draining and nothing is queued, stop (after a moment, to flush the last replies). */
+/* Loop: once draining and nothing is pending, stop (after a moment, to flush the last replies). */
 static void maybe_stop(web_t *w)
 {
-	pthread_mutex_lock(&w->mu);
-	bool idle = w->queued == 0;
-	pthread_mutex_unlock(&w->mu);
-	if (w->draining && idle) {
+	if (w->draining && (!w->pool || web_pool_pending(w->pool) == 0)) {
 		struct timeval tv = {0, 200000};
 		event_base_loopexit(w->base, &tv);
 	}
 }
 
-/* Loop thread: send the replies of finished jobs. */
-static void on_done(evutil_socket_t fd, short what, void *arg)
+/* Loop: a check is done (or its worker died): answer it. */
+static void on_check_done(void *arg, int code, char *body, size_t len, const char *failure)
 {
-	web_t *w = arg;
-	char buf[256];
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	pthread_mutex_lock(&w->mu);
-	job_t *j = w->done;
-	w->done = NULL;
-	pthread_mutex_unlock(&w->mu);
-	while (j) {
-		job_t *next = j->next;
-		pthread_mutex_lock(&w->mu);
-		w->queued--;
-		pthread_mutex_unlock(&w->mu);
-		if (!j->body) {
-			/* Out of memory while rendering: still a clear answer, never a hang. */
-			reply_error(j->req, j->kind, 422, "the result could not be rendered (out of memory); try again", NULL,
-				    NULL);
-		} else {
-			reply(j->req, j->code, reason_of(j->code),
-			      j->kind == OUT_JSON ? "application/json" : "text/html; charset=utf-8", j->body, j->len, false);
-		}
-		free(j->body);
-		free(j);
-		j = next;
+	job_t *j = arg;
+	web_t *w = j->w;
+	const char *ctype = j->kind == OUT_JSON ? "application/json" : "text/html; charset=utf-8";
+	if (failure) {
+		body = j->kind == OUT_JSON ? json_failed(j->name, j->type_text, failure, &len)
+					   : html_form(j->name, j->type_text, failure, &len);
+		code = 200;
 	}
+	if (!body) {
+		/* Out of memory while rendering: still a clear answer, never a hang. */
+		reply_error(j->req, j->kind, 422, "the result could not be rendered (out of memory); try again", NULL,
+			    NULL);
+	} else {
+		reply(j->req, code, reason_of(code), ctype, body, len, false);
+	}
+	free(body);
+	free(j);
 	maybe_stop(w);
 }
 
@@ -353,9 +388,7 @@ static void handle_check(web_t *w, struct evhttp_request *req, const char *query
 		reply_error(req, kind, 429, msg, canon, type_text);
 		return;
 	}
-	pthread_mutex_lock(&w->mu);
-	bool full = w->queued >= w->n_threads * (1 + QUEUE_FACTOR);
-	pthread_mutex_unlock(&w->mu);
+	bool full = web_pool_pending(w->pool) >= w->n_workers * (1 + QUEUE_FACTOR);
 	if (w->draining) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
 		reply_error(req, kind, 429, "the service is restarting; try again in 5 s", canon, type_text);
@@ -367,26 +400,27 @@ static void handle_check(web_t *w, struct evhttp_request *req, const char *query
 		return;
 	}
 	job_t *j = calloc(1, sizeof(*j));
-	if (!j) {
+	web_pool_req_t rq;
+	memset(&rq, 0, sizeof(rq));
+	snprintf(rq.name, sizeof(rq.name), "%s", canon);
+	snprintf(rq.type_text, sizeof(rq.type_text), "%s", type_text);
+	rq.qtype = qtype;
+	rq.kind = (uint8_t)kind;
+	memcpy(rq.client, key, klen);
+	rq.client_len = (uint8_t)klen;
+	rq.now = (int64_t)time(NULL);
+	if (j) {
+		j->w = w;
+		j->req = req;
+		j->kind = kind;
+		snprintf(j->name, sizeof(j->name), "%s", canon);
+		snprintf(j->type_text, sizeof(j->type_text), "%s", type_text);
+	}
+	if (!j || web_pool_submit(w->pool, &rq, on_check_done, j)) {
+		free(j);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
 		reply_error(req, kind, 429, "the service is out of memory; try again in 5 s", canon, type_text);
-		return;
 	}
-	j->req = req;
-	j->kind = kind;
-	snprintf(j->name, sizeof(j->name), "%s", canon);
-	j->qtype = qtype;
-	snprintf(j->type_text, sizeof(j->type_text), "%s", type_text);
-	j->now = (int64_t)time(NULL);
-	pthread_mutex_lock(&w->mu);
-	w->queued++;
-	if (w->todo_tail)
-		w->todo_tail->next = j;
-	else
-		w->todo = j;
-	w->todo_tail = j;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -477,20 +511,9 @@ static int parse_listen(const char *s, char *host, size_t host_size, uint16_t *p
 
 static void web_clear(web_t *w)
 {
-	if (w->threads) {
-		pthread_mutex_lock(&w->mu);
-		w->stopping = true;
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-		for (unsigned i = 0; i < w->n_threads; i++)
-			pthread_join(w->threads[i], NULL);
-		free(w->threads);
-		/* Send what finished while stopping, so evhttp_free finds no request of ours. */
-		if (w->pipe_r >= 0)
-			on_done(w->pipe_r, EV_READ, w);
-	}
-	if (w->pipe_ev)
-		event_free(w->pipe_ev);
+	/* The pool first: it answers what is left, so evhttp_free finds no request of ours. */
+	web_pool_free(w->pool);
+	w->pool = NULL;
 	if (w->sig_int)
 		event_free(w->sig_int);
 	if (w->sig_term)
@@ -499,14 +522,55 @@ static void web_clear(web_t *w)
 		evhttp_free(w->http);
 	if (w->base)
 		event_base_free(w->base);
-	if (w->pipe_r >= 0)
-		close(w->pipe_r);
-	if (w->pipe_w >= 0)
-		close(w->pipe_w);
 	web_buckets_free(w->clients);
-	web_buckets_free(w->targets);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
+	web_budget_free(w->targets);
+}
+
+/*
+ * Started as root: become --user (default nobody), with that user's group
+ * (nogroup for nobody) and no supplementary groups, after binding. Where
+ * the user does not exist in this user namespace (an unprivileged
+ * namespace that maps only root) there is nothing to drop to and no real
+ * privilege to drop: say so and go on.
+ */
+static int drop_privileges(const char *user, char *err, size_t err_size)
+{
+	if (geteuid() != 0)
+		return 0;
+	const char *name = user[0] ? user : "nobody";
+	struct passwd *pw = getpwnam(name);
+	if (!pw) {
+		snprintf(err, err_size, "serve: --user %s: no such user", name);
+		return DD_EINVAL;
+	}
+	gid_t gid = pw->pw_gid;
+	if (!user[0]) {
+		struct group *gr = getgrnam("nogroup");
+		if (gr)
+			gid = gr->gr_gid;
+	}
+	uid_t uid = pw->pw_uid;
+	if (uid == 0)
+		return 0; /* asked to stay root */
+	if (setgroups(0, NULL) != 0 && errno != EPERM) {
+		snprintf(err, err_size, "serve: cannot drop supplementary groups: %s", strerror(errno));
+		return DD_EIO;
+	}
+	if (setgid(gid) != 0 || setuid(uid) != 0) {
+		if (errno == EINVAL) {
+			fprintf(stderr, "dnssec-doctor: %s is not mapped in this user namespace; staying its root (which "
+					"holds no privilege outside it)\n",
+				name);
+			return 0;
+		}
+		snprintf(err, err_size, "serve: cannot become %s: %s", name, strerror(errno));
+		return DD_EIO;
+	}
+	if (setuid(0) == 0) {
+		snprintf(err, err_size, "serve: could become root again after dropping to %s; refusing to serve", name);
+		return DD_EIO;
+	}
+	return 0;
 }
 
 int web_serve(const dd_opts_t *o, char *err, size_t err_size)
@@ -521,38 +585,31 @@ int web_serve(const dd_opts_t *o, char *err, size_t err_size)
 	memset(&w, 0, sizeof(w));
 	w.o = *o;
 	w.o.gate = gate;
+	w.o.ungate = ungate;
 	w.o.gate_arg = &w;
-	/* Checks share root and TLD answers and verification results (nothing below the TLDs). */
+	const char *crash = getenv("DNSSEC_DOCTOR_TEST_CRASH");
+	w.test_crash = crash && crash[0] ? crash : NULL;
+	/* Checks share root and TLD answers (a mapping the workers share) and
+	 * verification results (each worker its own copy). */
 	w.o.pcache = probe_cache_new(20000);
 	w.o.policy.vcache = an_vcache_new(65536);
-	w.pipe_r = w.pipe_w = -1;
-	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
-	json_object_seed(0); /* before threads create objects */
+	json_object_seed(0); /* before the workers create objects */
 	signal(SIGPIPE, SIG_IGN);
 	/* Descriptors: every connection holds one, and every server address a
 	 * check asks another. Use what the hard limit allows. */
 	dd_raise_fd_limit();
-	int fds[2];
 	int ret = DD_ENOMEM;
 	w.clients = web_buckets_new(CLIENT_SLOTS);
-	w.targets = web_buckets_new(TARGET_SLOTS);
+	w.targets = web_budget_new(TARGET_SLOTS, PAIR_SLOTS);
 	w.base = event_base_new();
 	w.http = w.base ? evhttp_new(w.base) : NULL;
-	if (!w.clients || !w.targets || !w.http || pipe(fds) != 0) {
-		snprintf(err, err_size, "serve: cannot set up (out of memory or descriptors)");
+	if (!w.o.pcache || !w.clients || !w.targets || !w.http) {
+		snprintf(err, err_size, "serve: cannot set up (out of memory)");
 		goto out;
 	}
-	w.pipe_r = fds[0];
-	w.pipe_w = fds[1];
-	evutil_make_socket_nonblocking(w.pipe_r);
-	fcntl(w.pipe_r, F_SETFD, FD_CLOEXEC);
-	fcntl(w.pipe_w, F_SETFD, FD_CLOEXEC);
-	w.pipe_ev = event_new(w.base, w.pipe_r, EV_READ | EV_PERSIST, on_done, &w);
 	w.sig_int = evsignal_new(w.base, SIGINT, on_signal, &w);
 	w.sig_term = evsignal_new(w.base, SIGTERM, on_signal, &w);
-	if (!w.pipe_ev || !w.sig_int || !w.sig_term || event_add(w.pipe_ev, NULL) || event_add(w.sig_int, NULL) ||
-	    event_add(w.sig_term, NULL)) {
+	if (!w.sig_int || !w.sig_term || event_add(w.sig_int, NULL) || event_add(w.sig_term, NULL)) {
 		snprintf(err, err_size, "serve: cannot set up events");
 		goto out;
 	}
@@ -571,18 +628,24 @@ int web_serve(const dd_opts_t *o, char *err, size_t err_size)
 		ret = DD_EIO;
 		goto out;
 	}
-	w.n_threads = o->max_checks ? o->max_checks : 1;
-	w.threads = calloc(w.n_threads, sizeof(pthread_t));
-	if (!w.threads)
+	if ((ret = drop_privileges(o->user, err, err_size)))
 		goto out;
-	for (unsigned i = 0; i < w.n_threads; i++)
-		if (pthread_create(&w.threads[i], NULL, worker, &w)) {
-			w.n_threads = i;
-			snprintf(err, err_size, "serve: cannot start worker threads");
-			goto out;
-		}
+	w.n_workers = o->max_checks ? o->max_checks : 1;
+	/* A check stops itself at its deadline; a worker still busy well after it is killed. */
+	unsigned deadline = o->engine.deadline_ms ? o->engine.deadline_ms : 10000;
+	web_pool_cfg_t pc = {
+		.workers = w.n_workers,
+		.check_ms = deadline + WORKER_GRACE_MS,
+		.check_cpu_s = (deadline + WORKER_GRACE_MS + 999) / 1000,
+		.checks_per_worker = WORKER_CHECKS,
+		.data_bytes = WORKER_DATA,
+		.run = run_check,
+		.run_arg = &w,
+	};
+	if ((ret = web_pool_new(w.base, &pc, &w.pool, err, err_size)))
+		goto out;
 	fprintf(stderr, "dnssec-doctor: serving on http://%s%s%s:%u/ (%u checks at once, %u checks/min per client%s)\n",
-		strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, w.n_threads, o->rate_per_min,
+		strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, w.n_workers, o->rate_per_min,
 		o->allow_private ? ", private addresses allowed" : "");
 	event_base_dispatch(w.base);
 	fprintf(stderr, "dnssec-doctor: stopping\n");

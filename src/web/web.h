@@ -1,7 +1,8 @@
 /*
  * web.h — `dnssec-doctor serve`: the web page and the JSON API on libevent's
- * HTTP server. Checks run in a small pool of worker threads (each check owns
- * its event loop); results come back to the HTTP loop through a pipe.
+ * HTTP server. Checks run in a pool of worker processes (pool.h), so that a
+ * check that crashes costs that check only; the HTTP front stays in the
+ * parent's loop.
  *
  * Routes: GET / (form), GET /check?name=&type= (result page),
  * GET /api/v1/check?name=&type= (version-1 JSON, as the CLI's --json),

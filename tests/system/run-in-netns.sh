@@ -30,6 +30,7 @@ bash "$ROOT/tests/system/resolvers.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/system/policy.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/system/scan.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/system/web.sh" "$B/dnssec-doctor" "$W"
+bash "$ROOT/tests/system/pool.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/e2e/browser.sh" "$B/dnssec-doctor" "$W" "$B"
 bash "$ROOT/tests/system/hostile.sh" "$B/dnssec-doctor" "$W"
 # DD_VALGRIND=quick|full (set by test-all.sh for the build without sanitizers).

@@ -1,5 +1,6 @@
-/* The web service's pure parts: address classes, token buckets, IDN names,
- * serve options, XML escaping and the SVG diagram on saved evidence. */
+/* The web service's pure parts: address classes, token buckets, the
+ * fair-share query budget, the shared answer cache, IDN names, serve
+ * options, XML escaping and the SVG diagram on saved evidence. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,8 @@
 #include "common/dd.h"
 #include "common/idn.h"
 #include "report/report.h"
+#include "probe/probe.h"
+#include "web/budget.h"
 #include "web/guard.h"
 #include "web/web.h"
 
@@ -66,6 +69,121 @@ static void test_buckets(void **state)
 	for (uint32_t i = 0; i < 100; i++)
 		assert_true(web_buckets_take(b, &i, sizeof(i), 30000, 1, NULL));
 	web_buckets_free(b);
+}
+
+/* Take from `b` until refused; returns how many were allowed. */
+static unsigned drain(web_budget_t *b, const uint8_t *t, const uint8_t *c, int64_t now, unsigned per_min,
+		      unsigned *share)
+{
+	unsigned n = 0;
+	while (n < 1000 && web_budget_take(b, t, 4, c, 4, now, per_min, share))
+		n++;
+	return n;
+}
+
+static void test_budget_fair(void **state)
+{
+	web_budget_t *b = web_budget_new(64, 256);
+	assert_non_null(b);
+	const uint8_t t[4] = {192, 0, 2, 53}, t2[4] = {192, 0, 2, 54};
+	const uint8_t a[4] = {10, 0, 0, 1}, c[4] = {10, 0, 0, 2};
+	int64_t now = 600000; /* the start of a minute */
+	unsigned share = 0;
+	/* A lone client has the whole budget. */
+	assert_int_equal(drain(b, t, a, now, 10, &share), 10);
+	assert_int_equal(share, 10);
+	/* A second one is not starved: it gets half, and so does the first from now on. */
+	assert_int_equal(drain(b, t, c, now + 1000, 10, &share), 5);
+	assert_int_equal(share, 5);
+	assert_int_equal(drain(b, t, a, now + 1000, 10, &share), 0);
+	assert_int_equal(share, 5);
+	/* Another address has its own budget. */
+	assert_int_equal(drain(b, t2, c, now + 1000, 10, &share), 10);
+	/* A minute later both are still counted (active in the previous minute): half each, refilled. */
+	assert_int_equal(drain(b, t, a, now + 61000, 10, &share), 5);
+	assert_int_equal(share, 5);
+	/* Two idle minutes: the client that comes back is alone again and has it all. */
+	assert_int_equal(drain(b, t, c, now + 240000, 10, &share), 10);
+	assert_int_equal(share, 10);
+	web_budget_free(b);
+}
+
+static void test_budget_ceiling(void **state)
+{
+	web_budget_t *b = web_budget_new(64, 4096);
+	assert_non_null(b);
+	const uint8_t t[4] = {192, 0, 2, 53};
+	/* Clients arriving one after another each get their share, but the address
+	 * is never asked more than twice its budget at once. */
+	unsigned total = 0;
+	for (uint32_t i = 0; i < 100; i++) {
+		uint8_t c[4] = {10, 1, (uint8_t)(i >> 8), (uint8_t)i};
+		total += drain(b, t, c, 1000, 10, NULL);
+	}
+	assert_int_equal(total, 20);
+	/* A token given back (a query not sent after all) can be taken again. */
+	web_budget_t *g = web_budget_new(8, 8);
+	const uint8_t a[4] = {10, 0, 0, 1};
+	assert_int_equal(drain(g, t, a, 1000, 3, NULL), 3);
+	web_budget_give(g, t, 4, a, 4, 3);
+	assert_true(web_budget_take(g, t, 4, a, 4, 1000, 3, NULL));
+	assert_false(web_budget_take(g, t, 4, a, 4, 1000, 3, NULL));
+	/* Giving back to a pair never seen does nothing (and adds no entry). */
+	web_budget_give(g, t, 4, (const uint8_t[4]){1, 2, 3, 4}, 4, 3);
+	web_budget_free(g);
+	web_budget_free(b);
+}
+
+/* A DNS answer with one A record of this TTL (root-zone style), for the cache. */
+static size_t answer_wire(uint8_t *buf, uint32_t ttl)
+{
+	static const uint8_t head[] = {0x12, 0x34, 0x84, 0x00, 0, 1, 0, 1, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1};
+	size_t n = sizeof(head);
+	memcpy(buf, head, n);
+	const uint8_t rr[] = {0xc0, 0x0c, 0, 1, 0, 1, (uint8_t)(ttl >> 24), (uint8_t)(ttl >> 16), (uint8_t)(ttl >> 8),
+			      (uint8_t)ttl, 0, 4, 192, 0, 2, 1};
+	memcpy(buf + n, rr, sizeof(rr));
+	return n + sizeof(rr);
+}
+
+static void test_pcache(void **state)
+{
+	probe_cache_t *c = probe_cache_new(4);
+	assert_non_null(c);
+	uint8_t w[64], *got = NULL;
+	size_t len = answer_wire(w, 300), glen = 0;
+	assert_false(probe_cache_get(c, "192.0.2.1", 53, "a.", 1, 1, 1000, &got, &glen));
+	probe_cache_put(c, "192.0.2.1", 53, "a.", 1, 1, 1000, w, len);
+	assert_true(probe_cache_get(c, "192.0.2.1", 53, "a.", 1, 1, 1299, &got, &glen));
+	assert_int_equal(glen, len);
+	assert_memory_equal(got, w, len);
+	free(got);
+	/* Each part of the question matters; the TTL ends it. */
+	assert_false(probe_cache_get(c, "192.0.2.2", 53, "a.", 1, 1, 1000, &got, &glen));
+	assert_false(probe_cache_get(c, "192.0.2.1", 53, "a.", 1, 0, 1000, &got, &glen));
+	assert_false(probe_cache_get(c, "192.0.2.1", 53, "a.", 1, 1, 1300, &got, &glen));
+	/* A newer answer replaces the older. */
+	size_t len2 = answer_wire(w, 600);
+	probe_cache_put(c, "192.0.2.1", 53, "a.", 1, 1, 1000, w, len2);
+	assert_true(probe_cache_get(c, "192.0.2.1", 53, "a.", 1, 1, 1500, &got, &glen));
+	free(got);
+	/* Full (4 entries): it starts afresh, and keeps working. */
+	for (int i = 0; i < 10; i++) {
+		char srv[32];
+		snprintf(srv, sizeof(srv), "192.0.2.%d", 10 + i);
+		probe_cache_put(c, srv, 53, "a.", 1, 1, 1000, w, len2);
+		assert_true(probe_cache_get(c, srv, 53, "a.", 1, 1, 1000, &got, &glen));
+		free(got);
+	}
+	unsigned long hits = 0, misses = 0;
+	probe_cache_stats(c, &hits, &misses);
+	assert_int_equal(hits, 12);
+	assert_int_equal(misses, 4);
+	/* Answers without records are not kept. */
+	uint8_t empty[] = {0x12, 0x34, 0x84, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'b', 0, 0, 1, 0, 1};
+	probe_cache_put(c, "192.0.2.1", 53, "b.", 1, 1, 1000, empty, sizeof(empty));
+	assert_false(probe_cache_get(c, "192.0.2.1", 53, "b.", 1, 1, 1000, &got, &glen));
+	probe_cache_free(c);
 }
 
 static void test_idn(void **state)
@@ -253,7 +371,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_global), cmocka_unit_test(test_buckets), cmocka_unit_test(test_idn),
 		cmocka_unit_test(test_serve_options), cmocka_unit_test(test_escape), cmocka_unit_test(test_svg),
-		cmocka_unit_test(test_check_params),
+		cmocka_unit_test(test_check_params), cmocka_unit_test(test_budget_fair),
+		cmocka_unit_test(test_budget_ceiling), cmocka_unit_test(test_pcache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
