@@ -50,6 +50,9 @@ typedef struct dd_opts {
 	unsigned max_checks;      /* checks running at once (worker threads); default 4 */
 	unsigned rate_per_min;    /* checks per client address (IPv6: /64) per minute; default 20 */
 	unsigned target_budget;   /* queries per server address per minute, all checks; default 1200 */
+	unsigned header_timeout_s; /* a request head must arrive whole within this; default 10 */
+	unsigned max_conns;        /* connections at once, all clients; default 4096 (lowered to fit the fd limit) */
+	unsigned max_client_conns; /* connections at once per client address (IPv6: /64); default 64 */
 	/* Set by serve, not by the command line: consulted before each query (see probe_cfg_t.gate). */
 	int (*gate)(void *arg, const char *addr, bool resolver, char *why, size_t why_size);
 	void *gate_arg;
