@@ -935,8 +935,8 @@ web_front_t *web_front_new(struct event_base *base, struct evhttp *http, struct 
 	 * the answers in flight, the listener, pipes and logs. */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-		unsigned long avail = rl.rlim_cur > 320 ? (unsigned long)rl.rlim_cur - 256 : 64;
-		unsigned long fit = avail * 8 / 9;
+		unsigned long lim = (unsigned long)rl.rlim_cur, reserve = lim / 4 < 256 ? lim / 4 : 256;
+		unsigned long fit = (lim - reserve) * 8 / 9; /* and an eighth more for answers being drained */
 		if (fit < 16)
 			fit = 16;
 		if (f->cfg.max_conns > fit) {

@@ -75,7 +75,9 @@ def parse(data):
     for line in lines[1:]:
         k, _, v = line.partition(":")
         hdrs[k.strip().lower()] = v.strip()
-    n = int(hdrs.get("content-length", "0"))
+    if "content-length" not in hdrs:
+        return status, hdrs, rest, b""  # HTTP/1.0: the body runs to the close
+    n = int(hdrs["content-length"])
     return status, hdrs, rest[:n], rest[n:]
 
 
