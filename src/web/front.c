@@ -43,25 +43,27 @@
 
 #include "web/front.h"
 
-#define SWEEP_MS 250         /* how often deadlines are looked at */
-#define ANSWER_MS 5000       /* an answer of the front: written and drained within this */
-#define DRAIN_MS 2000        /* after our answer is out: the client's remaining bytes are read this long */
+#define SWEEP_MS 250	      /* how often deadlines are looked at */
+#define ANSWER_MS 5000	      /* an answer of the front: written and drained within this */
+#define DRAIN_MS 2000	      /* after our answer is out: read what the client sends this long */
 #define DRAIN_BYTES (1 << 20) /* and at most this many */
-#define ACCEPT_PAUSE_MS 250  /* accept() failing (out of descriptors): stop accepting this long */
+#define ACCEPT_PAUSE_MS 250   /* accept() failing (out of descriptors): stop accepting this long */
 #define LOG_INTERVAL_MS 60000 /* one line per kind of trouble per minute */
 #define PEER_SLOTS 4096
 
 const char *const web_security_headers[][2] = {
-	{"Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-				    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
-	{"X-Content-Type-Options", "nosniff"},
-	{"X-Frame-Options", "DENY"},
-	{"Referrer-Policy", "no-referrer"},
-	{"Cross-Origin-Opener-Policy", "same-origin"},
-	{"Cross-Origin-Resource-Policy", "same-origin"},
-	{"Permissions-Policy", "interest-cohort=(), camera=(), microphone=(), geolocation=()"},
+    {"Content-Security-Policy",
+     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Cross-Origin-Opener-Policy", "same-origin"},
+    {"Cross-Origin-Resource-Policy", "same-origin"},
+    {"Permissions-Policy", "interest-cohort=(), camera=(), microphone=(), geolocation=()"},
 };
-const size_t web_security_headers_n = sizeof(web_security_headers) / sizeof(web_security_headers[0]);
+const size_t web_security_headers_n =
+    sizeof(web_security_headers) / sizeof(web_security_headers[0]);
 
 /* ---- the request head (pure) -------------------------------------------- */
 
@@ -108,26 +110,31 @@ static bool request_line(const uint8_t *p, size_t n, web_head_t *h, bool *http11
 		i++;
 	size_t mlen = i;
 	if (mlen == 0 || i == n || p[i] != ' ')
-		return refuse(h, 400, "malformed request line (expected METHOD SP TARGET SP HTTP/1.1)");
+		return refuse(h, 400,
+			      "malformed request line (expected METHOD SP TARGET SP HTTP/1.1)");
 	const uint8_t *target = p + ++i;
 	while (i < n && p[i] > 0x20 && p[i] < 0x7f)
 		i++;
 	size_t tlen = (size_t)(p + i - target);
 	if (tlen == 0 || i == n || p[i] != ' ')
-		return refuse(h, 400, "malformed request line (expected METHOD SP TARGET SP HTTP/1.1)");
+		return refuse(h, 400,
+			      "malformed request line (expected METHOD SP TARGET SP HTTP/1.1)");
 	const uint8_t *ver = p + i + 1;
 	size_t vlen = n - i - 1;
 	if (vlen == 8 && memcmp(ver, "HTTP/1.1", 8) == 0) {
 		*http11 = true;
 	} else if (vlen == 8 && memcmp(ver, "HTTP/1.0", 8) == 0) {
 		*http11 = false;
-	} else if (vlen == 8 && memcmp(ver, "HTTP/", 5) == 0 && ver[5] >= '0' && ver[5] <= '9' && ver[6] == '.' &&
-		   ver[7] >= '0' && ver[7] <= '9') {
-		return refuse(h, 400, "unsupported HTTP version (HTTP/1.0 and HTTP/1.1 are served)");
+	} else if (vlen == 8 && memcmp(ver, "HTTP/", 5) == 0 && ver[5] >= '0' && ver[5] <= '9' &&
+		   ver[6] == '.' && ver[7] >= '0' && ver[7] <= '9') {
+		return refuse(h, 400,
+			      "unsupported HTTP version (HTTP/1.0 and HTTP/1.1 are served)");
 	} else {
-		return refuse(h, 400, "malformed request line (expected METHOD SP TARGET SP HTTP/1.1)");
+		return refuse(h, 400,
+			      "malformed request line (expected METHOD SP TARGET SP HTTP/1.1)");
 	}
-	bool is_get = mlen == 3 && memcmp(p, "GET", 3) == 0, is_head = mlen == 4 && memcmp(p, "HEAD", 4) == 0;
+	bool is_get = mlen == 3 && memcmp(p, "GET", 3) == 0,
+	     is_head = mlen == 4 && memcmp(p, "HEAD", 4) == 0;
 	*get_or_head = is_get || is_head;
 	h->head_method = is_head;
 	h->api = tlen >= 5 && memcmp(target, "/api/", 5) == 0;
@@ -159,7 +166,8 @@ bool web_head_parse(const uint8_t *b, size_t n, web_head_t *h)
 	if (m == i && m + 1 == n && b[m] == '\r')
 		return false; /* an empty line's CR; its LF may follow */
 	if (m < n && (m == i || b[m] != ' '))
-		return refuse(h, 400, "malformed request line (expected METHOD SP TARGET SP HTTP/1.1)");
+		return refuse(h, 400,
+			      "malformed request line (expected METHOD SP TARGET SP HTTP/1.1)");
 
 	/* Find the end of the head: an empty line. Lines end in LF, optionally after one CR. */
 	size_t pos = i, lines = 0;
@@ -211,13 +219,16 @@ bool web_head_parse(const uint8_t *b, size_t n, web_head_t *h)
 			continue;
 		}
 		if (p[0] == ' ' || p[0] == '\t')
-			return refuse(h, 400, "a header line folded onto the next (obs-fold) is not accepted");
+			return refuse(
+			    h, 400,
+			    "a header line folded onto the next (obs-fold) is not accepted");
 		size_t k = 0;
 		while (k < len && is_tchar(p[k]))
 			k++;
 		if (k == 0 || k == len || p[k] != ':') {
 			if (k > 0 && k < len && (p[k] == ' ' || p[k] == '\t'))
-				return refuse(h, 400, "whitespace between a header name and its colon");
+				return refuse(h, 400,
+					      "whitespace between a header name and its colon");
 			return refuse(h, 400, "malformed header line (expected NAME: VALUE)");
 		}
 		const uint8_t *v = p + k + 1;
@@ -233,10 +244,13 @@ bool web_head_parse(const uint8_t *b, size_t n, web_head_t *h)
 			if (++n_cl > 1)
 				return refuse(h, 400, "more than one Content-Length header");
 			if (vl == 0 || vl > 18)
-				return refuse(h, 400, "invalid Content-Length (expected digits only)");
+				return refuse(h, 400,
+					      "invalid Content-Length (expected digits only)");
 			for (size_t j = 0; j < vl; j++)
 				if (v[j] < '0' || v[j] > '9')
-					return refuse(h, 400, "invalid Content-Length (expected digits only)");
+					return refuse(
+					    h, 400,
+					    "invalid Content-Length (expected digits only)");
 			for (size_t j = 0; j < vl; j++)
 				if (v[j] != '0')
 					body = true;
@@ -249,11 +263,14 @@ bool web_head_parse(const uint8_t *b, size_t n, web_head_t *h)
 	if (n_te && n_cl)
 		return refuse(h, 400, "both Transfer-Encoding and Content-Length");
 	if (n_te)
-		return refuse(h, 400, "Transfer-Encoding is not accepted (no request here has a body)");
+		return refuse(h, 400,
+			      "Transfer-Encoding is not accepted (no request here has a body)");
 	if (n_host > 1 || (http11 && n_host != 1))
 		return refuse(h, 400, "an HTTP/1.1 request needs exactly one Host header");
 	if (!get_or_head)
-		return refuse(h, 405, h->check_path ? "only GET is allowed here" : "only GET and HEAD are allowed");
+		return refuse(h, 405,
+			      h->check_path ? "only GET is allowed here"
+					    : "only GET and HEAD are allowed");
 	if (body)
 		return refuse(h, 400, "a GET or HEAD request has no body");
 	return true;
@@ -292,18 +309,18 @@ typedef struct peer {
 
 typedef struct conn {
 	struct conn *prev, *next; /* all connections, for the sweep */
-	struct conn *todo_next;   /* on the front's to-do list */
+	struct conn *todo_next;	  /* on the front's to-do list */
 	bool on_todo, released, in_finish;
 	web_front_t *f;
 	struct bufferevent *filt, *under;
 	int fd;
 	conn_state_t state;
-	peer_t *peer;          /* counted against the caps (NULL: not counted) */
+	peer_t *peer;	       /* counted against the caps (NULL: not counted) */
 	unsigned passed, done; /* heads handed to evhttp, answers evhttp completed */
 	int64_t head_start;    /* ms; 0: no head timer running */
 	web_head_t pending;    /* a refusal waiting for evhttp to finish its answer */
 	bool has_pending;
-	struct event *wev;     /* writes evhttp's output to the socket (see flush_out) */
+	struct event *wev; /* writes evhttp's output to the socket (see flush_out) */
 	struct evbuffer_cb_entry *out_cb;
 	bool write_error;
 	int64_t answer_until, drain_until; /* drain_until: 0 while our answer is being written */
@@ -356,7 +373,8 @@ static void log_limited(log_gate_t *g, const char *msg)
 		return;
 	}
 	if (g->suppressed)
-		fprintf(stderr, "dnssec-doctor: serve: %s (and %u more times in the last minute)\n", msg, g->suppressed);
+		fprintf(stderr, "dnssec-doctor: serve: %s (and %u more times in the last minute)\n",
+			msg, g->suppressed);
 	else
 		fprintf(stderr, "dnssec-doctor: serve: %s\n", msg);
 	g->last_ms = now;
@@ -373,7 +391,8 @@ static void todo_add(conn_t *c)
 	event_active(c->f->kick, EV_TIMEOUT, 0);
 }
 
-/* Has evhttp freed its connection? (bufferevent_free clears the callbacks; our reference keeps the memory.) */
+/* Has evhttp freed its connection? (bufferevent_free clears the callbacks; our reference keeps the
+ * memory.) */
 static bool evhttp_gone(conn_t *c)
 {
 	bufferevent_event_cb ecb = NULL;
@@ -406,7 +425,8 @@ static void uncount(conn_t *c)
 	c->peer = NULL;
 }
 
-/* Drop our hold on the connection: the bufferevents (and the socket) go when evhttp has let go too. */
+/* Drop our hold on the connection: the bufferevents (and the socket) go when evhttp has let go too.
+ */
 static void release(conn_t *c)
 {
 	if (c->released)
@@ -453,13 +473,20 @@ static void finish(conn_t *c)
 static const char *reason_of(int code)
 {
 	switch (code) {
-	case 400: return "Bad Request";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 503: return "Service Unavailable";
-	default: return "Error";
+	case 400:
+		return "Bad Request";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Error";
 	}
 }
 
@@ -494,7 +521,8 @@ static void drain_write(struct bufferevent *bev, void *arg)
 static void drain_event(struct bufferevent *bev, short what, void *arg)
 {
 	conn_t *c = arg;
-	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && evbuffer_get_length(bufferevent_get_output(bev))) {
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    evbuffer_get_length(bufferevent_get_output(bev))) {
 		/* The client closed its side but may still read: finish writing first. */
 		bufferevent_disable(bev, EV_READ);
 		c->got_eof = true;
@@ -526,7 +554,8 @@ static void answer(conn_t *c, int code, const char *why, const web_head_t *h, un
 	evbuffer_drain(in, evbuffer_get_length(in));
 	if (f->n_answering > f->drain_cap) {
 		/* Too many answers in flight already: close without one. */
-		log_limited(&f->log_drain, "too many refused connections at once; closing some without an answer");
+		log_limited(&f->log_drain,
+			    "too many refused connections at once; closing some without an answer");
 		c->finish_now = true;
 		todo_add(c);
 		return;
@@ -552,9 +581,11 @@ static void answer(conn_t *c, int code, const char *why, const web_head_t *h, un
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", code, reason_of(code), date);
 	for (size_t i = 0; i < web_security_headers_n; i++)
-		evbuffer_add_printf(out, "%s: %s\r\n", web_security_headers[i][0], web_security_headers[i][1]);
-	evbuffer_add_printf(out, "Cache-Control: no-store\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", ctype,
-			    body ? blen : 0);
+		evbuffer_add_printf(out, "%s: %s\r\n", web_security_headers[i][0],
+				    web_security_headers[i][1]);
+	evbuffer_add_printf(
+	    out, "Cache-Control: no-store\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", ctype,
+	    body ? blen : 0);
 	if (code == 405)
 		evbuffer_add_printf(out, "Allow: %s\r\n", h && h->check_path ? "GET" : "GET, HEAD");
 	if (retry_after)
@@ -612,7 +643,8 @@ static void start(conn_t *c)
 	}
 	peer_t **pp = peer_slot(f, key, klen), *p = *pp;
 	if (p && p->n >= f->cfg.max_per_client) {
-		log_limited(&f->log_client, "connection refused: --max-client-connections reached for a client");
+		log_limited(&f->log_client,
+			    "connection refused: --max-client-connections reached for a client");
 		answer(c, 429, "too many connections from your address; try again in 5 s", NULL, 5);
 		return;
 	}
@@ -637,8 +669,9 @@ static bool idle(const conn_t *c)
 }
 
 /* The filter between the socket and evhttp: hands evhttp whole, checked heads only. */
-static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
-						enum bufferevent_flush_mode mode, void *arg)
+static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evbuffer *dst,
+						ev_ssize_t limit, enum bufferevent_flush_mode mode,
+						void *arg)
 {
 	conn_t *c = arg;
 	(void)limit;
@@ -723,8 +756,9 @@ static void on_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 }
 
 /* The filter's own output path: never used (see above). */
-static enum bufferevent_filter_result filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
-						 enum bufferevent_flush_mode mode, void *arg)
+static enum bufferevent_filter_result filter_out(struct evbuffer *src, struct evbuffer *dst,
+						 ev_ssize_t limit, enum bufferevent_flush_mode mode,
+						 void *arg)
 {
 	conn_t *c = arg;
 	(void)src;
@@ -756,7 +790,8 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 			if (evhttp_gone(c))
 				release(c);
 			else
-				bufferevent_trigger_event(c->filt, BEV_EVENT_ERROR | BEV_EVENT_WRITING, 0);
+				bufferevent_trigger_event(c->filt,
+							  BEV_EVENT_ERROR | BEV_EVENT_WRITING, 0);
 		} else if (c->state == C_OPEN && idle(c)) {
 			if (evhttp_gone(c))
 				release(c);
@@ -799,7 +834,8 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 				answer(c, 408, "the request head did not arrive in time", NULL, 0);
 			break;
 		case C_ANSWER:
-			if (now >= c->answer_until || c->finish_now || (c->drain_until && now >= c->drain_until))
+			if (now >= c->answer_until || c->finish_now ||
+			    (c->drain_until && now >= c->drain_until))
 				finish(c);
 			break;
 		case C_DONE:
@@ -818,7 +854,9 @@ static struct bufferevent *on_bev(struct event_base *base, void *arg)
 	c->f = f;
 	c->fd = -1;
 	c->under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	c->filt = c->under ? bufferevent_filter_new(c->under, filter_in, filter_out, BEV_OPT_CLOSE_ON_FREE, NULL, c) : NULL;
+	c->filt = c->under ? bufferevent_filter_new(c->under, filter_in, filter_out,
+						    BEV_OPT_CLOSE_ON_FREE, NULL, c)
+			   : NULL;
 	if (!c->filt) {
 		if (c->under)
 			bufferevent_free(c->under);
@@ -869,7 +907,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		/* Not one of ours (our bufferevent could not be made: out of memory). */
 		struct evkeyvalq *hd = evhttp_request_get_output_headers(req);
 		for (size_t i = 0; i < web_security_headers_n; i++)
-			evhttp_add_header(hd, web_security_headers[i][0], web_security_headers[i][1]);
+			evhttp_add_header(hd, web_security_headers[i][0],
+					  web_security_headers[i][1]);
 		evhttp_add_header(hd, "Cache-Control", "no-store");
 		evhttp_add_header(hd, "Content-Type", "text/plain; charset=utf-8");
 		evhttp_add_header(hd, "Retry-After", "5");
@@ -907,16 +946,17 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
 	if (!f)
 		return;
 	char msg[160];
-	snprintf(msg, sizeof(msg), "accept: %s; not accepting connections for %d ms", strerror(err), ACCEPT_PAUSE_MS);
+	snprintf(msg, sizeof(msg), "accept: %s; not accepting connections for %d ms", strerror(err),
+		 ACCEPT_PAUSE_MS);
 	log_limited(&f->log_accept, msg);
 	evconnlistener_disable(lev);
 	struct timeval tv = {0, ACCEPT_PAUSE_MS * 1000};
 	evtimer_add(f->resume, &tv);
 }
 
-web_front_t *web_front_new(struct event_base *base, struct evhttp *http, struct evhttp_bound_socket *bound,
-			   const web_front_cfg_t *cfg, void (*gencb)(struct evhttp_request *, void *),
-			   void *gencb_arg)
+web_front_t *web_front_new(struct event_base *base, struct evhttp *http,
+			   struct evhttp_bound_socket *bound, const web_front_cfg_t *cfg,
+			   void (*gencb)(struct evhttp_request *, void *), void *gencb_arg)
 {
 	web_front_t *f = calloc(1, sizeof(*f));
 	if (!f)
@@ -935,13 +975,16 @@ web_front_t *web_front_new(struct event_base *base, struct evhttp *http, struct 
 	 * the answers in flight, the listener, pipes and logs. */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-		unsigned long lim = (unsigned long)rl.rlim_cur, reserve = lim / 4 < 256 ? lim / 4 : 256;
-		unsigned long fit = (lim - reserve) * 8 / 9; /* and an eighth more for answers being drained */
+		unsigned long lim = (unsigned long)rl.rlim_cur,
+			      reserve = lim / 4 < 256 ? lim / 4 : 256;
+		unsigned long fit =
+		    (lim - reserve) * 8 / 9; /* and an eighth more for answers being drained */
 		if (fit < 16)
 			fit = 16;
 		if (f->cfg.max_conns > fit) {
 			fprintf(stderr,
-				"dnssec-doctor: serve: --max-connections lowered to %lu (the descriptor limit is %lu)\n",
+				"dnssec-doctor: serve: --max-connections lowered to %lu (the "
+				"descriptor limit is %lu)\n",
 				fit, (unsigned long)rl.rlim_cur);
 			f->cfg.max_conns = (unsigned)fit;
 		}

@@ -33,12 +33,12 @@ extern const size_t web_security_headers_n;
 
 /* What the front made of a request head. */
 typedef struct web_head {
-	int status;       /* 0: hand it to evhttp; else the HTTP status to answer (400, 405, 431) */
-	const char *why;  /* the reason for a refusal (static text) */
-	size_t skip;      /* empty lines before the request line (RFC 9112 2.2: ignored) */
-	size_t len;       /* bytes of the head from the start of the buffer, its empty line included */
+	int status;	 /* 0: hand it to evhttp; else the HTTP status to answer (400, 405, 431) */
+	const char *why; /* the reason for a refusal (static text) */
+	size_t skip;	 /* empty lines before the request line (RFC 9112 2.2: ignored) */
+	size_t len; /* bytes of the head from the start of the buffer, its empty line included */
 	bool head_method; /* HEAD: the answer has no body */
-	bool api;         /* the target is under /api/: answer in JSON */
+	bool api;	  /* the target is under /api/: answer in JSON */
 	bool check_path;  /* /check or /api/v1/check: only GET is allowed there */
 } web_head_t;
 
@@ -58,8 +58,9 @@ bool web_head_parse(const uint8_t *buf, size_t n, web_head_t *h);
 size_t web_client_key(const struct sockaddr *sa, uint8_t key[16]);
 
 typedef struct web_front_cfg {
-	unsigned header_timeout_s; /* the whole request head within this (from accept, or its first byte) */
-	unsigned max_conns;        /* connections at once, all clients */
+	unsigned header_timeout_s; /* the whole request head within this (from accept, or its first
+				      byte) */
+	unsigned max_conns;	   /* connections at once, all clients */
 	unsigned max_per_client;   /* connections at once per IPv4 address or IPv6 /64 */
 	/* The body of an answer to a request: JSON for the API, else the form
 	 * page with the message; malloc'd, NULL on out of memory. */
@@ -77,9 +78,9 @@ typedef struct web_front web_front_t;
  * Caps in `cfg` above what the descriptor limit allows are lowered (with one
  * line on standard error).
  */
-web_front_t *web_front_new(struct event_base *base, struct evhttp *http, struct evhttp_bound_socket *bound,
-			   const web_front_cfg_t *cfg, void (*gencb)(struct evhttp_request *, void *),
-			   void *gencb_arg);
+web_front_t *web_front_new(struct event_base *base, struct evhttp *http,
+			   struct evhttp_bound_socket *bound, const web_front_cfg_t *cfg,
+			   void (*gencb)(struct evhttp_request *, void *), void *gencb_arg);
 
 /* Free the front: after evhttp_free(), before event_base_free(). NULL is fine. */
 void web_front_free(web_front_t *f);
