@@ -156,8 +156,8 @@ bool web_head_parse(const uint8_t *b, size_t n, web_head_t *h)
 	while (i < n && (b[i] == '\n' || (b[i] == '\r' && i + 1 < n && b[i + 1] == '\n')))
 		i += b[i] == '\r' ? 2 : 1;
 	h->skip = i;
-	if (i > WEB_HEAD_MAX)
-		return refuse(h, 431, "request header fields too large");
+	if (i > 16)
+		return refuse(h, 400, "too many empty lines before the request line");
 	/* Early refusal: the method is a token followed by one space (a TLS
 	 * handshake or binary garbage is refused without waiting for a line end). */
 	size_t m = i;
@@ -320,6 +320,7 @@ typedef struct conn {
 	int64_t head_start;    /* ms; 0: no head timer running */
 	web_head_t pending;    /* a refusal waiting for evhttp to finish its answer */
 	bool has_pending;
+	size_t parsed;	   /* bytes of the current head at its last (undecided) parse */
 	struct event *wev; /* writes evhttp's output to the socket (see flush_out) */
 	struct evbuffer_cb_entry *out_cb;
 	bool write_error;
@@ -678,21 +679,36 @@ static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evb
 	(void)mode;
 	if (c->state == C_NEW)
 		start(c);
-	if (c->state != C_OPEN || c->has_pending)
-		return BEV_NEED_MORE; /* held: answered, or to be answered once evhttp is done */
+	if (c->state != C_OPEN)
+		return BEV_NEED_MORE;
 	size_t n = evbuffer_get_length(src);
+	if (c->has_pending) {
+		/* To be refused once evhttp is done, and then closed: what follows is dropped. */
+		evbuffer_drain(src, n);
+		return BEV_NEED_MORE;
+	}
 	if (n == 0)
 		return BEV_NEED_MORE;
 	if (!c->head_start && idle(c))
 		c->head_start = now_ms();
 	size_t look = n < WEB_HEAD_MAX + 2 ? n : WEB_HEAD_MAX + 2;
 	const uint8_t *p = evbuffer_pullup(src, (ev_ssize_t)look);
-	web_head_t h;
-	if (!p || !web_head_parse(p, look, &h))
+	if (!p)
 		return BEV_NEED_MORE;
+	/* A head can only become complete with a line end: bytes dribbled without
+	 * one are not parsed again (the head is parsed at most once a line). */
+	if (c->parsed && look > c->parsed && look <= WEB_HEAD_MAX &&
+	    !memchr(p + c->parsed, '\n', look - c->parsed))
+		return BEV_NEED_MORE;
+	c->parsed = look;
+	web_head_t h;
+	if (!web_head_parse(p, look, &h))
+		return BEV_NEED_MORE;
+	c->parsed = 0;
 	if (h.status) {
 		c->pending = h;
 		c->has_pending = true;
+		evbuffer_drain(src, n);
 		if (idle(c))
 			answer(c, h.status, h.why, &h, 0);
 		return BEV_NEED_MORE;

@@ -159,6 +159,7 @@ static void test_head(void **state)
 		"GARBAGE\r\n\r\n",
 		"\x16\x03\x01\x02\x00\x01",
 		" GET / HTTP/1.1\r\n\r\n",
+		"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
 	};
 	for (size_t i = 0; i < DD_ARRAY_LEN(bad); i++)
 		expect_head(bad[i], 400);
