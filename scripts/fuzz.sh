@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz.sh BUILD_DIR SECONDS [TARGET...] -- build the libFuzzer targets (clang,
 # ASan + UBSan) in BUILD_DIR and run each for SECONDS, niced, one at a time.
-#   targets: wire evidence analyse answer rrs (default: all)
+#   targets: wire evidence analyse answer rrs head (default: all)
 # Each target first replays its regression inputs (tests/fuzz/regress/TARGET/,
 # inputs that once crashed it), then fuzzes from the committed seeds
 # (tests/fuzz/seeds/) into BUILD_DIR/corpus-TARGET (kept between runs, not
@@ -13,7 +13,7 @@ SECS=${2:?usage: fuzz.sh BUILD_DIR SECONDS [TARGET...]}
 shift 2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wire evidence analyse answer rrs)
+[ ${#targets[@]} -gt 0 ] || targets=(wire evidence analyse answer rrs head)
 
 if ! command -v clang >/dev/null; then
 	echo "FAIL fuzz: clang is missing (make deps)"

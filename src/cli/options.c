@@ -50,6 +50,9 @@ const char dd_usage[] =
 	"  --rate N                checks per client address (IPv6: per /64) per minute (default 20)\n"
 	"  --target-budget N       queries per name server address per minute, over all checks (default 1200)\n"
 	"  --user NAME             when started as root, run as this user after binding (default nobody)\n"
+	"  --header-timeout S      a request's line and headers must arrive within S seconds (default 10)\n"
+	"  --max-connections N     connections at once, all clients (default 4096, kept below the fd limit)\n"
+	"  --max-client-connections N  connections at once per client address or IPv6 /64 (default 64)\n"
 	"Other:\n"
 	"  --list-findings         print the table of findings and exit\n"
 	"  --help, --version\n"
@@ -391,6 +394,7 @@ enum {
 	O_JSON = 256, O_FORMAT, O_AT, O_WARN, O_TA, O_HINTS, O_RESOLVER, O_NORES, O_TIMEOUT, O_DEADLINE,
 	O_MAXQ, O_COLOR, O_NOCOLOR, O_LIST, O_VERSION, O_DS, O_NSEC3_LIMIT, O_CONC, O_UNORDERED, O_LISTEN, O_PRIVATE,
 	O_MAXCHECKS, O_RATE, O_BUDGET, O_USER,
+	O_HEADER_TIMEOUT, O_MAXCONNS, O_MAXCLIENTCONNS,
 };
 
 static const struct option longopts[] = {
@@ -420,6 +424,9 @@ static const struct option longopts[] = {
 	{"rate", required_argument, NULL, O_RATE},
 	{"target-budget", required_argument, NULL, O_BUDGET},
 	{"user", required_argument, NULL, O_USER},
+	{"header-timeout", required_argument, NULL, O_HEADER_TIMEOUT},
+	{"max-connections", required_argument, NULL, O_MAXCONNS},
+	{"max-client-connections", required_argument, NULL, O_MAXCLIENTCONNS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -434,6 +441,9 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 	o->max_checks = 4;
 	o->rate_per_min = 20;
 	o->target_budget = 1200;
+	o->header_timeout_s = 10;
+	o->max_conns = 4096;
+	o->max_client_conns = 64;
 	int first = 1;
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		first = 2;
@@ -605,6 +615,25 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 				return DD_EINVAL;
 			}
 			snprintf(o->user, sizeof(o->user), "%s", optarg);
+			break;
+		case O_HEADER_TIMEOUT:
+			if (parse_uint(optarg, 1, 3600, &o->header_timeout_s)) {
+				snprintf(err, err_size, "--header-timeout: expected seconds (1-3600), got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			break;
+		case O_MAXCONNS:
+			if (parse_uint(optarg, 1, 1000000, &o->max_conns)) {
+				snprintf(err, err_size, "--max-connections: expected a number (1-1000000), got \"%.40s\"", optarg);
+				return DD_EINVAL;
+			}
+			break;
+		case O_MAXCLIENTCONNS:
+			if (parse_uint(optarg, 1, 1000000, &o->max_client_conns)) {
+				snprintf(err, err_size, "--max-client-connections: expected a number (1-1000000), got \"%.40s\"",
+					 optarg);
+				return DD_EINVAL;
+			}
 			break;
 		case O_COLOR:
 			o->color = 1;

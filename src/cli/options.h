@@ -51,6 +51,9 @@ typedef struct dd_opts {
 	unsigned rate_per_min;    /* checks per client address (IPv6: /64) per minute; default 20 */
 	unsigned target_budget;   /* queries per server address per minute, all checks; default 1200 */
 	char user[64];            /* --user: whom to run as when started as root; "" = nobody */
+	unsigned header_timeout_s; /* a request head must arrive whole within this; default 10 */
+	unsigned max_conns;        /* connections at once, all clients; default 4096 (lowered to fit the fd limit) */
+	unsigned max_client_conns; /* connections at once per client address (IPv6: /64); default 64 */
 	/* Set by serve, not by the command line: consulted before each query (see probe_cfg_t.gate). */
 	int (*gate)(void *arg, const char *addr, bool resolver, char *why, size_t why_size);
 	void (*ungate)(void *arg, const char *addr);

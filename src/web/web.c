@@ -38,6 +38,7 @@
 #include "common/dd.h"
 #include "report/report.h"
 #include "web/budget.h"
+#include "web/front.h"
 #include "web/guard.h"
 #include "web/pool.h"
 #include "web/web.h"
@@ -78,6 +79,7 @@ typedef struct web {
 	uint8_t client[16];
 	size_t client_len;
 	const char *test_crash; /* DNSSEC_DOCTOR_TEST_CRASH: see run_check */
+	web_front_t *front; /* connections and request heads, before evhttp (front.c) */
 } web_t;
 
 static int64_t mono_ms(void)
@@ -138,15 +140,8 @@ static void ungate(void *arg, const char *addr)
 static void security_headers(struct evhttp_request *req, bool cache)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Content-Security-Policy",
-			  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-			  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "X-Frame-Options", "DENY");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	evhttp_add_header(h, "Cross-Origin-Opener-Policy", "same-origin");
-	evhttp_add_header(h, "Cross-Origin-Resource-Policy", "same-origin");
-	evhttp_add_header(h, "Permissions-Policy", "interest-cohort=(), camera=(), microphone=(), geolocation=()");
+	for (size_t i = 0; i < web_security_headers_n; i++)
+		evhttp_add_header(h, web_security_headers[i][0], web_security_headers[i][1]);
 	evhttp_add_header(h, "Cache-Control", cache ? "public, max-age=3600" : "no-store");
 }
 
@@ -222,6 +217,13 @@ static void reply_error(struct evhttp_request *req, out_kind_t kind, int code, c
 	reply(req, code, reason_of(code), kind == OUT_JSON ? "application/json" : "text/html; charset=utf-8", body,
 	      len, false);
 	free(body);
+}
+
+/* The front's answers to requests it refuses itself (front.c): the same bodies as ours. */
+static char *front_body(void *arg, bool api, int code, const char *msg, size_t *len)
+{
+	(void)arg;
+	return api ? json_error(code, msg, NULL, NULL, len) : html_form(NULL, NULL, msg, len);
 }
 
 /* ---- checks: run in a worker process, answered by the loop ------------------- */
@@ -520,6 +522,7 @@ static void web_clear(web_t *w)
 		event_free(w->sig_term);
 	if (w->http)
 		evhttp_free(w->http);
+	web_front_free(w->front);
 	if (w->base)
 		event_base_free(w->base);
 	web_buckets_free(w->clients);
@@ -613,19 +616,33 @@ int web_serve(const dd_opts_t *o, char *err, size_t err_size)
 		snprintf(err, err_size, "serve: cannot set up events");
 		goto out;
 	}
-	/* Every method reaches on_request, which answers 405 itself (evhttp would say 501). */
-	evhttp_set_allowed_methods(w.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-						   EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-						   EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	/* The front (front.c) hands evhttp only GET and HEAD requests with well-formed
+	 * heads and answers everything else itself; evhttp's own error answers
+	 * (400, 413, 501) would carry none of our headers. */
+	evhttp_set_allowed_methods(w.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
 	evhttp_set_max_headers_size(w.http, MAX_HEADERS);
 	evhttp_set_max_body_size(w.http, MAX_BODY);
-	/* Slow clients: a connection that makes no progress for this long is closed. It
-	 * must outlast a check (the deadline), since the reply waits for it. */
+	/* Idle connections between requests, and slow readers of an answer: closed
+	 * after this long without progress. It must outlast a check (the deadline),
+	 * since the reply waits for it. A request head has its own, absolute limit
+	 * (--header-timeout, in the front). */
 	evhttp_set_timeout(w.http, (int)(o->engine.deadline_ms / 1000) + 5);
-	evhttp_set_gencb(w.http, on_request, &w);
-	if (!evhttp_bind_socket_with_handle(w.http, host, port)) {
+	struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(w.http, host, port);
+	if (!bound) {
 		snprintf(err, err_size, "serve: cannot listen on %s: %s", o->listen, strerror(errno));
 		ret = DD_EIO;
+		goto out;
+	}
+	web_front_cfg_t fc = {
+		.header_timeout_s = o->header_timeout_s,
+		.max_conns = o->max_conns,
+		.max_per_client = o->max_client_conns,
+		.body = front_body,
+		.body_arg = &w,
+	};
+	w.front = web_front_new(w.base, w.http, bound, &fc, on_request, &w);
+	if (!w.front) {
+		snprintf(err, err_size, "serve: cannot set up (out of memory)");
 		goto out;
 	}
 	if ((ret = drop_privileges(o->user, err, err_size)))

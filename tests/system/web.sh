@@ -3,7 +3,8 @@
 # status codes, the API's JSON against the CLI's, the result page, escaping of
 # hostile DNS data, bad input (4xx, never 5xx), the rate limit (429), refusal
 # of private targets without --allow-private, the per-address query budget,
-# slow clients, and a clean stop. Runs inside tests/world/netns.sh.
+# HTTP attacks (request smuggling, slowloris, connection caps, running out of
+# descriptors; see web_attack.py), and a clean stop. Runs inside tests/world/netns.sh.
 set -u
 BIN=$1
 W=$2
@@ -72,10 +73,11 @@ expect() {
 	if [ "$got" = "$code" ]; then ok "$what ($code)"; else fail "$what: expected $code, got $got: $(head -c 200 "$TMP/body")"; fi
 }
 
-# A slow client (headers never finished) is disconnected once the idle timeout
-# (the deadline + 5 s) passes; it runs in the background while the rest goes on.
+# A slow client (headers never finished) is cut off when the request head has
+# not arrived whole within --header-timeout (408); it runs in the background
+# while the rest goes on.
 S=127.0.0.1:18058
-start_server slow $S --allow-private --no-resolvers --deadline 100 || exit 0
+start_server slow $S --allow-private --no-resolvers --header-timeout 4 || exit 0
 (
 	exec 8<>/dev/tcp/127.0.0.1/18058
 	printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n' >&8
@@ -218,6 +220,18 @@ printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n' >&7
 expect 200 "a check is served while another client sends slowly" "http://$A/api/v1/check?name=www.good13.test"
 exec 7>&-
 
+# --- HTTP as an attacker would (tests/system/web_attack.py): smuggling shapes,
+# malformed heads and other methods are answered by us (400/405/431, our headers,
+# Connection: close, no reset); a bad head pipelined after a good one
+python3 "$(dirname "$0")/web_attack.py" "${A%:*}" "${A#*:}" smuggle
+python3 "$(dirname "$0")/web_attack.py" "${A%:*}" "${A#*:}" pipeline
+code=$(get "http://$A/api/v1/check?name=www.good13.test")
+if [ "$code" = 200 ] && jq -e '.status == "secure"' "$TMP/body" >/dev/null; then
+	ok "a healthy name still checks right after the hostile requests"
+else
+	fail "healthy name after hostile requests: HTTP $code $(head -c 200 "$TMP/body")"
+fi
+
 # --- concurrency: more requests than workers all get answers (200 or 429, never 5xx)
 seq 12 | xargs -P 12 -I{} curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 "http://$A/api/v1/check?name=www.good8.test" >"$TMP/codes"
 if [ "$(grep -c -E '^(200|429)$' "$TMP/codes")" = 12 ]; then
@@ -279,6 +293,40 @@ else
 fi
 stop_server budget
 
+# --- slowloris: 20 clients dribble a header byte a second; /healthz stays quick
+# for others, and each slow client is cut off (408) once --header-timeout passes
+L=127.0.0.1:18059
+start_server loris $L --allow-private --no-resolvers --header-timeout 3 || exit 0
+python3 "$(dirname "$0")/web_attack.py" "${L%:*}" "${L#*:}" slowloris 20 3
+stop_server loris
+
+# --- connection caps: per client address (429) and in all (503), answered and
+# drained before the close; others are still served
+K=127.0.0.1:18060
+start_server caps $K --allow-private --no-resolvers --max-client-connections 5 --max-connections 8 || exit 0
+python3 "$(dirname "$0")/web_attack.py" "${K%:*}" "${K#*:}" client-cap 5
+python3 "$(dirname "$0")/web_attack.py" "${K%:*}" "${K#*:}" total-cap 8
+stop_server caps
+
+# --- out of descriptors: a server with 40 of them gets 300 connections at once;
+# accept() fails with EMFILE, the server pauses accepting and says so once
+F=127.0.0.1:18061
+(
+	ulimit -n 40
+	exec "$BIN" serve --listen $F "${C[@]}" --allow-private --no-resolvers --max-client-connections 1000
+) >"$TMP/fds.out" 2>"$TMP/fds.err" &
+PID_fds=$!
+PIDS+=("$PID_fds")
+for _ in $(seq 50); do curl -s -o /dev/null "http://$F/healthz" && break; sleep 0.1; done
+python3 "$(dirname "$0")/web_attack.py" "${F%:*}" "${F#*:}" flood 300
+n=$(grep -c 'accept:' "$TMP/fds.err")
+if kill -0 "$PID_fds" 2>/dev/null && [ "$n" -le 2 ]; then
+	ok "out of descriptors: $n line(s) about accept() on standard error, no flood ($(wc -c <"$TMP/fds.err") bytes in all)"
+else
+	fail "out of descriptors: $n accept lines, $(wc -c <"$TMP/fds.err") bytes of standard error"
+fi
+stop_server fds
+
 # --- bad serve options
 "$BIN" serve --listen nonsense "${C[@]}" --no-resolvers >/dev/null 2>"$TMP/e"
 rc=$?
@@ -289,9 +337,10 @@ check "serve with a stray argument: exit 3" sh -c "[ $rc = 3 ] && grep -q 'unexp
 
 wait $slowpid
 secs=$(cat "$TMP/slow.secs" 2>/dev/null)
-if [ -n "$secs" ] && [ "$secs" -ge 4 ] && [ "$secs" -le 10 ] && [ ! -s "$TMP/slow.body" ]; then
-	ok "a client that never finishes its headers is disconnected after ${secs} s"
+if [ -n "$secs" ] && [ "$secs" -ge 3 ] && [ "$secs" -le 10 ] && head -1 "$TMP/slow.body" | grep -q '^HTTP/1.1 408 ' &&
+	grep -qi '^X-Frame-Options: DENY' "$TMP/slow.body"; then
+	ok "a client that never finishes its headers gets 408 (with our headers) and is cut off after ${secs} s"
 else
-	fail "slow client: disconnected after ${secs:-?} s, got $(head -c 100 "$TMP/slow.body")"
+	fail "slow client: cut off after ${secs:-?} s, got $(head -c 100 "$TMP/slow.body")"
 fi
 stop_server slow

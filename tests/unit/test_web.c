@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -18,6 +21,7 @@
 #include "report/report.h"
 #include "probe/probe.h"
 #include "web/budget.h"
+#include "web/front.h"
 #include "web/guard.h"
 #include "web/web.h"
 
@@ -205,6 +209,123 @@ static void test_idn(void **state)
 	assert_int_equal(dd_name_idn("\xe2\x98\x83\xe2\x80\x8d.test", out, sizeof(out), &why), DD_EINVAL);
 }
 
+/* A request head as the front sees it: decided or not, and the status. */
+static int head_status(const char *s, bool *decided)
+{
+	web_head_t h;
+	*decided = web_head_parse((const uint8_t *)s, strlen(s), &h);
+	return h.status;
+}
+
+static void expect_head(const char *s, int status)
+{
+	bool decided = false;
+	int got = head_status(s, &decided);
+	if (!decided || got != status)
+		fail_msg("head %.60s: %s, status %d (want decided, %d)", s, decided ? "decided" : "undecided", got, status);
+}
+
+static void test_head(void **state)
+{
+	(void)state;
+	/* Valid heads: handed to evhttp. */
+	expect_head("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0);
+	expect_head("HEAD /healthz HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n", 0);
+	expect_head("GET /api/v1/check?name=a.test HTTP/1.0\r\n\r\n", 0);
+	expect_head("GET / HTTP/1.0\n\n", 0);
+	expect_head("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nX-Obs: caf\xc3\xa9\r\n\r\n", 0);
+	web_head_t h;
+	const char *two = "\r\n\r\nGET /check?name=x HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\n";
+	assert_true(web_head_parse((const uint8_t *)two, strlen(two), &h));
+	assert_int_equal(h.status, 0);
+	assert_int_equal(h.skip, 4);
+	assert_int_equal(h.len, strlen("\r\n\r\nGET /check?name=x HTTP/1.1\r\nHost: x\r\n\r\n"));
+	assert_true(h.check_path);
+	assert_false(h.api);
+	/* Incomplete: undecided, whatever the cut. */
+	const char *full = "GET /api/v1/check HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\n\r\n";
+	for (size_t n = 0; n < strlen(full); n++) {
+		if (web_head_parse((const uint8_t *)full, n, &h))
+			fail_msg("decided after %zu bytes (status %d)", n, h.status);
+	}
+	assert_false(web_head_parse((const uint8_t *)"\r", 1, &h));
+	/* Smuggling shapes and malformed heads (RFC 9112): 400. */
+	static const char *const bad[] = {
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: +63\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1 2\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1234567890123456789\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nX: a\x01\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nX\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+		"GET / HTTP/1.1\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n",
+		"GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET / HTTP/1.1 \r\nHost: x\r\n\r\n",
+		"GET / HTTP/2.0\r\nHost: x\r\n\r\n",
+		"GET / http/1.1\r\nHost: x\r\n\r\n",
+		"GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /\x7f HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GARBAGE\r\n\r\n",
+		"\x16\x03\x01\x02\x00\x01",
+		" GET / HTTP/1.1\r\n\r\n",
+		"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+	};
+	for (size_t i = 0; i < DD_ARRAY_LEN(bad); i++)
+		expect_head(bad[i], 400);
+	/* Other methods: 405 (libevent said 501 for unknown ones); the path says what Allow is. */
+	expect_head("FOO / HTTP/1.1\r\nHost: x\r\n\r\n", 405);
+	expect_head("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 405);
+	const char *post = "POST /api/v1/check?name=x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n";
+	assert_true(web_head_parse((const uint8_t *)post, strlen(post), &h));
+	assert_int_equal(h.status, 405);
+	assert_true(h.api);
+	assert_true(h.check_path);
+	/* Too large: 431, also before the end arrives. */
+	char big[WEB_HEAD_MAX + 100];
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET /", 5);
+	assert_true(web_head_parse((const uint8_t *)big, sizeof(big), &h));
+	assert_int_equal(h.status, 431);
+	char *many = malloc(200 * 16 + 64);
+	assert_non_null(many);
+	size_t n = (size_t)sprintf(many, "GET / HTTP/1.1\r\nHost: x\r\n");
+	for (int i = 0; i < 150; i++)
+		n += (size_t)sprintf(many + n, "X-%d: 1\r\n", i);
+	sprintf(many + n, "\r\n");
+	expect_head(many, 431);
+	free(many);
+}
+
+static void test_client_key(void **state)
+{
+	(void)state;
+	uint8_t k[16];
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0xc0000201)};
+	assert_int_equal(web_client_key((struct sockaddr *)&a4, k), 4);
+	assert_int_equal(k[0], 192);
+	assert_int_equal(k[3], 1);
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
+	inet_pton(AF_INET6, "2001:db8:1:2:3:4:5:6", &a6.sin6_addr);
+	uint8_t k2[16];
+	assert_int_equal(web_client_key((struct sockaddr *)&a6, k), 8);
+	inet_pton(AF_INET6, "2001:db8:1:2:ffff::1", &a6.sin6_addr); /* same /64 */
+	assert_int_equal(web_client_key((struct sockaddr *)&a6, k2), 8);
+	assert_memory_equal(k, k2, 8);
+	inet_pton(AF_INET6, "::ffff:192.0.2.1", &a6.sin6_addr); /* IPv4-mapped: the IPv4 key */
+	assert_int_equal(web_client_key((struct sockaddr *)&a6, k2), 4);
+	assert_int_equal(k2[0], 192);
+	assert_int_equal(k2[3], 1);
+}
+
 static void test_serve_options(void **state)
 {
 	(void)state;
@@ -225,6 +346,20 @@ static void test_serve_options(void **state)
 	assert_int_equal(dd_opts_parse(2, def, &o, err, sizeof(err)), 0);
 	assert_string_equal(o.listen, "127.0.0.1:8053");
 	assert_false(o.allow_private);
+	assert_int_equal(o.header_timeout_s, 10);
+	assert_int_equal(o.max_conns, 4096);
+	assert_int_equal(o.max_client_conns, 64);
+	dd_opts_free(&o);
+	char *caps[] = {"dnssec-doctor", "serve", "--header-timeout", "3", "--max-connections", "100",
+			"--max-client-connections", "5"};
+	assert_int_equal(dd_opts_parse(8, caps, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.header_timeout_s, 3);
+	assert_int_equal(o.max_conns, 100);
+	assert_int_equal(o.max_client_conns, 5);
+	dd_opts_free(&o);
+	char *badt[] = {"dnssec-doctor", "serve", "--header-timeout", "0"};
+	assert_int_equal(dd_opts_parse(4, badt, &o, err, sizeof(err)), DD_EINVAL);
+	assert_non_null(strstr(err, "--header-timeout"));
 	dd_opts_free(&o);
 	char *bad[] = {"dnssec-doctor", "serve", "--max-checks", "0"};
 	assert_int_equal(dd_opts_parse(4, bad, &o, err, sizeof(err)), DD_EINVAL);
@@ -373,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_serve_options), cmocka_unit_test(test_escape), cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_check_params), cmocka_unit_test(test_budget_fair),
 		cmocka_unit_test(test_budget_ceiling), cmocka_unit_test(test_pcache),
+		cmocka_unit_test(test_check_params), cmocka_unit_test(test_head), cmocka_unit_test(test_client_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
