@@ -362,8 +362,11 @@ class Server:
                     for rd in rds:
                         rs.add(rewrite(rd, st), 3600)
                 return r.to_wire()
+        # Deckard answers a query that no entry matches with SERVFAIL.
         st.unanswered += 1
-        return None
+        r = dns.message.make_response(q)
+        r.set_rcode(dns.rcode.SERVFAIL)
+        return r.to_wire()
 
 
 def rewrite(rd, st):
