@@ -181,6 +181,8 @@ def algorithms(sc):
         elif rr.rdtype == dns.rdatatype.RRSIG:
             sig_algs.add(int(rr.rdata.algorithm))
     used = {a for a in key_algs & sig_algs if a in MODERN_ALGS or a in LEGACY_ALGS}
+    if not used:  # signatures without any key in the scenario: their algorithms
+        used = {a for a in sig_algs if a in MODERN_ALGS or a in LEGACY_ALGS}
     if not used:
         return "unsigned", ""
     short = [bits_by_alg[a] for a in used if a in bits_by_alg and bits_by_alg[a] < 1024]
@@ -248,13 +250,15 @@ class State:
         self.amap, self.rmap = dict(world.amap), dict(world.rmap)
         self.asked = 0
         self.unanswered = 0
+        self.derived = 0
 
 
 class Server:
     """UDP and TCP on port 53 of every mapped address; answers from the
     ranges eligible at the current step."""
 
-    def __init__(self):
+    def __init__(self, derive=True):
+        self.derive = derive
         self.lock = threading.Lock()
         self.states = {}  # "127.N" prefix -> State
         self.socks = {}   # addr -> (udp, tcp)
@@ -349,6 +353,11 @@ class Server:
             for e in r.entries:
                 if entry_matches(e, q):
                     return build_reply(e, q, st)
+        if self.derive:
+            r = derived_referral(st, orig, q)
+            if r is not None:
+                st.derived += 1
+                return r
         # Name server addresses from glue anywhere in the scenario.
         if q.question and q.question[0].rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
             qq = q.question[0]
@@ -367,6 +376,54 @@ class Server:
         r = dns.message.make_response(q)
         r.set_rcode(dns.rcode.SERVFAIL)
         return r.to_wire()
+
+
+def derived_referral(st, orig, q):
+    """A referral for a query no entry matches, derived from the referrals the
+    same server gives in entries valid at this step: the doctor asks for NS at
+    every candidate cut and for DS at the parent, which a resolver's scenario
+    need not script. The deepest delegation at or above the name is used; a DS
+    query for the delegation itself gets the referral's signed DS RRset as an
+    authoritative answer. Returns wire bytes or None."""
+    if not q.question:
+        return None
+    qq = q.question[0]
+    best = None
+    for r in st.world.sc.ranges:
+        if not r.eligible(st.step, orig):
+            continue
+        for e in r.entries:
+            if e.raw is not None or e.sections["ANSWER"] or e.rcode != dns.rcode.NOERROR:
+                continue
+            auth = e.sections["AUTHORITY"]
+            if any(rr.rdtype == dns.rdatatype.SOA for rr in auth):
+                continue
+            for rr in auth:
+                if rr.rdtype == dns.rdatatype.NS and qq.name.is_subdomain(rr.owner):
+                    if best is None or len(rr.owner) > len(best[0]):
+                        best = (rr.owner, e)
+    if best is None:
+        return None
+    owner, e = best
+    r = dns.message.make_response(q)
+    r.flags &= ~(dns.flags.AA | dns.flags.RA)
+    if qq.rdtype == dns.rdatatype.DS and qq.name == owner:
+        ds = [rr for rr in e.sections["AUTHORITY"] if rr.owner == owner and
+              (rr.rdtype == dns.rdatatype.DS or (rr.rdtype == dns.rdatatype.RRSIG and rr.covers() == dns.rdatatype.DS))]
+        if not any(rr.rdtype == dns.rdatatype.DS for rr in ds):
+            return None
+        r.flags |= dns.flags.AA
+        for rr in ds:
+            r.find_rrset(r.answer, rr.owner, rr.rdclass, rr.rdtype, rr.covers(), create=True).add(rr.rdata, rr.ttl)
+    else:
+        for sname, sec in (("AUTHORITY", r.authority), ("ADDITIONAL", r.additional)):
+            for rr in e.sections[sname]:
+                rs = r.find_rrset(sec, rr.owner, rr.rdclass, rr.rdtype, rr.covers(), create=True)
+                rs.add(rewrite(rr.rdata, st), rr.ttl)
+    try:
+        return r.to_wire(max_size=65535)
+    except Exception:
+        return None
 
 
 def rewrite(rd, st):
@@ -604,6 +661,7 @@ def run_scenario(path, w, args, server, excluded, env, lock, results, scen_rows,
         res["findings"] = sorted({f.get("id") for f in j.get("findings", []) if f.get("severity") != "notice"})
         res["agree"] = res["got"] == c.expected
         res["unanswered"] = st.unanswered
+        res["derived"] = st.derived
         if args.save_evidence and not res["agree"]:
             os.makedirs(args.save_evidence, exist_ok=True)
             base = os.path.join(args.save_evidence, "%s-step%d" % (name, c.qstep.id))
@@ -644,7 +702,7 @@ def do_run(args):
     os.makedirs(args.out, exist_ok=True)
     env = dict(os.environ)
     env["DNSSEC_DOCTOR_OFFLINE"] = "1"
-    server = Server()
+    server = Server(derive=not args.no_derive)
     results, scen_rows, problems = [], [], []
     lock = threading.Lock()
     counter = [0]
@@ -738,6 +796,7 @@ def main():
     r.add_argument("--check-every", type=int, default=1)
     r.add_argument("--save-evidence")
     r.add_argument("--jobs", type=int, default=6)
+    r.add_argument("--no-derive", action="store_true", help="no derived referrals: SERVFAIL for every unscripted query")
     s = sub.add_parser("serve")
     s.add_argument("scenario")
     s.add_argument("step", type=int)

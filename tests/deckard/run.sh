@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# run.sh BIN [OUT_DIR] — the Deckard conformance suite (docs/conformance.md):
+# replay every scenario of ../shared/peer/deckard against BIN and print
+# "ok"/"FAIL" lines for tests/run.sh to count. Fails when agreement on the
+# modern scenarios drops below BASELINE_MODERN, or when the doctor crashes,
+# hangs, prints invalid JSON, or check and probe+analyse disagree, on any
+# scenario. The known disagreements (docs/conformance.md) do not fail it.
+# Must run inside tests/world/netns.sh.
+set -u
+# Agreeing modern checks today (of 70); raise it when a fix makes more agree.
+BASELINE_MODERN=61
+BIN=${1:?usage: run.sh BIN [OUT_DIR]}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${2:-$(dirname "$BIN")/deckard}
+SCEN=${DECKARD_SCENARIOS:-$ROOT/../shared/peer/deckard/scenarios}
+if [ "${DD_IN_NETNS:-}" != 1 ]; then
+	echo "FAIL deckard: must run inside tests/world/netns.sh"
+	exit 1
+fi
+if ! /usr/bin/python3 -c 'import dns.message' 2>/dev/null; then
+	echo "FAIL deckard: python3-dnspython is missing (make deps)"
+	exit 1
+fi
+if ! ls "$SCEN"/*.rpl >/dev/null 2>&1; then
+	echo "FAIL deckard: no scenarios in $SCEN"
+	exit 1
+fi
+rm -rf "$OUT"
+mkdir -p "$OUT"
+# Every check is compared with `check` in the plain build; under the
+# sanitizers (slower) every third.
+every=1
+[ -n "${ASAN_OPTIONS:-}" ] && every=3
+start=$(date +%s)
+/usr/bin/python3 "$ROOT/tests/deckard/replay.py" run "$BIN" --scenarios "$SCEN" --out "$OUT" \
+	--check-every "$every" >"$OUT/summary.txt" 2>"$OUT/stderr.txt"
+rc=$?
+secs=$(($(date +%s) - start))
+R="$OUT/results.json"
+if [ $rc -ne 0 ] || ! jq -e .summary "$R" >/dev/null 2>&1; then
+	echo "FAIL deckard: the replay did not finish (exit $rc; see $OUT/stderr.txt)"
+	exit 1
+fi
+read -r m_agree m_n l_agree l_n sampled skipped < <(jq -r '.summary | "\(.modern.agree) \(.modern.checks) \(.legacy.agree) \(.legacy.checks) \(.check_sampled) \(.skipped_checks)"' "$R")
+nprob=$(jq '.summary.problems | length' "$R")
+if [ "$nprob" -eq 0 ]; then
+	echo "ok   deckard: $(jq '[.checks[] | select(.got)] | length' "$R") checks replayed, no crash, hang or invalid JSON; check = probe+analyse on $sampled"
+else
+	jq -r '.summary.problems[]' "$R" | head -20 | sed 's/^/FAIL deckard: /'
+fi
+line="deckard conformance: modern $m_agree/$m_n agree (baseline $BASELINE_MODERN), legacy $l_agree/$l_n, $skipped checks left out, ${secs}s"
+if [ "$m_agree" -ge "$BASELINE_MODERN" ]; then
+	echo "ok   $line"
+else
+	echo "FAIL $line"
+	grep '^disagree modern' "$OUT/summary.txt" | sed 's/^/     /'
+fi
