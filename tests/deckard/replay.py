@@ -251,14 +251,16 @@ class State:
         self.asked = 0
         self.unanswered = 0
         self.derived = 0
+        self.force_aa = False
 
 
 class Server:
     """UDP and TCP on port 53 of every mapped address; answers from the
     ranges eligible at the current step."""
 
-    def __init__(self, derive=True):
+    def __init__(self, derive=True, force_aa=False):
         self.derive = derive
+        self.force_aa = force_aa
         self.lock = threading.Lock()
         self.states = {}  # "127.N" prefix -> State
         self.socks = {}   # addr -> (udp, tcp)
@@ -283,6 +285,7 @@ class Server:
                     self.sel.register(u, selectors.EVENT_READ, ("udp", a))
                     self.sel.register(t, selectors.EVENT_READ, ("tcp", a))
             st = State(world, step, qname)
+            st.force_aa = self.force_aa
             for a in world.amap.values():
                 self.states[a.rsplit(".", 2)[0]] = st
             return st
@@ -442,6 +445,8 @@ def build_reply(e, q, st):
         return raw
     r = dns.message.Message(id=q.id if ("copy_id" in e.adjust or "copy_query" in e.adjust) else 0)
     r.flags = flag_value(e.flags)
+    if st.force_aa and not is_referral(e):
+        r.flags |= dns.flags.AA
     r.set_opcode(e.opcode)
     r.set_rcode(e.rcode)
     if "copy_query" in e.adjust:
@@ -467,6 +472,12 @@ def build_reply(e, q, st):
         return r.to_wire(max_size=65535)
     except Exception:
         return None
+
+
+def is_referral(e):
+    auth = e.sections["AUTHORITY"]
+    return (not e.sections["ANSWER"] and any(rr.rdtype == dns.rdatatype.NS for rr in auth) and
+            not any(rr.rdtype == dns.rdatatype.SOA for rr in auth))
 
 
 def data_id(q):
@@ -702,7 +713,7 @@ def do_run(args):
     os.makedirs(args.out, exist_ok=True)
     env = dict(os.environ)
     env["DNSSEC_DOCTOR_OFFLINE"] = "1"
-    server = Server(derive=not args.no_derive)
+    server = Server(derive=not args.no_derive, force_aa=args.force_aa)
     results, scen_rows, problems = [], [], []
     lock = threading.Lock()
     counter = [0]
@@ -797,6 +808,8 @@ def main():
     r.add_argument("--save-evidence")
     r.add_argument("--jobs", type=int, default=6)
     r.add_argument("--no-derive", action="store_true", help="no derived referrals: SERVFAIL for every unscripted query")
+    r.add_argument("--force-aa", action="store_true",
+                   help="what-if for diagnosis: set AA on every scripted answer that is not a referral")
     s = sub.add_parser("serve")
     s.add_argument("scenario")
     s.add_argument("step", type=int)
