@@ -24,6 +24,17 @@ as it is (rewriting it would break its signature); a signed A RRset elsewhere
 is rewritten (the doctor looks name server addresses up without validating
 them). IPv6 addresses are not mapped: the namespace has no IPv6 route, so the
 doctor records IPv6 servers as not tested.
+
+Answers: the first entry, in file order, of the first range eligible at the
+checked QUERY step (step within the range, address listed or none listed)
+whose MATCH elements all match; ADJUST copy_id/copy_query as Deckard does.
+The doctor asks more than a resolver (NS at every candidate cut, DS at the
+parent, SOA, DNSKEY, NSEC3PARAM...). A query no entry matches gets, in this
+order: a referral derived from the same server's scripted referrals (the
+deepest delegation at or above the name; for DS at the delegation, its signed
+DS RRset), the A/AAAA glue of that name server name found anywhere in the
+scenario, or SERVFAIL as Deckard gives (never silence: the doctor stops
+asking a server that timed out).
 """
 
 import argparse
