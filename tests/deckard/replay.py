@@ -657,33 +657,29 @@ def run_scenario(path, w, args, server, excluded, env, lock, results, scen_rows,
             res["skip"] = c.skip = excluded["%s:%d" % (name, c.qstep.id)]
             continue
         what = "%s %s (%s step %d)" % (res["qname"], c.qtype, name, c.qstep.id)
-        st = server.set(world, c.qstep.id, c.qname)
+        with lock:
+            counter[0] += 1
+            sample = args.check_every and (counter[0] - 1) % args.check_every == 0
         ev = os.path.join(tmp, "ev.json")
-        rc, out, err, dt = run([bin_, "probe", "--root-hints", hf] + ta + PROBE_OPTS + [res["qname"], c.qtype],
-                               env, HANG_S)
-        res["probe_s"] = round(dt, 2)
-        j, prob = judge_run("probe " + what, rc, out, err, dt)
+        # The replay answers every query at once, so a timeout in the doctor's
+        # evidence, or check and probe+analyse disagreeing, means the machine was
+        # too busy: such a check is run again (at most RETRIES more times).
+        for attempt in range(RETRIES + 1):
+            prob, flaky = one_attempt(bin_, server, world, c, res, what, hf, ta, ev, env, sample)
+            if prob or not flaky:
+                break
+        res["attempts"] = attempt + 1
         if prob:
             with lock:
                 problems.append(prob)
             res["problem"] = prob
             continue
-        with open(ev, "wb") as f:
-            f.write(out)
-        rc, out, err, dt = run([bin_, "analyse", "--json"] + ta + ["--at", str(c.when), ev], env, HANG_S)
-        j, prob = judge_run("analyse " + what, rc, out, err, dt)
-        if prob:
+        if res.get("check_status") not in (None, res["got"]):
+            p = "check %s says %s, probe+analyse %s" % (what, res["check_status"], res["got"])
             with lock:
-                problems.append(prob)
-            res["problem"] = prob
-            continue
-        res["got"] = j.get("status")
-        res["ede"] = j.get("ede")
-        res["broken_zone"] = j.get("broken_zone")
-        res["findings"] = sorted({f.get("id") for f in j.get("findings", []) if f.get("severity") != "notice"})
+                problems.append(p)
+            res["problem"] = p
         res["agree"] = res["got"] == c.expected
-        res["unanswered"] = st.unanswered
-        res["derived"] = st.derived
         if args.save_evidence and not res["agree"]:
             os.makedirs(args.save_evidence, exist_ok=True)
             base = os.path.join(args.save_evidence, "%s-step%d" % (name, c.qstep.id))
@@ -691,25 +687,45 @@ def run_scenario(path, w, args, server, excluded, env, lock, results, scen_rows,
                 g.write(f.read())
             with open(base + ".anchor", "w") as g:
                 g.write(anchors or open(af).read())
-        with lock:
-            counter[0] += 1
-            sample = args.check_every and (counter[0] - 1) % args.check_every == 0
-        if sample:
-            server.set(world, c.qstep.id, c.qname)
-            rc, out, err, dt = run([bin_, "check", "--json", "--root-hints", hf] + ta + PROBE_OPTS +
-                                   ["--at", str(c.when), res["qname"], c.qtype], env, HANG_S)
-            j2, prob = judge_run("check " + what, rc, out, err, dt)
-            if prob:
-                with lock:
-                    problems.append(prob)
-                res["problem"] = prob
-                continue
-            res["check_status"] = j2.get("status")
-            if j2.get("status") != res["got"]:
-                p = "check %s says %s, probe+analyse %s" % (what, j2.get("status"), res["got"])
-                with lock:
-                    problems.append(p)
-                res["problem"] = p
+
+
+RETRIES = 2
+
+
+def one_attempt(bin_, server, world, c, res, what, hf, ta, ev, env, sample):
+    """probe, analyse and (if sample) check once. Returns (problem, flaky):
+    problem is a crash, hang or bad JSON (fails the suite); flaky says the
+    run saw a timeout or check and analyse disagree (worth another try)."""
+    st = server.set(world, c.qstep.id, c.qname)
+    rc, out, err, dt = run([bin_, "probe", "--root-hints", hf] + ta + PROBE_OPTS + [res["qname"], c.qtype],
+                           env, HANG_S)
+    res["probe_s"] = round(dt, 2)
+    j, prob = judge_run("probe " + what, rc, out, err, dt)
+    if prob:
+        return prob, False
+    with open(ev, "wb") as f:
+        f.write(out)
+    res["timeouts"] = sum(1 for x in j.get("exchanges", []) if x.get("error") == "timeout")
+    rc, out, err, dt = run([bin_, "analyse", "--json"] + ta + ["--at", str(c.when), ev], env, HANG_S)
+    j, prob = judge_run("analyse " + what, rc, out, err, dt)
+    if prob:
+        return prob, False
+    res["got"] = j.get("status")
+    res["ede"] = j.get("ede")
+    res["broken_zone"] = j.get("broken_zone")
+    res["findings"] = sorted({f.get("id") for f in j.get("findings", []) if f.get("severity") != "notice"})
+    res["unanswered"] = st.unanswered
+    res["derived"] = st.derived
+    if not sample:
+        return None, res["timeouts"] > 0
+    server.set(world, c.qstep.id, c.qname)
+    rc, out, err, dt = run([bin_, "check", "--json", "--root-hints", hf] + ta + PROBE_OPTS +
+                           ["--at", str(c.when), res["qname"], c.qtype], env, HANG_S)
+    j2, prob = judge_run("check " + what, rc, out, err, dt)
+    if prob:
+        return prob, False
+    res["check_status"] = j2.get("status")
+    return None, res["timeouts"] > 0 or res["check_status"] != res["got"]
 
 
 def do_run(args):
@@ -769,6 +785,8 @@ def summarise(results, scen_rows):
     s["skipped_checks"] = sum(1 for r in results if "skip" in r)
     s["skipped_scenarios"] = sum(1 for r in scen_rows if "skip" in r)
     s["check_sampled"] = sum(1 for r in results if "check_status" in r)
+    s["checks_with_timeouts"] = sum(1 for r in results if r.get("timeouts"))
+    s["checks_retried"] = sum(1 for r in results if r.get("attempts", 1) > 1)
     return s
 
 
@@ -817,7 +835,7 @@ def main():
     r.add_argument("--only")
     r.add_argument("--check-every", type=int, default=1)
     r.add_argument("--save-evidence")
-    r.add_argument("--jobs", type=int, default=6)
+    r.add_argument("--jobs", type=int, default=4)
     r.add_argument("--no-derive", action="store_true", help="no derived referrals: SERVFAIL for every unscripted query")
     r.add_argument("--force-aa", action="store_true",
                    help="what-if for diagnosis: set AA on every scripted answer that is not a referral")
