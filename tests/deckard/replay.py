@@ -2,28 +2,32 @@
 """Replay Deckard scenarios against dnssec-doctor (see docs/conformance.md).
 
   replay.py run BIN [--scenarios DIR] [--out DIR] [--only NAME,...] [--check-every N]
-                    [--save-evidence DIR]
+                    [--save-evidence DIR] [--jobs N] [--ipv6] [--force-aa] [--no-derive]
       For every checked query of every scenario: serve the scenario's canned
       answers valid at that step, run `BIN probe` then `BIN analyse` (and, on a
       sample, `BIN check`), and compare the doctor's status with the verdict the
       scenario expects from a validating resolver. Writes OUT/results.json and
       prints a summary; the exit code is 0 unless the harness itself failed.
+      tests/deckard/run.sh is the usual way in (it sets up the namespace).
   replay.py serve SCENARIO STEP [--qname NAME]
       Serve one scenario as of one step until interrupted (prints the address
       map, the root hints and the trust anchors): for looking at a case by hand.
 
-Must run inside tests/world/netns.sh: it binds 127.77.0.0/16 port 53.
+Must run in a network namespace of its own (tests/world/netns.sh): it binds
+port 53 on 127.77.0.0/16 and up (127.(77 + w) for worker w).
 
 Addresses: a scenario's servers have public addresses (193.0.14.129 ...).
-Each IPv4 address named by an ADDRESS line, by stub-addr, or by glue (an A
+Each address named by an ADDRESS line, by stub-addr, or by glue (an A or AAAA
 record whose owner is the target of some NS record in the scenario) is mapped
-to 127.77.x.y in order of first appearance; the replay binds those addresses
-and rewrites the A records that carry them in every answer it sends, so the
-doctor's walk reaches the replay. A signed A RRset at the checked name is left
-as it is (rewriting it would break its signature); a signed A RRset elsewhere
-is rewritten (the doctor looks name server addresses up without validating
-them). IPv6 addresses are not mapped: the namespace has no IPv6 route, so the
-doctor records IPv6 servers as not tested.
+to 127.77.x.y in order of first appearance (IPv6 ones only with --ipv6); the
+replay binds those addresses and rewrites the records that carry them in every
+answer it sends (A: the mapped address; AAAA: ::ffff: and the mapped address,
+which the doctor's dual-stack sockets send to over IPv4), so the doctor's walk
+reaches the replay. A signed A/AAAA RRset at the checked name is left as it is
+(rewriting it would break its signature); one elsewhere is rewritten (the
+doctor looks name server addresses up without validating them). --ipv6 needs
+an IPv6 route in the namespace, or the doctor asks no IPv6 server (run.sh adds
+a default route over lo).
 
 Answers: the first entry, in file order, of the first range eligible at the
 checked QUERY step (step within the range, address listed or none listed)
@@ -85,6 +89,16 @@ def is_v4(a):
         return False
 
 
+def canon(a):
+    """An address in its canonical text form (IPv6 compressed), or None."""
+    for fam in (socket.AF_INET, socket.AF_INET6):
+        try:
+            return socket.inet_ntop(fam, socket.inet_pton(fam, a))
+        except OSError:
+            pass
+    return None
+
+
 def all_entries(sc):
     for r in sc.ranges:
         for e in r.entries:
@@ -94,12 +108,15 @@ def all_entries(sc):
 class World:
     """One scenario prepared for serving: the address map, glue, hints."""
 
-    def __init__(self, sc):
+    def __init__(self, sc, v6=False):
         self.sc = sc
+        for r in sc.ranges:
+            r.addresses = [canon(a) or a for a in r.addresses]
         order = []
 
         def add(a):
-            if is_v4(a) and a not in order:
+            a = canon(a)
+            if a and (v6 or is_v4(a)) and a not in order:
                 order.append(a)
 
         for a in sc.config_values("stub-addr"):
@@ -121,8 +138,7 @@ class World:
                         lst = self.glue.setdefault(rr.owner, {}).setdefault(rr.rdtype, [])
                         if rr.rdata not in lst:
                             lst.append(rr.rdata)
-                        if rr.rdtype == dns.rdatatype.A:
-                            add(rr.rdata.address)
+                        add(rr.rdata.address)
         if len(order) > 250 * 250:
             raise rpl.RplError("too many addresses")
         self.order = order
@@ -134,7 +150,7 @@ class World:
         self.rmap = {v: k for k, v in self.amap.items()}
 
     def hints_text(self):
-        stubs = [a.split("@")[0].strip('"') for a in self.sc.config_values("stub-addr")]
+        stubs = [canon(a.split("@")[0].strip('"')) for a in self.sc.config_values("stub-addr")]
         stubs = [a for a in stubs if a in self.amap]
         if not stubs:
             return None
@@ -142,12 +158,15 @@ class World:
         for i, a in enumerate(stubs):
             name = None
             for owner, by_type in self.glue.items():
-                if any(r.address == a for r in by_type.get(dns.rdatatype.A, [])):
+                if any(canon(r.address) == a for t in by_type.values() for r in t):
                     name = owner.to_text()
                     break
             name = name or "stub%d.root-hint." % i
             lines.append(". 3600000 IN NS %s" % name)
-            lines.append("%s 3600000 IN A %s" % (name, self.amap[a]))
+            if is_v4(a):
+                lines.append("%s 3600000 IN A %s" % (name, self.amap[a]))
+            else:
+                lines.append("%s 3600000 IN AAAA ::ffff:%s" % (name, self.amap[a]))
         return "\n".join(lines) + "\n"
 
     def anchors_text(self):
@@ -443,6 +462,9 @@ def derived_referral(st, orig, q):
 def rewrite(rd, st):
     if rd.rdtype == dns.rdatatype.A and rd.address in st.amap:
         return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.A, st.amap[rd.address])
+    if rd.rdtype == dns.rdatatype.AAAA and canon(rd.address) in st.amap:
+        # An IPv6 server reached over IPv4 on loopback: an IPv4-mapped address.
+        return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.AAAA, "::ffff:" + st.amap[canon(rd.address)])
     return rd
 
 
@@ -473,7 +495,8 @@ def build_reply(e, q, st):
         signed = {(rr.owner, rr.covers()) for rr in rrs if rr.rdtype == dns.rdatatype.RRSIG}
         for rr in rrs:
             rd = rr.rdata
-            if rr.rdtype == dns.rdatatype.A and not ((rr.owner, rr.rdtype) in signed and rr.owner == st.qname):
+            if rr.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA) and \
+                    not ((rr.owner, rr.rdtype) in signed and rr.owner == st.qname):
                 rd = rewrite(rd, st)
             rs = r.find_rrset(sec, rr.owner, rr.rdclass, rr.rdtype, rr.covers(), create=True)
             rs.add(rd, rr.ttl)
@@ -621,7 +644,7 @@ def run_scenario(path, w, args, server, excluded, env, lock, results, scen_rows,
         row["skip"] = excluded[name]
         return
     try:
-        world = World(sc)
+        world = World(sc, args.ipv6)
     except Exception as e:
         row["skip"] = "cannot map: %s" % e
         return
@@ -836,6 +859,8 @@ def main():
     r.add_argument("--check-every", type=int, default=1)
     r.add_argument("--save-evidence")
     r.add_argument("--jobs", type=int, default=4)
+    r.add_argument("--ipv6", action="store_true",
+                   help="also map IPv6 server addresses (to IPv4-mapped ::ffff:127.x.y.z); needs an IPv6 route")
     r.add_argument("--no-derive", action="store_true", help="no derived referrals: SERVFAIL for every unscripted query")
     r.add_argument("--force-aa", action="store_true",
                    help="what-if for diagnosis: set AA on every scripted answer that is not a referral")
