@@ -9,7 +9,7 @@
       scenario expects from a validating resolver. Writes OUT/results.json and
       prints a summary; the exit code is 0 unless the harness itself failed.
       tests/deckard/run.sh is the usual way in (it sets up the namespace).
-  replay.py serve SCENARIO STEP [--qname NAME]
+  replay.py serve SCENARIO STEP [--qname NAME] [--ipv6]
       Serve one scenario as of one step until interrupted (prints the address
       map, the root hints and the trust anchors): for looking at a case by hand.
 
@@ -830,7 +830,7 @@ def print_summary(s, results):
 
 def do_serve(args):
     sc = rpl.parse(args.scenario)
-    world = World(sc)
+    world = World(sc, args.ipv6)
     server = Server()
     qname = dns.name.from_text(args.qname) if args.qname else None
     server.set(world, args.step, qname)
@@ -868,6 +868,7 @@ def main():
     s.add_argument("scenario")
     s.add_argument("step", type=int)
     s.add_argument("--qname")
+    s.add_argument("--ipv6", action="store_true", help="also map IPv6 server addresses (see run)")
     args = ap.parse_args()
     return do_run(args) if args.cmd == "run" else do_serve(args)
 
