@@ -11,7 +11,7 @@ PKGS=(
 	ldnsutils nsd unbound bind9-dnsutils
 	jq iproute2 util-linux procps
 	clang libclang-rt-14-dev valgrind
-	libidn2-dev curl python3 chromium
+	libidn2-dev curl python3 python3-dnspython chromium
 )
 # The browser test runs playwright-core 1.65 (npm), which wants Node.js 20 or later: Debian's
 # nodejs and npm unless a Node.js with npm is already there (NodeSource's
