@@ -21,6 +21,7 @@
 #include "evidence/evidence.h"
 #include "probe/probe.h"
 #include "report/report.h"
+#include "watch/watch.h"
 #include "web/web.h"
 
 #define EXIT_USAGE 3
@@ -143,6 +144,11 @@ static int report(const dd_opts_t *o, const evidence_t *ev)
 
 int main(int argc, char **argv)
 {
+	/* watch and history parse their own command lines (src/watch/cli.c). */
+	if (argc > 1 && strcmp(argv[1], "watch") == 0)
+		return watch_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "history") == 0)
+		return watch_history_main(argc, argv);
 	dd_opts_t o;
 	char err[512] = "";
 	if (dd_opts_parse(argc, argv, &o, err, sizeof(err))) {

@@ -1,0 +1,855 @@
+/*
+ * watch.c — the watcher: schedule, checks, results, HTTP.
+ *
+ * Threads: the main thread runs one libevent loop with the schedule (a tick
+ * on the monotonic clock), the signals, the HTTP server and the history
+ * flushes; it alone touches the entries and the database. Checks run on
+ * worker threads as in `scan`: each thread has its own event loop and runs
+ * several checks as coroutines; they share root and TLD answers (the probe
+ * cache honours TTLs and keeps nothing below the TLDs) and verification
+ * results. A finished check goes on the done list and a byte on a pipe
+ * wakes the main loop, which files it: metrics state, history row.
+ *
+ * Every name is checked every --interval seconds: the first round starts at
+ * once, later checks of a name come interval ± 10 % after its previous
+ * start (spreading the rounds out); a name still being checked is not
+ * started again.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "check/check.h"
+#include "common/coro.h"
+#include "common/dd.h"
+#include "engine/engine.h"
+#include "report/report.h"
+#include "watch/watch.h"
+#include "watch/watch_int.h"
+#include "web/web.h"
+
+#define TICK_MS 100
+#define CHECK_STACK (512 * 1024)
+#define FP_MAX 1024
+
+typedef struct entry {
+	char *name;
+	char type[24];
+	uint16_t qtype;
+	bool running, gone, checked;
+	int64_t due_ms;         /* monotonic */
+	unsigned rounds;        /* checks finished */
+	watch_rec_t rec;        /* the last result */
+	char last_fp[FP_MAX];   /* the fingerprint of the last history row ("" none) */
+	int64_t last_fp_t;      /* and its time */
+} entry_t;
+
+typedef struct job {
+	struct job *next;
+	entry_t *e;             /* main thread only */
+	char name[1024];
+	char type[24];
+	uint16_t qtype;
+	char last_fp[FP_MAX];
+	/* filled by the worker */
+	watch_rec_t rec;
+	char fp[FP_MAX];
+	char *report;           /* the JSON report when the fingerprint changed */
+} job_t;
+
+typedef struct watcher {
+	watch_cfg_t *cfg;
+	dd_opts_t o;            /* shallow copy of cfg->o with the shared caches */
+	struct event_base *base;
+	struct evhttp *http;
+	struct event *tick, *flush, *pipe_ev, *sig_hup, *sig_term, *sig_int;
+	entry_t **e;            /* sorted by name and type */
+	size_t n_e;
+	size_t cursor;          /* where the next schedule pass starts */
+	watch_db_t *db;
+	unsigned long checks_total[5];
+	int64_t last_prune;
+	bool stopping;
+	int exit_code;
+	uint64_t rng;
+	/* shared with the workers */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	job_t *todo, *todo_tail, *done;
+	unsigned queued;        /* jobs taken from the schedule, not yet filed (main thread) */
+	unsigned waiting;       /* jobs on todo */
+	bool quit;              /* workers: stop when todo is empty */
+	int pipe_r, pipe_w;
+	pthread_t *threads;
+	unsigned n_threads;
+} watcher_t;
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: jitter only, no secrecy needed. */
+static uint64_t rnd(watcher_t *w)
+{
+	w->rng ^= w->rng >> 12;
+	w->rng ^= w->rng << 25;
+	w->rng ^= w->rng >> 27;
+	return w->rng * 2685821657736338717ull;
+}
+
+static void entry_free(entry_t *e)
+{
+	if (e) {
+		free(e->name);
+		free(e);
+	}
+}
+
+/* ---- checks (worker threads) ------------------------------------------------------ */
+
+static void run_check(const dd_opts_t *o, job_t *j)
+{
+	evidence_t *ev = NULL;
+	an_result_t *res = NULL;
+	char err[300] = "";
+	memset(&j->rec, 0, sizeof(j->rec));
+	j->rec.checked_at = (int64_t)time(NULL);
+	double t0 = mono_s();
+	int rc = dd_check_probe(o, j->name, j->qtype, j->rec.checked_at, &ev, err, sizeof(err));
+	if (!rc)
+		rc = dd_check_analyse(o, ev, &res);
+	if (rc) {
+		j->rec.status = AN_INDETERMINATE;
+		snprintf(j->rec.error, sizeof(j->rec.error), "%s", err[0] ? err : dd_strerror(rc));
+	} else {
+		watch_rec_from_result(&j->rec, res);
+	}
+	j->rec.duration_s = mono_s() - t0;
+	watch_fingerprint(&j->rec, j->fp, sizeof(j->fp));
+	/* The full report goes with every change row (the status page links to it). */
+	if (res && strcmp(j->fp, j->last_fp) != 0) {
+		json_t *js = rep_json(res, ev);
+		j->report = js ? json_dumps(js, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+		json_decref(js);
+	}
+	an_result_free(res);
+	ev_free(ev);
+}
+
+/* Take a job (lock held); NULL when none waits. */
+static job_t *take_job(watcher_t *w)
+{
+	job_t *j = w->todo;
+	if (j) {
+		w->todo = j->next;
+		if (!w->todo)
+			w->todo_tail = NULL;
+		w->waiting--;
+	}
+	return j;
+}
+
+static void finish_job(watcher_t *w, job_t *j)
+{
+	pthread_mutex_lock(&w->mu);
+	j->next = w->done;
+	w->done = j;
+	pthread_mutex_unlock(&w->mu);
+	ssize_t wr;
+	do
+		wr = write(w->pipe_w, "x", 1);
+	while (wr < 0 && errno == EINTR);
+}
+
+static bool job_ready(void *arg)
+{
+	watcher_t *w = arg;
+	pthread_mutex_lock(&w->mu);
+	bool r = w->todo || w->quit;
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+/* One check after another, as a coroutine of a worker thread. */
+static void checker(void *arg)
+{
+	watcher_t *w = arg;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		job_t *j = take_job(w);
+		bool quit = w->quit;
+		pthread_mutex_unlock(&w->mu);
+		if (j) {
+			run_check(&w->o, j);
+			finish_job(w, j);
+		} else if (quit) {
+			return;
+		} else {
+			coro_wait(job_ready, w);
+		}
+	}
+}
+
+typedef struct worker_arg {
+	watcher_t *w;
+	unsigned checks;
+} worker_arg_t;
+
+/* Without coroutines (no memory for the stacks): one check at a time. */
+static void plain_checker(watcher_t *w)
+{
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->todo && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		job_t *j = take_job(w);
+		pthread_mutex_unlock(&w->mu);
+		if (!j)
+			return;
+		run_check(&w->o, j);
+		finish_job(w, j);
+	}
+}
+
+/* A worker thread: one event loop, `checks` coroutines (as scan's workers). */
+static void *worker(void *arg)
+{
+	worker_arg_t *wa = arg;
+	watcher_t *w = wa->w;
+	struct event_base *base = event_base_new();
+	coro_t **co = calloc(wa->checks, sizeof(coro_t *));
+	unsigned live = 0;
+	for (unsigned i = 0; base && co && i < wa->checks; i++)
+		if ((co[i] = coro_new(checker, w, CHECK_STACK)) != NULL)
+			live++;
+	unsigned created = live;
+	coro_set_thread_base(base);
+	while (live) {
+		bool ran = false;
+		for (unsigned i = 0; i < wa->checks; i++) {
+			if (!co[i] || !coro_ready(co[i]))
+				continue;
+			ran = true;
+			if (!coro_resume(co[i])) {
+				coro_free(co[i]);
+				co[i] = NULL;
+				live--;
+			}
+		}
+		if (!live)
+			break;
+		if (ran) {
+			event_base_loop(base, EVLOOP_NONBLOCK);
+		} else if (engine_thread_busy() || event_base_get_num_events(base, EVENT_BASE_COUNT_ACTIVE) > 0) {
+			event_base_loop(base, EVLOOP_ONCE);
+		} else {
+			pthread_mutex_lock(&w->mu);
+			while (!w->todo && !w->quit)
+				pthread_cond_wait(&w->cv, &w->mu);
+			pthread_mutex_unlock(&w->mu);
+		}
+	}
+	engine_thread_release();
+	coro_set_thread_base(NULL);
+	if (!base || !co || (wa->checks && !created))
+		plain_checker(w);
+	free(co);
+	if (base)
+		event_base_free(base);
+	free(wa);
+	return NULL;
+}
+
+static int start_workers(watcher_t *w)
+{
+	unsigned total = w->cfg->max_checks;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = cores > 0 && (unsigned long)cores < total ? (unsigned)cores : total;
+	w->threads = calloc(n, sizeof(pthread_t));
+	if (!w->threads)
+		return DD_ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		worker_arg_t *wa = malloc(sizeof(*wa));
+		if (!wa)
+			return DD_ENOMEM;
+		wa->w = w;
+		wa->checks = total / n + (i < total % n);
+		if (pthread_create(&w->threads[i], NULL, worker, wa) != 0) {
+			free(wa);
+			return w->n_threads ? 0 : DD_ENOMEM;
+		}
+		w->n_threads++;
+	}
+	return 0;
+}
+
+static void stop_workers(watcher_t *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	for (unsigned i = 0; i < w->n_threads; i++)
+		pthread_join(w->threads[i], NULL);
+	free(w->threads);
+	w->threads = NULL;
+	w->n_threads = 0;
+}
+
+/* ---- the schedule (main thread) ------------------------------------------------------ */
+
+static void maybe_finish(watcher_t *w);
+
+/* Queue the entries that are due, up to twice the checks at once (the rest waits for room). */
+static void schedule(watcher_t *w)
+{
+	if (w->stopping || !w->n_e)
+		return;
+	int64_t now = mono_ms();
+	unsigned room_max = 2 * w->cfg->max_checks;
+	job_t *first = NULL, *last = NULL;
+	unsigned added = 0;
+	for (size_t k = 0; k < w->n_e && w->queued + added < room_max; k++) {
+		entry_t *e = w->e[(w->cursor + k) % w->n_e];
+		if (e->running || e->due_ms > now || (w->cfg->rounds && e->rounds >= w->cfg->rounds))
+			continue;
+		job_t *j = calloc(1, sizeof(*j));
+		if (!j)
+			break;
+		j->e = e;
+		snprintf(j->name, sizeof(j->name), "%s", e->name);
+		snprintf(j->type, sizeof(j->type), "%s", e->type);
+		j->qtype = e->qtype;
+		memcpy(j->last_fp, e->last_fp, sizeof(j->last_fp));
+		e->running = true;
+		if (last)
+			last->next = j;
+		else
+			first = j;
+		last = j;
+		added++;
+		w->cursor = (w->cursor + k + 1) % w->n_e;
+	}
+	if (!added)
+		return;
+	w->queued += added;
+	pthread_mutex_lock(&w->mu);
+	if (w->todo_tail)
+		w->todo_tail->next = first;
+	else
+		w->todo = first;
+	w->todo_tail = last;
+	w->waiting += added;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	schedule(arg);
+}
+
+/* File one finished check: the entry's state, the counters, a history row. */
+static void file_job(watcher_t *w, job_t *j)
+{
+	entry_t *e = j->e;
+	w->queued--;
+	e->running = false;
+	if (e->gone) {
+		entry_free(e);
+		return;
+	}
+	e->rec = j->rec;
+	e->checked = true;
+	e->rounds++;
+	if (e->rec.status <= AN_UNREACHABLE)
+		w->checks_total[e->rec.status]++;
+	/* Next: interval ± 10 % after this start (monotonic), spreading the names out. */
+	int64_t iv = (int64_t)w->cfg->interval_s * 1000;
+	int64_t jitter = iv / 5 ? (int64_t)(rnd(w) % (uint64_t)(iv / 5)) - iv / 10 : 0;
+	int64_t started = mono_ms() - (int64_t)(j->rec.duration_s * 1000);
+	e->due_ms = started + iv + jitter;
+	watch_row_t kind = watch_row_decide(e->last_fp, e->last_fp_t, j->fp, j->rec.checked_at);
+	if (kind != WATCH_ROW_NONE && w->db &&
+	    watch_db_queue(w->db, e->name, e->type, kind, &j->rec, kind == WATCH_ROW_CHANGE ? j->report : NULL) == 0) {
+		snprintf(e->last_fp, sizeof(e->last_fp), "%s", j->fp);
+		e->last_fp_t = j->rec.checked_at;
+	}
+	if (kind == WATCH_ROW_CHANGE)
+		fprintf(stderr, "dnssec-doctor: %s %s: %s%s%s\n", e->name, e->type, an_status_name(e->rec.status),
+			e->rec.ids[0] ? ": " : "", e->rec.ids);
+}
+
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+	watcher_t *w = arg;
+	char buf[256];
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&w->mu);
+	job_t *j = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->mu);
+	while (j) {
+		job_t *next = j->next;
+		file_job(w, j);
+		free(j->report);
+		free(j);
+		j = next;
+	}
+	schedule(w);
+	maybe_finish(w);
+}
+
+static void flush_history(watcher_t *w)
+{
+	if (!w->db)
+		return;
+	char err[400];
+	if (watch_db_flush(w->db, err, sizeof(err)))
+		fprintf(stderr, "dnssec-doctor: %s\n", err);
+	int64_t now = (int64_t)time(NULL);
+	if (now - w->last_prune >= 3600 || now < w->last_prune) {
+		w->last_prune = now;
+		long n = watch_db_prune(w->db, w->cfg->keep_days, now);
+		if (n > 0)
+			fprintf(stderr, "dnssec-doctor: history: %ld rows older than %u days deleted\n", n,
+				w->cfg->keep_days);
+	}
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	flush_history(arg);
+}
+
+/* Stop when asked (or --rounds is done) and no check is out. */
+static void maybe_finish(watcher_t *w)
+{
+	if (!w->stopping && w->cfg->rounds) {
+		bool all = true;
+		for (size_t i = 0; i < w->n_e && all; i++)
+			all = w->e[i]->rounds >= w->cfg->rounds;
+		w->stopping = all;
+	}
+	if (w->stopping && w->queued == 0)
+		event_base_loopexit(w->base, NULL);
+}
+
+/* ---- names file ----------------------------------------------------------------------- */
+
+static entry_t *entry_new(const watch_name_t *n, watcher_t *w, int64_t due)
+{
+	entry_t *e = calloc(1, sizeof(*e));
+	if (!e || !(e->name = strdup(n->name))) {
+		free(e);
+		return NULL;
+	}
+	snprintf(e->type, sizeof(e->type), "%s", n->type);
+	e->qtype = n->qtype;
+	e->due_ms = due;
+	if (w->db && watch_db_last(w->db, e->name, e->type, e->last_fp, sizeof(e->last_fp), &e->last_fp_t))
+		e->last_fp[0] = '\0';
+	return e;
+}
+
+/* Replace the entries with the names of the file: kept names keep their state, new ones are due now. */
+static int load_names(watcher_t *w, char *err, size_t err_size)
+{
+	watch_name_t *v = NULL;
+	size_t n = 0;
+	int rc = watch_names_load(w->cfg->names_file, &v, &n, err, err_size);
+	if (rc)
+		return rc;
+	/* First the new entries (nothing changes if memory runs out), then the merge. */
+	entry_t **ne = calloc(n ? n : 1, sizeof(entry_t *));
+	int64_t now = mono_ms();
+	for (size_t a = 0, b = 0; ne && b < n; b++) {
+		int c = 1;
+		while (a < w->n_e && (c = watch_name_cmp(w->e[a]->name, w->e[a]->type, v[b].name, v[b].type)) < 0)
+			a++;
+		if (a < w->n_e && c == 0)
+			continue;
+		if (!(ne[b] = entry_new(&v[b], w, now))) {
+			for (size_t i = 0; i < b; i++)
+				entry_free(ne[i]);
+			free(ne);
+			ne = NULL;
+		}
+	}
+	if (!ne) {
+		watch_names_free(v, n);
+		snprintf(err, err_size, "out of memory");
+		return DD_ENOMEM;
+	}
+	for (size_t a = 0, b = 0; b < n; b++) {
+		if (ne[b])
+			continue;
+		while (watch_name_cmp(w->e[a]->name, w->e[a]->type, v[b].name, v[b].type) < 0)
+			a++;
+		ne[b] = w->e[a]; /* kept, with its state */
+		w->e[a++] = NULL;
+	}
+	watch_names_free(v, n);
+	/* Names no longer in the file: freed now, or when their check comes back. */
+	for (size_t i = 0; i < w->n_e; i++) {
+		if (w->e[i] && w->e[i]->running)
+			w->e[i]->gone = true;
+		else
+			entry_free(w->e[i]);
+	}
+	free(w->e);
+	w->e = ne;
+	w->n_e = n;
+	w->cursor = 0;
+	return 0;
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	watcher_t *w = arg;
+	char err[600];
+	size_t before = w->n_e;
+	if (load_names(w, err, sizeof(err)))
+		fprintf(stderr, "dnssec-doctor: reload: %s (still watching the %zu names of before)\n", err, before);
+	else
+		fprintf(stderr, "dnssec-doctor: reload: watching %zu names (%zu before)\n", w->n_e, before);
+	schedule(w);
+}
+
+static void on_term(evutil_socket_t sig, short what, void *arg)
+{
+	watcher_t *w = arg;
+	if (w->stopping) {
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
+	w->stopping = true;
+	/* Checks not started are dropped; running ones finish (within the deadline). */
+	pthread_mutex_lock(&w->mu);
+	job_t *j = w->todo;
+	w->todo = w->todo_tail = NULL;
+	w->waiting = 0;
+	pthread_mutex_unlock(&w->mu);
+	while (j) {
+		job_t *next = j->next;
+		j->e->running = false;
+		if (j->e->gone)
+			entry_free(j->e);
+		w->queued--;
+		free(j);
+		j = next;
+	}
+	fprintf(stderr, "dnssec-doctor: stopping (%u checks to finish)\n", w->queued);
+	maybe_finish(w);
+}
+
+/* ---- HTTP: /metrics, /healthz, / (status page), /report ------------------------------------ */
+
+static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype, const char *body,
+		  size_t len)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	/* The security headers of `serve`. */
+	evhttp_add_header(h, "Content-Security-Policy",
+			  "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+			  "base-uri 'none'");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "X-Frame-Options", "DENY");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "Cross-Origin-Opener-Policy", "same-origin");
+	evhttp_add_header(h, "Cross-Origin-Resource-Policy", "same-origin");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "Content-Type", ctype);
+	struct evbuffer *b = evbuffer_new();
+	if (b && body && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+		evbuffer_add(b, body, len);
+	evhttp_send_reply(req, code, reason, b);
+	if (b)
+		evbuffer_free(b);
+}
+
+static void reply_text(struct evhttp_request *req, int code, const char *reason, const char *msg)
+{
+	reply(req, code, reason, "text/plain; charset=utf-8", msg, strlen(msg));
+}
+
+/* The entries as series (main thread; the caller frees the array). */
+static watch_series_t *series(watcher_t *w)
+{
+	watch_series_t *s = calloc(w->n_e ? w->n_e : 1, sizeof(*s));
+	for (size_t i = 0; s && i < w->n_e; i++) {
+		s[i].name = w->e[i]->name;
+		s[i].type = w->e[i]->type;
+		s[i].checked = w->e[i]->checked;
+		s[i].rec = &w->e[i]->rec;
+	}
+	return s;
+}
+
+/* /report?name=&type=: the full JSON report stored with the name's last change. */
+static void handle_report(watcher_t *w, struct evhttp_request *req, const char *query)
+{
+	struct evkeyvalq kv;
+	char err[300];
+	char *canon = NULL;
+	uint16_t qtype = 0;
+	if (!query || evhttp_parse_query_str(query, &kv) != 0) {
+		reply_text(req, 400, "Bad Request", "expected ?name=NAME&type=TYPE\n");
+		return;
+	}
+	const char *name = evhttp_find_header(&kv, "name"), *type = evhttp_find_header(&kv, "type");
+	if (dd_parse_query(name, type, &canon, &qtype, err, sizeof(err))) {
+		evhttp_clear_headers(&kv);
+		reply_text(req, 400, "Bad Request", "expected ?name=NAME&type=TYPE with a valid name and type\n");
+		return;
+	}
+	evhttp_clear_headers(&kv);
+	char *tt = ldns_rr_type2str((ldns_rr_type)qtype);
+	entry_t *found = NULL;
+	for (size_t i = 0; tt && i < w->n_e && !found; i++)
+		if (watch_name_cmp(w->e[i]->name, w->e[i]->type, canon, tt) == 0)
+			found = w->e[i];
+	char *body = NULL;
+	if (found) {
+		flush_history(w); /* the newest change may still be queued */
+		body = watch_db_report(w->db, found->name, found->type);
+	}
+	free(canon);
+	free(tt);
+	if (!found)
+		reply_text(req, 404, "Not Found", "this name is not watched\n");
+	else if (!body)
+		reply_text(req, 404, "Not Found", "no report for this name yet\n");
+	else
+		reply(req, 200, "OK", "application/json", body, strlen(body));
+	free(body);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	watcher_t *w = arg;
+	const char *uri = evhttp_request_get_uri(req);
+	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+	struct evhttp_uri *u = uri && strlen(uri) <= 2048 ? evhttp_uri_parse_with_flags(uri, 0) : NULL;
+	const char *path = u ? evhttp_uri_get_path(u) : NULL;
+	char *body = NULL;
+	size_t len = 0;
+	if (!path || path[0] != '/') {
+		reply_text(req, 400, "Bad Request", "malformed request target\n");
+	} else if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+		reply_text(req, 405, "Method Not Allowed", "only GET and HEAD are allowed\n");
+	} else if (strcmp(path, "/healthz") == 0) {
+		reply_text(req, 200, "OK", "ok\n");
+	} else if (strcmp(path, "/static/style.css") == 0) {
+		reply(req, 200, "OK", "text/css; charset=utf-8", web_css, strlen(web_css));
+	} else if (strcmp(path, "/report") == 0) {
+		handle_report(w, req, evhttp_uri_get_query(u));
+	} else if (strcmp(path, "/metrics") == 0 || strcmp(path, "/") == 0) {
+		watch_series_t *s = series(w);
+		FILE *f = s ? open_memstream(&body, &len) : NULL;
+		bool metrics = path[1] == 'm';
+		if (f && metrics)
+			watch_metrics_write(f, s, w->n_e, w->checks_total, w->n_e);
+		else if (f)
+			watch_page_write(f, s, w->n_e, (int64_t)time(NULL), w->cfg->interval_s);
+		if (f && fclose(f) == 0)
+			reply(req, 200, "OK", metrics ? "text/plain; version=0.0.4; charset=utf-8" : "text/html; charset=utf-8",
+			      body, len);
+		else
+			reply_text(req, 503, "Service Unavailable", "out of memory\n");
+		free(s);
+	} else {
+		reply_text(req, 404, "Not Found", "no such page (/, /metrics, /healthz, /report)\n");
+	}
+	free(body);
+	if (u)
+		evhttp_uri_free(u);
+}
+
+static int parse_listen(const char *s, char *host, size_t host_size, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s)
+		return DD_EINVAL;
+	size_t hl = (size_t)(colon - s);
+	const char *h = s;
+	if (h[0] == '[') {
+		if (hl < 3 || h[hl - 1] != ']')
+			return DD_EINVAL;
+		h++;
+		hl -= 2;
+	}
+	if (hl >= host_size)
+		return DD_EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	char *end = NULL;
+	long p = strtol(colon + 1, &end, 10);
+	unsigned char a[16];
+	if (!colon[1] || *end || p < 1 || p > 65535 ||
+	    (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1))
+		return DD_EINVAL;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static int start_http(watcher_t *w, char *err, size_t err_size)
+{
+	char host[64];
+	uint16_t port = 0;
+	if (parse_listen(w->cfg->listen, host, sizeof(host), &port)) {
+		snprintf(err, err_size, "--listen: expected ADDR:PORT (127.0.0.1:9553, [::1]:9553), got \"%.60s\"",
+			 w->cfg->listen);
+		return DD_EINVAL;
+	}
+	if (!(w->http = evhttp_new(w->base))) {
+		snprintf(err, err_size, "watch: out of memory");
+		return DD_ENOMEM;
+	}
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+						    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_max_headers_size(w->http, 8192);
+	evhttp_set_max_body_size(w->http, 1024);
+	evhttp_set_timeout(w->http, 30);
+	evhttp_set_gencb(w->http, on_request, w);
+	if (!evhttp_bind_socket_with_handle(w->http, host, port)) {
+		snprintf(err, err_size, "watch: cannot listen on %s: %s", w->cfg->listen, strerror(errno));
+		return DD_EIO;
+	}
+	return 0;
+}
+
+/* ---- start and stop ------------------------------------------------------------------------ */
+
+static int setup(watcher_t *w, char *err, size_t err_size)
+{
+	int fds[2];
+	if (!(w->base = event_base_new()) || pipe(fds) != 0) {
+		snprintf(err, err_size, "watch: cannot set up (out of memory or descriptors)");
+		return DD_ENOMEM;
+	}
+	w->pipe_r = fds[0];
+	w->pipe_w = fds[1];
+	evutil_make_socket_nonblocking(w->pipe_r);
+	fcntl(w->pipe_r, F_SETFD, FD_CLOEXEC);
+	fcntl(w->pipe_w, F_SETFD, FD_CLOEXEC);
+	w->pipe_ev = event_new(w->base, w->pipe_r, EV_READ | EV_PERSIST, on_done, w);
+	w->tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
+	w->flush = event_new(w->base, -1, EV_PERSIST, on_flush, w);
+	w->sig_hup = evsignal_new(w->base, SIGHUP, on_hup, w);
+	w->sig_term = evsignal_new(w->base, SIGTERM, on_term, w);
+	w->sig_int = evsignal_new(w->base, SIGINT, on_term, w);
+	/* History is written every interval, at most a minute apart. */
+	struct timeval tick = {0, TICK_MS * 1000}, fl = {w->cfg->interval_s < 60 ? w->cfg->interval_s : 60, 0};
+	if (!w->pipe_ev || !w->tick || !w->flush || !w->sig_hup || !w->sig_term || !w->sig_int ||
+	    event_add(w->pipe_ev, NULL) || event_add(w->tick, &tick) || event_add(w->flush, &fl) ||
+	    event_add(w->sig_hup, NULL) || event_add(w->sig_term, NULL) || event_add(w->sig_int, NULL)) {
+		snprintf(err, err_size, "watch: cannot set up events");
+		return DD_ENOMEM;
+	}
+	if (w->cfg->listen[0] && start_http(w, err, err_size))
+		return DD_EIO;
+	if (start_workers(w)) {
+		snprintf(err, err_size, "watch: cannot start worker threads");
+		return DD_ENOMEM;
+	}
+	return 0;
+}
+
+static void teardown(watcher_t *w)
+{
+	struct event *evs[] = {w->pipe_ev, w->tick, w->flush, w->sig_hup, w->sig_term, w->sig_int};
+	for (size_t i = 0; i < DD_ARRAY_LEN(evs); i++)
+		if (evs[i])
+			event_free(evs[i]);
+	if (w->http)
+		evhttp_free(w->http);
+	if (w->base)
+		event_base_free(w->base);
+	if (w->pipe_r >= 0)
+		close(w->pipe_r);
+	if (w->pipe_w >= 0)
+		close(w->pipe_w);
+	for (size_t i = 0; i < w->n_e; i++)
+		entry_free(w->e[i]);
+	free(w->e);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+}
+
+int watch_run(watch_cfg_t *cfg)
+{
+	watcher_t w;
+	memset(&w, 0, sizeof(w));
+	w.cfg = cfg;
+	w.o = cfg->o;
+	w.pipe_r = w.pipe_w = -1;
+	w.rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	char err[600] = "";
+	int code = 3;
+	/* The database first (before anything else is started, as a service manager expects). */
+	if (watch_db_open(cfg->db_path, false, &w.db, err, sizeof(err)) || load_names(&w, err, sizeof(err))) {
+		fprintf(stderr, "dnssec-doctor: %s\n", err);
+		watch_db_close(w.db);
+		teardown(&w);
+		return 3;
+	}
+	/* The checks share root and TLD answers and verification results (as scan's). */
+	w.o.pcache = probe_cache_new(20000);
+	w.o.policy.vcache = an_vcache_new(65536);
+	json_object_seed(0);
+	signal(SIGPIPE, SIG_IGN);
+	dd_raise_fd_limit();
+	if (setup(&w, err, sizeof(err))) {
+		fprintf(stderr, "dnssec-doctor: %s\n", err);
+		goto out;
+	}
+	fprintf(stderr, "dnssec-doctor: watching %zu names every %u s (%u checks at once), history in %s%s%s%s\n",
+		w.n_e, cfg->interval_s, cfg->max_checks, cfg->db_path, cfg->listen[0] ? ", http://" : "", cfg->listen,
+		cfg->listen[0] ? "/metrics" : "");
+	schedule(&w);
+	event_base_dispatch(w.base);
+	code = 0;
+out:
+	w.stopping = true;
+	stop_workers(&w);
+	if (w.pipe_r >= 0)
+		on_done(w.pipe_r, EV_READ, &w); /* file what finished while stopping */
+	if (w.db && watch_db_flush(w.db, err, sizeof(err))) {
+		fprintf(stderr, "dnssec-doctor: %s\n", err);
+		code = 3;
+	}
+	fprintf(stderr, "dnssec-doctor: stopped\n");
+	watch_db_close(w.db);
+	teardown(&w);
+	probe_cache_free(w.o.pcache);
+	an_vcache_free(w.o.policy.vcache);
+	return code;
+}
