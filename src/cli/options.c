@@ -18,6 +18,8 @@ const char dd_usage[] =
 	"       dnssec-doctor analyse [options] evidence.json\n"
 	"       dnssec-doctor scan [options] [FILE|-]   one \"NAME [TYPE]\" a line in, one JSON object a line out\n"
 	"       dnssec-doctor serve [options]                 the web page and JSON API (docs/web.md)\n"
+	"       dnssec-doctor watch [options] NAMES-FILE      check names again and again: metrics, history (docs/watch.md)\n"
+	"       dnssec-doctor history [--db FILE] NAME [TYPE]  what watch recorded for NAME\n"
 	"\n"
 	"Output:\n"
 	"  --json                  the version-1 JSON report (same as --format json)\n"

@@ -36,7 +36,8 @@ void watch_rec_from_result(watch_rec_t *rec, const an_result_t *r)
 		if (ids)
 			ids[n++] = d->id;
 	}
-	qsort(ids, n, sizeof(char *), cmp_str);
+	if (n)
+		qsort(ids, n, sizeof(char *), cmp_str);
 	size_t len = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i && strcmp(ids[i], ids[i - 1]) == 0)

@@ -143,7 +143,7 @@ static void run_check(const dd_opts_t *o, job_t *j)
 		rc = dd_check_analyse(o, ev, &res);
 	if (rc) {
 		j->rec.status = AN_INDETERMINATE;
-		snprintf(j->rec.error, sizeof(j->rec.error), "%s", err[0] ? err : dd_strerror(rc));
+		snprintf(j->rec.error, sizeof(j->rec.error), "%.199s", err[0] ? err : dd_strerror(rc));
 	} else {
 		watch_rec_from_result(&j->rec, res);
 	}
@@ -398,9 +398,12 @@ static void file_job(watcher_t *w, job_t *j)
 		snprintf(e->last_fp, sizeof(e->last_fp), "%s", j->fp);
 		e->last_fp_t = j->rec.checked_at;
 	}
-	if (kind == WATCH_ROW_CHANGE)
-		fprintf(stderr, "dnssec-doctor: %s %s: %s%s%s\n", e->name, e->type, an_status_name(e->rec.status),
-			e->rec.ids[0] ? ": " : "", e->rec.ids);
+	if (kind == WATCH_ROW_CHANGE && strcmp(j->fp, j->last_fp) != 0) {
+		char t[40];
+		an_time_text(j->rec.checked_at, t, sizeof(t));
+		fprintf(stderr, "dnssec-doctor: %s %s %s: %s%s%s%s%s\n", t, e->name, e->type, an_status_name(e->rec.status),
+			e->rec.ids[0] ? ": " : "", e->rec.ids, e->rec.error[0] ? ": " : "", e->rec.error);
+	}
 }
 
 static void on_done(evutil_socket_t fd, short what, void *arg)

@@ -52,6 +52,11 @@ until_ok() {
 			ok "$what"
 			return 0
 		fi
+		# The watcher died: no use waiting.
+		if [ -n "${WPID:-}" ] && ! kill -0 "$WPID" 2>/dev/null; then
+			fail "$what (the watcher is gone: $(grep -m3 -E "Sanitizer|runtime error|ERROR|dnssec-doctor: [^0-9]" "$TMP/err" | tr '\n' ' '))"
+			return 1
+		fi
 		sleep 0.2
 	done
 	fail "$what (not within 60 s)"
