@@ -133,6 +133,8 @@ static int report(const dd_opts_t *o, const evidence_t *ev)
 		json_decref(j);
 	} else if (o->format == DD_FMT_SVG) {
 		rep_svg(stdout, res, true);
+	} else if (o->format == DD_FMT_NAGIOS) {
+		rep_nagios(stdout, res, ev, o->policy.warn_days);
 	} else {
 		bool color = o->color == 1 || (o->color < 0 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 		rep_text(stdout, res, ev, color);
@@ -203,6 +205,8 @@ int main(int argc, char **argv)
 	if (dd_check_setup(&o, err, sizeof(err)) ||
 	    dd_check_probe(&o, o.name, o.qtype, (int64_t)time(NULL), &ev, err, sizeof(err))) {
 		die_usage(err);
+		if (o.format == DD_FMT_NAGIOS && o.cmd == DD_CMD_CHECK)
+			rep_nagios_unknown(stdout, err); /* a plugin's state is read from standard output */
 		goto out;
 	}
 	if (o.cmd == DD_CMD_PROBE) {

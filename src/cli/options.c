@@ -23,7 +23,8 @@ const char dd_usage[] =
 	"\n"
 	"Output:\n"
 	"  --json                  the version-1 JSON report (same as --format json)\n"
-	"  --format text|json|svg  report format (default: text; svg: the chain diagram)\n"
+	"  --format text|json|svg|nagios  report format (default: text; svg: the chain diagram;\n"
+	"                          nagios: one monitoring-plugin line with performance data)\n"
 	"  --color / --no-color    force colours on or off (default: only on a terminal)\n"
 	"Validation:\n"
 	"  --at TIME               validate as of TIME (RFC 3339 or seconds since the epoch)\n"
@@ -464,8 +465,10 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 				o->format = DD_FMT_TEXT;
 			else if (strcmp(optarg, "svg") == 0)
 				o->format = DD_FMT_SVG;
+			else if (strcmp(optarg, "nagios") == 0)
+				o->format = DD_FMT_NAGIOS;
 			else {
-				snprintf(err, err_size, "--format: expected text, json or svg, got \"%.40s\"", optarg);
+				snprintf(err, err_size, "--format: expected text, json, svg or nagios, got \"%.40s\"", optarg);
 				return DD_EINVAL;
 			}
 			break;

@@ -31,6 +31,7 @@ struct watch_db {
 	sqlite3 *h;
 	qrow_t *q;
 	size_t n_q, cap_q;
+	size_t q_bytes; /* of the reports queued */
 	unsigned long dropped;
 };
 
@@ -108,6 +109,11 @@ size_t watch_db_pending(const watch_db_t *db)
 	return db ? db->n_q : 0;
 }
 
+size_t watch_db_pending_bytes(const watch_db_t *db)
+{
+	return db ? db->q_bytes + db->n_q * sizeof(qrow_t) : 0;
+}
+
 int watch_db_last(watch_db_t *db, const char *name, const char *type, char *fp, size_t fp_size, int64_t *t)
 {
 	sqlite3_stmt *st = NULL;
@@ -153,6 +159,7 @@ int watch_db_queue(watch_db_t *db, const char *name, const char *type, watch_row
 		qrow_clear(r);
 		return DD_ENOMEM;
 	}
+	db->q_bytes += report ? strlen(report) : 0;
 	r->t = rec->checked_at;
 	r->kind = kind;
 	r->rec = *rec;
@@ -229,6 +236,7 @@ int watch_db_flush(watch_db_t *db, char *err, size_t err_size)
 	for (size_t i = 0; i < db->n_q; i++)
 		qrow_clear(&db->q[i]);
 	db->n_q = 0;
+	db->q_bytes = 0;
 	return 0;
 }
 

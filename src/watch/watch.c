@@ -44,6 +44,7 @@
 #define TICK_MS 100
 #define CHECK_STACK (512 * 1024)
 #define FP_MAX 1024
+#define FLUSH_BYTES (4u << 20) /* write the history early when the queue holds this much */
 
 typedef struct entry {
 	char *name;
@@ -332,8 +333,9 @@ static void schedule(watcher_t *w)
 	unsigned room_max = 2 * w->cfg->max_checks;
 	job_t *first = NULL, *last = NULL;
 	unsigned added = 0;
+	size_t start = w->cursor;
 	for (size_t k = 0; k < w->n_e && w->queued + added < room_max; k++) {
-		entry_t *e = w->e[(w->cursor + k) % w->n_e];
+		entry_t *e = w->e[(start + k) % w->n_e];
 		if (e->running || e->due_ms > now || (w->cfg->rounds && e->rounds >= w->cfg->rounds))
 			continue;
 		job_t *j = calloc(1, sizeof(*j));
@@ -351,7 +353,7 @@ static void schedule(watcher_t *w)
 			first = j;
 		last = j;
 		added++;
-		w->cursor = (w->cursor + k + 1) % w->n_e;
+		w->cursor = (start + k + 1) % w->n_e; /* the next pass goes on after it */
 	}
 	if (!added)
 		return;
@@ -406,6 +408,8 @@ static void file_job(watcher_t *w, job_t *j)
 	}
 }
 
+static void flush_history(watcher_t *w);
+
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
 	watcher_t *w = arg;
@@ -423,6 +427,9 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 		free(j);
 		j = next;
 	}
+	/* Bounded memory: a first round of many names queues a report per name. */
+	if (watch_db_pending_bytes(w->db) > FLUSH_BYTES)
+		flush_history(w);
 	schedule(w);
 	maybe_finish(w);
 }

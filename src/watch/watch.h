@@ -110,8 +110,9 @@ long watch_db_prune(watch_db_t *db, unsigned keep_days, int64_t now);
 /* The newest full report of a name (caller frees), or NULL. */
 char *watch_db_report(watch_db_t *db, const char *name, const char *type);
 
-/* Rows queued and not yet written. */
+/* Rows queued and not yet written, and about how much memory they hold. */
 size_t watch_db_pending(const watch_db_t *db);
+size_t watch_db_pending_bytes(const watch_db_t *db);
 
 /*
  * Print the timeline of `name`/`type` (type NULL: every type of the name):

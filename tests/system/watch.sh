@@ -218,6 +218,25 @@ after=$(rows "$TMP/h2.db" "SELECT count(*) FROM checks")
 if [ $rc = 0 ] && [ "$before" = 0 ] && [ "$after" = 2 ]; then ok "SIGTERM writes the queued history (0 rows before, 2 after)"; else
 	fail "SIGTERM flush: exit $rc, rows $before before and $after after"; fi
 
+# --- --format nagios: one plugin line, performance data, the check's exit code
+nagios() { # nagios NAME CODE PATTERN
+	local out r
+	out=$("$BIN" "${C[@]}" --format nagios "$1" 2>/dev/null)
+	r=$?
+	if [ $r = "$2" ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && printf '%s' "$out" | grep -q -E "$3"; then
+		ok "--format nagios $1: exit $r, $(printf '%s' "$out" | cut -c1-60)…"
+	else
+		fail "--format nagios $1: exit $r, '$out'"
+	fi
+}
+nagios www.good13.test 0 '^DNSSEC OK - www\.good13\.test\. secure: .* \| expiry=[0-9]+s;604800;0 queries=[0-9]+ time=[0-9.]+s errors=0 warnings=0$'
+nagios www.expired.test 2 '^DNSSEC CRITICAL - www\.expired\.test\. bogus: the chain of trust breaks at expired\.test\. \(EDE 7 [^|]*; RRSIG_EXPIRED \| .*errors=[1-9]'
+nagios www.deadns.test 1 '^DNSSEC WARNING - www\.deadns\.test\. secure: [^|]*; SERVER_UNREACHABLE \|'
+out=$(DNSSEC_DOCTOR_OFFLINE=1 "$BIN" --format nagios --no-resolvers www.good13.test 2>/dev/null)
+r=$?
+if [ $r = 3 ] && printf '%s' "$out" | grep -q '^DNSSEC UNKNOWN - '; then ok "--format nagios when the check cannot run: DNSSEC UNKNOWN, exit 3"; else
+	fail "--format nagios without hints: exit $r, '$out'"; fi
+
 # --- bad input: exit 3 with a message
 bad() { # bad DESCRIPTION PATTERN ARGS...
 	local what=$1 pat=$2
