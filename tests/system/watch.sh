@@ -224,7 +224,7 @@ nagios() { # nagios NAME CODE PATTERN
 	out=$("$BIN" "${C[@]}" --format nagios "$1" 2>/dev/null)
 	r=$?
 	if [ $r = "$2" ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && printf '%s' "$out" | grep -q -E "$3"; then
-		ok "--format nagios $1: exit $r, $(printf '%s' "$out" | cut -c1-60)…"
+		ok "--format nagios $1: $(printf '%s' "$out" | cut -d' ' -f1-2), exit $r"
 	else
 		fail "--format nagios $1: exit $r, '$out'"
 	fi
