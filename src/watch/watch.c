@@ -1,5 +1,5 @@
 /*
- * watch.c — the watcher: schedule, checks, results, HTTP.
+ * watch.c — the watcher: schedule, checks, results (the HTTP side is http.c).
  *
  * Threads: the main thread runs one libevent loop with the schedule (a tick
  * on the monotonic clock), the signals, the HTTP server and the history
@@ -15,7 +15,6 @@
  * start (spreading the rounds out); a name still being checked is not
  * started again.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -26,10 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include "check/check.h"
@@ -39,64 +36,10 @@
 #include "report/report.h"
 #include "watch/watch.h"
 #include "watch/watch_int.h"
-#include "web/web.h"
 
 #define TICK_MS 100
 #define CHECK_STACK (512 * 1024)
-#define FP_MAX 1024
 #define FLUSH_BYTES (4u << 20) /* write the history early when the queue holds this much */
-
-typedef struct entry {
-	char *name;
-	char type[24];
-	uint16_t qtype;
-	bool running, gone, checked;
-	int64_t due_ms;         /* monotonic */
-	unsigned rounds;        /* checks finished */
-	watch_rec_t rec;        /* the last result */
-	char last_fp[FP_MAX];   /* the fingerprint of the last history row ("" none) */
-	int64_t last_fp_t;      /* and its time */
-} entry_t;
-
-typedef struct job {
-	struct job *next;
-	entry_t *e;             /* main thread only */
-	char name[1024];
-	char type[24];
-	uint16_t qtype;
-	char last_fp[FP_MAX];
-	/* filled by the worker */
-	watch_rec_t rec;
-	char fp[FP_MAX];
-	char *report;           /* the JSON report when the fingerprint changed */
-} job_t;
-
-typedef struct watcher {
-	watch_cfg_t *cfg;
-	dd_opts_t o;            /* shallow copy of cfg->o with the shared caches */
-	struct event_base *base;
-	struct evhttp *http;
-	struct event *tick, *flush, *pipe_ev, *sig_hup, *sig_term, *sig_int;
-	entry_t **e;            /* sorted by name and type */
-	size_t n_e;
-	size_t cursor;          /* where the next schedule pass starts */
-	watch_db_t *db;
-	unsigned long checks_total[5];
-	int64_t last_prune;
-	bool stopping;
-	int exit_code;
-	uint64_t rng;
-	/* shared with the workers */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	job_t *todo, *todo_tail, *done;
-	unsigned queued;        /* jobs taken from the schedule, not yet filed (main thread) */
-	unsigned waiting;       /* jobs on todo */
-	bool quit;              /* workers: stop when todo is empty */
-	int pipe_r, pipe_w;
-	pthread_t *threads;
-	unsigned n_threads;
-} watcher_t;
 
 static int64_t mono_ms(void)
 {
@@ -121,7 +64,7 @@ static uint64_t rnd(watcher_t *w)
 	return w->rng * 2685821657736338717ull;
 }
 
-static void entry_free(entry_t *e)
+static void entry_free(watch_entry_t *e)
 {
 	if (e) {
 		free(e->name);
@@ -131,7 +74,7 @@ static void entry_free(entry_t *e)
 
 /* ---- checks (worker threads) ------------------------------------------------------ */
 
-static void run_check(const dd_opts_t *o, job_t *j)
+static void run_check(const dd_opts_t *o, watch_job_t *j)
 {
 	evidence_t *ev = NULL;
 	an_result_t *res = NULL;
@@ -161,9 +104,9 @@ static void run_check(const dd_opts_t *o, job_t *j)
 }
 
 /* Take a job (lock held); NULL when none waits. */
-static job_t *take_job(watcher_t *w)
+static watch_job_t *take_job(watcher_t *w)
 {
-	job_t *j = w->todo;
+	watch_job_t *j = w->todo;
 	if (j) {
 		w->todo = j->next;
 		if (!w->todo)
@@ -173,7 +116,7 @@ static job_t *take_job(watcher_t *w)
 	return j;
 }
 
-static void finish_job(watcher_t *w, job_t *j)
+static void finish_job(watcher_t *w, watch_job_t *j)
 {
 	pthread_mutex_lock(&w->mu);
 	j->next = w->done;
@@ -200,7 +143,7 @@ static void checker(void *arg)
 	watcher_t *w = arg;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		job_t *j = take_job(w);
+		watch_job_t *j = take_job(w);
 		bool quit = w->quit;
 		pthread_mutex_unlock(&w->mu);
 		if (j) {
@@ -226,7 +169,7 @@ static void plain_checker(watcher_t *w)
 		pthread_mutex_lock(&w->mu);
 		while (!w->todo && !w->quit)
 			pthread_cond_wait(&w->cv, &w->mu);
-		job_t *j = take_job(w);
+		watch_job_t *j = take_job(w);
 		pthread_mutex_unlock(&w->mu);
 		if (!j)
 			return;
@@ -331,14 +274,14 @@ static void schedule(watcher_t *w)
 		return;
 	int64_t now = mono_ms();
 	unsigned room_max = 2 * w->cfg->max_checks;
-	job_t *first = NULL, *last = NULL;
+	watch_job_t *first = NULL, *last = NULL;
 	unsigned added = 0;
 	size_t start = w->cursor;
 	for (size_t k = 0; k < w->n_e && w->queued + added < room_max; k++) {
-		entry_t *e = w->e[(start + k) % w->n_e];
+		watch_entry_t *e = w->e[(start + k) % w->n_e];
 		if (e->running || e->due_ms > now || (w->cfg->rounds && e->rounds >= w->cfg->rounds))
 			continue;
-		job_t *j = calloc(1, sizeof(*j));
+		watch_job_t *j = calloc(1, sizeof(*j));
 		if (!j)
 			break;
 		j->e = e;
@@ -375,9 +318,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 /* File one finished check: the entry's state, the counters, a history row. */
-static void file_job(watcher_t *w, job_t *j)
+static void file_job(watcher_t *w, watch_job_t *j)
 {
-	entry_t *e = j->e;
+	watch_entry_t *e = j->e;
 	w->queued--;
 	e->running = false;
 	if (e->gone) {
@@ -408,8 +351,6 @@ static void file_job(watcher_t *w, job_t *j)
 	}
 }
 
-static void flush_history(watcher_t *w);
-
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
 	watcher_t *w = arg;
@@ -417,11 +358,11 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	pthread_mutex_lock(&w->mu);
-	job_t *j = w->done;
+	watch_job_t *j = w->done;
 	w->done = NULL;
 	pthread_mutex_unlock(&w->mu);
 	while (j) {
-		job_t *next = j->next;
+		watch_job_t *next = j->next;
 		file_job(w, j);
 		free(j->report);
 		free(j);
@@ -429,12 +370,12 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 	}
 	/* Bounded memory: a first round of many names queues a report per name. */
 	if (watch_db_pending_bytes(w->db) > FLUSH_BYTES)
-		flush_history(w);
+		watch_flush(w);
 	schedule(w);
 	maybe_finish(w);
 }
 
-static void flush_history(watcher_t *w)
+void watch_flush(watcher_t *w)
 {
 	if (!w->db)
 		return;
@@ -453,7 +394,7 @@ static void flush_history(watcher_t *w)
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
-	flush_history(arg);
+	watch_flush(arg);
 }
 
 /* Stop when asked (or --rounds is done) and no check is out. */
@@ -471,9 +412,9 @@ static void maybe_finish(watcher_t *w)
 
 /* ---- names file ----------------------------------------------------------------------- */
 
-static entry_t *entry_new(const watch_name_t *n, watcher_t *w, int64_t due)
+static watch_entry_t *entry_new(const watch_name_t *n, watcher_t *w, int64_t due)
 {
-	entry_t *e = calloc(1, sizeof(*e));
+	watch_entry_t *e = calloc(1, sizeof(*e));
 	if (!e || !(e->name = strdup(n->name))) {
 		free(e);
 		return NULL;
@@ -495,7 +436,7 @@ static int load_names(watcher_t *w, char *err, size_t err_size)
 	if (rc)
 		return rc;
 	/* First the new entries (nothing changes if memory runs out), then the merge. */
-	entry_t **ne = calloc(n ? n : 1, sizeof(entry_t *));
+	watch_entry_t **ne = calloc(n ? n : 1, sizeof(watch_entry_t *));
 	int64_t now = mono_ms();
 	for (size_t a = 0, b = 0; ne && b < n; b++) {
 		int c = 1;
@@ -560,12 +501,12 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 	w->stopping = true;
 	/* Checks not started are dropped; running ones finish (within the deadline). */
 	pthread_mutex_lock(&w->mu);
-	job_t *j = w->todo;
+	watch_job_t *j = w->todo;
 	w->todo = w->todo_tail = NULL;
 	w->waiting = 0;
 	pthread_mutex_unlock(&w->mu);
 	while (j) {
-		job_t *next = j->next;
+		watch_job_t *next = j->next;
 		j->e->running = false;
 		if (j->e->gone)
 			entry_free(j->e);
@@ -575,183 +516,6 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 	}
 	fprintf(stderr, "dnssec-doctor: stopping (%u checks to finish)\n", w->queued);
 	maybe_finish(w);
-}
-
-/* ---- HTTP: /metrics, /healthz, / (status page), /report ------------------------------------ */
-
-static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype, const char *body,
-		  size_t len)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	/* The security headers of `serve`. */
-	evhttp_add_header(h, "Content-Security-Policy",
-			  "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-			  "base-uri 'none'");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "X-Frame-Options", "DENY");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	evhttp_add_header(h, "Cross-Origin-Opener-Policy", "same-origin");
-	evhttp_add_header(h, "Cross-Origin-Resource-Policy", "same-origin");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "Content-Type", ctype);
-	struct evbuffer *b = evbuffer_new();
-	if (b && body && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
-		evbuffer_add(b, body, len);
-	evhttp_send_reply(req, code, reason, b);
-	if (b)
-		evbuffer_free(b);
-}
-
-static void reply_text(struct evhttp_request *req, int code, const char *reason, const char *msg)
-{
-	reply(req, code, reason, "text/plain; charset=utf-8", msg, strlen(msg));
-}
-
-/* The entries as series (main thread; the caller frees the array). */
-static watch_series_t *series(watcher_t *w)
-{
-	watch_series_t *s = calloc(w->n_e ? w->n_e : 1, sizeof(*s));
-	for (size_t i = 0; s && i < w->n_e; i++) {
-		s[i].name = w->e[i]->name;
-		s[i].type = w->e[i]->type;
-		s[i].checked = w->e[i]->checked;
-		s[i].rec = &w->e[i]->rec;
-	}
-	return s;
-}
-
-/* /report?name=&type=: the full JSON report stored with the name's last change. */
-static void handle_report(watcher_t *w, struct evhttp_request *req, const char *query)
-{
-	struct evkeyvalq kv;
-	char err[300];
-	char *canon = NULL;
-	uint16_t qtype = 0;
-	if (!query || evhttp_parse_query_str(query, &kv) != 0) {
-		reply_text(req, 400, "Bad Request", "expected ?name=NAME&type=TYPE\n");
-		return;
-	}
-	const char *name = evhttp_find_header(&kv, "name"), *type = evhttp_find_header(&kv, "type");
-	if (dd_parse_query(name, type, &canon, &qtype, err, sizeof(err))) {
-		evhttp_clear_headers(&kv);
-		reply_text(req, 400, "Bad Request", "expected ?name=NAME&type=TYPE with a valid name and type\n");
-		return;
-	}
-	evhttp_clear_headers(&kv);
-	char *tt = ldns_rr_type2str((ldns_rr_type)qtype);
-	entry_t *found = NULL;
-	for (size_t i = 0; tt && i < w->n_e && !found; i++)
-		if (watch_name_cmp(w->e[i]->name, w->e[i]->type, canon, tt) == 0)
-			found = w->e[i];
-	char *body = NULL;
-	if (found) {
-		flush_history(w); /* the newest change may still be queued */
-		body = watch_db_report(w->db, found->name, found->type);
-	}
-	free(canon);
-	free(tt);
-	if (!found)
-		reply_text(req, 404, "Not Found", "this name is not watched\n");
-	else if (!body)
-		reply_text(req, 404, "Not Found", "no report for this name yet\n");
-	else
-		reply(req, 200, "OK", "application/json", body, strlen(body));
-	free(body);
-}
-
-static void on_request(struct evhttp_request *req, void *arg)
-{
-	watcher_t *w = arg;
-	const char *uri = evhttp_request_get_uri(req);
-	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	struct evhttp_uri *u = uri && strlen(uri) <= 2048 ? evhttp_uri_parse_with_flags(uri, 0) : NULL;
-	const char *path = u ? evhttp_uri_get_path(u) : NULL;
-	char *body = NULL;
-	size_t len = 0;
-	if (!path || path[0] != '/') {
-		reply_text(req, 400, "Bad Request", "malformed request target\n");
-	} else if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-		reply_text(req, 405, "Method Not Allowed", "only GET and HEAD are allowed\n");
-	} else if (strcmp(path, "/healthz") == 0) {
-		reply_text(req, 200, "OK", "ok\n");
-	} else if (strcmp(path, "/static/style.css") == 0) {
-		reply(req, 200, "OK", "text/css; charset=utf-8", web_css, strlen(web_css));
-	} else if (strcmp(path, "/report") == 0) {
-		handle_report(w, req, evhttp_uri_get_query(u));
-	} else if (strcmp(path, "/metrics") == 0 || strcmp(path, "/") == 0) {
-		watch_series_t *s = series(w);
-		FILE *f = s ? open_memstream(&body, &len) : NULL;
-		bool metrics = path[1] == 'm';
-		if (f && metrics)
-			watch_metrics_write(f, s, w->n_e, w->checks_total, w->n_e);
-		else if (f)
-			watch_page_write(f, s, w->n_e, (int64_t)time(NULL), w->cfg->interval_s);
-		if (f && fclose(f) == 0)
-			reply(req, 200, "OK", metrics ? "text/plain; version=0.0.4; charset=utf-8" : "text/html; charset=utf-8",
-			      body, len);
-		else
-			reply_text(req, 503, "Service Unavailable", "out of memory\n");
-		free(s);
-	} else {
-		reply_text(req, 404, "Not Found", "no such page (/, /metrics, /healthz, /report)\n");
-	}
-	free(body);
-	if (u)
-		evhttp_uri_free(u);
-}
-
-static int parse_listen(const char *s, char *host, size_t host_size, uint16_t *port)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s)
-		return DD_EINVAL;
-	size_t hl = (size_t)(colon - s);
-	const char *h = s;
-	if (h[0] == '[') {
-		if (hl < 3 || h[hl - 1] != ']')
-			return DD_EINVAL;
-		h++;
-		hl -= 2;
-	}
-	if (hl >= host_size)
-		return DD_EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	char *end = NULL;
-	long p = strtol(colon + 1, &end, 10);
-	unsigned char a[16];
-	if (!colon[1] || *end || p < 1 || p > 65535 ||
-	    (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1))
-		return DD_EINVAL;
-	*port = (uint16_t)p;
-	return 0;
-}
-
-static int start_http(watcher_t *w, char *err, size_t err_size)
-{
-	char host[64];
-	uint16_t port = 0;
-	if (parse_listen(w->cfg->listen, host, sizeof(host), &port)) {
-		snprintf(err, err_size, "--listen: expected ADDR:PORT (127.0.0.1:9553, [::1]:9553), got \"%.60s\"",
-			 w->cfg->listen);
-		return DD_EINVAL;
-	}
-	if (!(w->http = evhttp_new(w->base))) {
-		snprintf(err, err_size, "watch: out of memory");
-		return DD_ENOMEM;
-	}
-	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-						    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_max_headers_size(w->http, 8192);
-	evhttp_set_max_body_size(w->http, 1024);
-	evhttp_set_timeout(w->http, 30);
-	evhttp_set_gencb(w->http, on_request, w);
-	if (!evhttp_bind_socket_with_handle(w->http, host, port)) {
-		snprintf(err, err_size, "watch: cannot listen on %s: %s", w->cfg->listen, strerror(errno));
-		return DD_EIO;
-	}
-	return 0;
 }
 
 /* ---- start and stop ------------------------------------------------------------------------ */
@@ -782,7 +546,7 @@ static int setup(watcher_t *w, char *err, size_t err_size)
 		snprintf(err, err_size, "watch: cannot set up events");
 		return DD_ENOMEM;
 	}
-	if (w->cfg->listen[0] && start_http(w, err, err_size))
+	if (w->cfg->listen[0] && watch_http_start(w, err, err_size))
 		return DD_EIO;
 	if (start_workers(w)) {
 		snprintf(err, err_size, "watch: cannot start worker threads");

@@ -8,7 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
 #include "cli/options.h"
+#include "watch/watch.h"
 
 typedef struct watch_cfg {
 	dd_opts_t o;            /* the check options (through dd_check_setup) */
@@ -41,3 +47,63 @@ int watch_name_cmp(const char *name_a, const char *type_a, const char *name_b, c
 
 /* Run the watcher until SIGTERM/SIGINT (or --rounds). Returns the exit code. */
 int watch_run(watch_cfg_t *cfg);
+
+#define FP_MAX 1024
+
+typedef struct watch_entry {
+	char *name;
+	char type[24];
+	uint16_t qtype;
+	bool running, gone, checked;
+	int64_t due_ms;         /* monotonic */
+	unsigned rounds;        /* checks finished */
+	watch_rec_t rec;        /* the last result */
+	char last_fp[FP_MAX];   /* the fingerprint of the last history row ("" none) */
+	int64_t last_fp_t;      /* and its time */
+} watch_entry_t;
+
+typedef struct watch_job {
+	struct watch_job *next;
+	watch_entry_t *e;             /* main thread only */
+	char name[1024];
+	char type[24];
+	uint16_t qtype;
+	char last_fp[FP_MAX];
+	/* filled by the worker */
+	watch_rec_t rec;
+	char fp[FP_MAX];
+	char *report;           /* the JSON report when the fingerprint changed */
+} watch_job_t;
+
+typedef struct watcher {
+	watch_cfg_t *cfg;
+	dd_opts_t o;            /* shallow copy of cfg->o with the shared caches */
+	struct event_base *base;
+	struct evhttp *http;
+	struct event *tick, *flush, *pipe_ev, *sig_hup, *sig_term, *sig_int;
+	watch_entry_t **e;            /* sorted by name and type */
+	size_t n_e;
+	size_t cursor;          /* where the next schedule pass starts */
+	watch_db_t *db;
+	unsigned long checks_total[5];
+	int64_t last_prune;
+	bool stopping;
+	uint64_t rng;
+	/* shared with the workers */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	watch_job_t *todo, *todo_tail, *done;
+	unsigned queued;        /* jobs taken from the schedule, not yet filed (main thread) */
+	unsigned waiting;       /* jobs on todo */
+	bool quit;              /* workers: stop when todo is empty */
+	int pipe_r, pipe_w;
+	pthread_t *threads;
+	unsigned n_threads;
+} watcher_t;
+
+/* Write the queued history (main thread); prune once an hour. */
+void watch_flush(watcher_t *w);
+
+/* Serve --listen on the watcher's loop. Returns 0, or DD_EINVAL / DD_EIO / DD_ENOMEM with a message. */
+int watch_http_start(watcher_t *w, char *err, size_t err_size);
+
