@@ -206,10 +206,12 @@ if [ $rc = 0 ] && [ "$n2" = "$nchk" ]; then ok "a restart finds the last rows: n
 	fail "restart: exit $rc, $n2 rows, had $nchk: $(head -c 300 "$TMP/err2")"; fi
 
 # --- SIGTERM before any periodic flush: the queued rows are written on the way out
-"$BIN" watch --interval 3600 --db "$TMP/h2.db" --listen "$L" "${C[@]}" "$TMP/names2" 2>"$TMP/err3" &
+# (with --warn-days 400: every signature of the world, valid for 30 days, expires "soon")
+"$BIN" watch --interval 3600 --warn-days 400 --db "$TMP/h2.db" --listen "$L" "${C[@]}" "$TMP/names2" 2>"$TMP/err3" &
 WPID=$!
 PIDS+=("$WPID")
 until_ok "long-interval watcher: first round done" sh -c "[ \$(curl -s http://$L/metrics | grep -c '^dnssec_doctor_status{.*} 1\$') = 2 ]"
+check "check options reach watch's checks: --warn-days makes a soon-expiring signature a warning" sh -c "curl -s http://$L/metrics | grep -q -E '^dnssec_doctor_findings\\{name=\"www.good13.test.\",type=\"A\",severity=\"warning\"\\} [1-9]'"
 before=$(rows "$TMP/h2.db" "SELECT count(*) FROM checks")
 kill -TERM "$WPID"
 wait "$WPID"
