@@ -315,6 +315,7 @@ static void schedule(watcher_t *w)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	schedule(arg);
+	maybe_finish(arg); /* --rounds with no names: nothing else would end it */
 }
 
 /* File one finished check: the entry's state, the counters, a history row. */

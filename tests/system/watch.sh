@@ -205,6 +205,11 @@ n2=$(rows "$DB" "SELECT count(*) FROM checks")
 if [ $rc = 0 ] && [ "$n2" = "$nchk" ]; then ok "a restart finds the last rows: no new row for unchanged names (--rounds 1, exit 0)"; else
 	fail "restart: exit $rc, $n2 rows, had $nchk: $(head -c 300 "$TMP/err2")"; fi
 
+: >"$TMP/empty"
+timeout 60 "$BIN" watch --rounds 1 --db "$TMP/e.db" "${C[@]}" "$TMP/empty" 2>/dev/null
+rc=$?
+if [ $rc = 0 ]; then ok "an empty names file with --rounds 1 ends at once (exit 0)"; else fail "empty names file, --rounds 1: exit $rc"; fi
+
 # --- SIGTERM before any periodic flush: the queued rows are written on the way out
 # (with --warn-days 400: every signature of the world, valid for 30 days, expires "soon")
 "$BIN" watch --interval 3600 --warn-days 400 --db "$TMP/h2.db" --listen "$L" "${C[@]}" "$TMP/names2" 2>"$TMP/err3" &
