@@ -6,12 +6,14 @@
 #   make bench    speed: one check, and a scan of 10,000 delegations (bench/results.md)
 #   make valgrind the system tests (cases, hostile servers, limits) under valgrind
 #   make fuzz     each libFuzzer target for FUZZ_TIME seconds (default 600), one at a time
+#   make install  the binary and the man page under PREFIX (default /usr/local; DESTDIR honoured)
 BUILD ?= build
+PREFIX ?= /usr/local
 ASAN ?= build-asan
 FUZZ ?= build-fuzz
 FUZZ_TIME ?= 600
 
-.PHONY: all deps deps-bench test demo bench clean fuzz valgrind
+.PHONY: all deps deps-bench test demo bench clean fuzz valgrind install
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -53,6 +55,10 @@ valgrind: all
 fuzz:
 	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
 	scripts/fuzz.sh $(FUZZ) $(FUZZ_TIME)
+
+install: all
+	meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir $(DESTDIR))
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ)

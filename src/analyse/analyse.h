@@ -66,6 +66,7 @@ typedef struct an_finding {
 	int64_t when;   /* a date that matters (expiry), or 0 */
 	char *summary;  /* expanded from the table */
 	char *fix;
+	an_who_t who;   /* who must act: the table's, or AN_WHO_TLD_OPERATOR for a TLD */
 } an_finding_t;
 
 typedef struct an_key {

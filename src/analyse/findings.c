@@ -22,8 +22,8 @@ const char *an_severity_name(an_severity_t s)
 
 const char *an_who_name(an_who_t w)
 {
-	static const char *n[] = {"none", "registrar", "dns-operator", "resolver-operator"};
-	return (unsigned)w < 4 ? n[w] : "none";
+	static const char *n[] = {"none", "registrar", "dns-operator", "resolver-operator", "tld-operator"};
+	return (unsigned)w < DD_ARRAY_LEN(n) ? n[w] : "none";
 }
 
 /* RFC 8914 §4 and the IANA registry. */

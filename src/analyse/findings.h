@@ -4,30 +4,45 @@
  * Every finding the analyser can raise is a row here: a stable id, its
  * severity, the RFC 8914 EDE code it maps to (-1: none), the RFC section,
  * who must act, a summary template and a fix template. Templates take
- * {zone}, {parent}, {rrset}, {detail} and {data}. docs/findings.md is
+ * {zone}, {parent}, {rrset}, {detail} and {data}; "{?TEXT?}" is kept only when there
+ * is data (DS records to propose), "{!TEXT!}" only when there is none. docs/findings.md is
  * generated from this table (dnssec-doctor --list-findings).
  */
 #pragma once
 
 typedef enum an_severity { AN_NOTICE = 0, AN_WARNING = 1, AN_ERROR = 2 } an_severity_t;
-typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO_RESOLVER_OPERATOR } an_who_t;
+/* Who must act. A finding about a TLD is its operator's (TLD_OPERATOR), whatever the
+ * table says: a TLD's DS lives in the root zone, changed through IANA, not at a registrar. */
+typedef enum an_who {
+	AN_WHO_NONE,
+	AN_WHO_REGISTRAR,
+	AN_WHO_DNS_OPERATOR,
+	AN_WHO_RESOLVER_OPERATOR,
+	AN_WHO_TLD_OPERATOR,
+} an_who_t;
 
 #define AN_FINDINGS(X)                                                                              \
 	X(DS_NO_MATCHING_DNSKEY, AN_ERROR, 9, "RFC 4035 §5.2", AN_WHO_REGISTRAR,                   \
 	  "No DS record for {zone} at the parent ({parent}) matches a DNSKEY that {zone} publishes{detail}.", \
-	  "At the registrar (or parent operator) of {zone}, replace the DS record(s) with the DS of the zone's current key-signing key:\n{data}")                                                            \
+	  "{?At the registrar (or parent operator) of {zone}, replace the DS record(s) with the DS of the zone's current key-signing key:\n{data}?}" \
+	  "{!{zone} has no key-signing key (flags 257) that signs its DNSKEY RRset, so there is no DS to propose yet: first have its signer sign the DNSKEY RRset with a key-signing key, then replace the DS record(s) at the registrar with that key's DS.!}")                                                            \
 	X(DS_DIGEST_MISMATCH, AN_ERROR, 9, "RFC 4034 §5.1.4", AN_WHO_REGISTRAR,                     \
 	  "The DS for {zone} names a published key by tag and algorithm, but its digest does not match that key{detail}.", \
-	  "At the registrar of {zone}, replace the DS record(s) with the correct ones (the digest was probably mistyped or computed over another key):\n{data}") \
+	  "{?At the registrar of {zone}, replace the DS record(s) with the correct ones (the digest was probably mistyped or computed over another key):\n{data}?}" \
+	  "{!{zone} has no key-signing key (flags 257) that signs its DNSKEY RRset, so there is no DS to propose yet: first have its signer sign the DNSKEY RRset with a key-signing key, then replace the DS record(s) at the registrar with that key's DS.!}") \
 	X(DS_ALGORITHM_MISMATCH, AN_ERROR, 9, "RFC 4034 §5.1.2", AN_WHO_REGISTRAR,                  \
 	  "The DS for {zone} has the key tag and digest of a published key but names another algorithm{detail}.", \
-	  "At the registrar of {zone}, replace the DS record(s), choosing the key's real algorithm:\n{data}") \
+	  "{?At the registrar of {zone}, replace the DS record(s), choosing the key's real algorithm:\n{data}?}" \
+	  "{!{zone} has no key-signing key (flags 257) that signs its DNSKEY RRset, so there is no DS to propose yet: first have its signer sign the DNSKEY RRset with a key-signing key, then replace the DS record(s) at the registrar with that key's DS.!}") \
 	X(DS_OVER_UNSIGNED_CHILD, AN_ERROR, 9, "RFC 4035 §5.2", AN_WHO_REGISTRAR,                  \
 	  "The parent ({parent}) publishes a DS for {zone}, but {zone} serves no DNSKEY: the zone is not signed{detail}.", \
 	  "Either sign {zone} again with the key the DS names, or remove the DS at the registrar so the zone becomes insecure (unsigned) instead of broken.") \
+	X(DS_KEY_NOT_ZONE_KEY, AN_ERROR, 10, "RFC 4034 §2.1.1", AN_WHO_DNS_OPERATOR,                     \
+	  "The DS for {zone} matches only DNSKEYs without the Zone Key flag{detail}: validators must not use such a key, so the chain of trust stops there.", \
+	  "Publish the key-signing key with the Zone Key flag set (flags 257) and sign the DNSKEY RRset with it{?, or replace the DS at the registrar with the DS of the key-signing key that signs the DNSKEY RRset:\n{data}?}") \
 	X(DNSKEY_NOT_SIGNED_BY_DS_KEY, AN_ERROR, 10, "RFC 4035 §5.2", AN_WHO_DNS_OPERATOR,          \
 	  "The DNSKEY RRset of {zone} is not signed by any key that a DS at the parent points to{detail}.", \
-	  "Have the signer of {zone} sign the DNSKEY RRset with the key the DS names, or publish at the registrar the DS of the key that does sign it:\n{data}") \
+	  "Have the signer of {zone} sign the DNSKEY RRset with the key-signing key the DS names (the DS then needs no change){?, or publish at the registrar the DS of the key-signing key that does sign it:\n{data}?}") \
 	X(RRSIG_MISSING, AN_ERROR, 10, "RFC 4035 §5.3", AN_WHO_DNS_OPERATOR,                         \
 	  "{rrset} has no RRSIG, but {zone} is signed{detail}.",                                      \
 	  "Re-sign {zone} (and check that every server loads the signed copy): every RRset of a signed zone needs a signature.") \
@@ -55,6 +70,9 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	X(RRSIG_VALIDITY_INVERTED, AN_ERROR, 25, "RFC 4034 §3.1.5", AN_WHO_DNS_OPERATOR,             \
 	  "The signature over {rrset} expires before it becomes valid{detail}.",                     \
 	  "Fix the signer's validity settings for {zone} (the inception must come before the expiration) and re-sign.") \
+	X(ZONE_NO_DNSSEC, AN_ERROR, 10, "RFC 4035 §3.1", AN_WHO_DNS_OPERATOR,                            \
+	  "A name server of {zone} cannot deliver DNSSEC data{detail}, while the DS at the parent ({parent}) tells validators to expect signatures: every validator that asks it fails.", \
+	  "Make the name server accept EDNS and return DNSSEC records to queries with the DO bit (upgrade it, or fix the firewall or load balancer in front of it that drops EDNS); until then, take it out of the NS set.") \
 	X(ZONE_UNREACHABLE, AN_ERROR, 22, "RFC 8914 §4.23", AN_WHO_DNS_OPERATOR,                      \
 	  "No name server of {zone} answered{detail}. This is not a DNSSEC problem.",                 \
 	  "Check the name servers of {zone}: are they running, reachable on UDP and TCP port 53, and listed correctly at the parent?") \
@@ -69,22 +87,28 @@ typedef enum an_who { AN_WHO_NONE, AN_WHO_REGISTRAR, AN_WHO_DNS_OPERATOR, AN_WHO
 	  "Check that automatic re-signing of {zone} runs; it should refresh signatures well before they expire.") \
 	X(SIGNED_ISLAND, AN_WARNING, -1, "RFC 4035 §5.2", AN_WHO_REGISTRAR,                          \
 	  "{zone} is signed but the parent ({parent}) has no DS for it: validators treat it as insecure{detail}.", \
-	  "To secure {zone}, publish this DS at the registrar:\n{data}")                             \
+	  "{?To secure {zone}, publish this DS at the registrar:\n{data}?}" \
+	  "{!To secure {zone}, first have its signer sign the DNSKEY RRset with a key-signing key (flags 257), then publish that key's DS at the registrar.!}")                             \
 	X(DS_ALGORITHM_UNSUPPORTED, AN_WARNING, 1, "RFC 8624 §3.1", AN_WHO_DNS_OPERATOR,           \
 	  "Every DS for {zone} names a DNSKEY algorithm that validators do not support or must not use{detail}: validating resolvers treat {zone} as unsigned (insecure).", \
 	  "Roll {zone} to a recommended algorithm (13, ECDSAP256SHA256, or 8, RSASHA256), then replace its DS at the registrar.") \
 	X(DS_DIGEST_UNSUPPORTED, AN_WARNING, 2, "RFC 8624 §3.3", AN_WHO_REGISTRAR,                    \
 	  "Every DS for {zone} uses a digest type that validators do not support{detail}: validating resolvers treat {zone} as unsigned (insecure).", \
-	  "At the registrar of {zone}, publish a SHA-256 DS (digest type 2):\n{data}")               \
+	  "{?At the registrar of {zone}, publish a SHA-256 DS (digest type 2):\n{data}?}" \
+	  "{!Have the signer of {zone} sign the DNSKEY RRset with a key-signing key (flags 257), then publish that key's SHA-256 DS (digest type 2) at the registrar.!}")               \
 	X(DS_SHA1_ONLY, AN_WARNING, -1, "RFC 8624 §3.3", AN_WHO_REGISTRAR,                             \
 	  "{zone} is secured only by SHA-1 DS records (digest type 1){detail}; SHA-1 is deprecated and validators are dropping it.", \
-	  "At the registrar of {zone}, publish the SHA-256 DS, then remove the SHA-1 one:\n{data}") \
+	  "{?At the registrar of {zone}, publish the SHA-256 DS, then remove the SHA-1 one:\n{data}?}" \
+	  "{!At the registrar of {zone}, publish a SHA-256 DS of its key-signing key, then remove the SHA-1 one.!}") \
 	X(DNSKEY_ALGORITHM_DEPRECATED, AN_WARNING, -1, "RFC 9905 §2", AN_WHO_DNS_OPERATOR,           \
 	  "{zone} is signed with a SHA-1 based algorithm{detail}, which RFC 9905 deprecates: validators that stop supporting it will treat {zone} as insecure.", \
 	  "Roll {zone} to algorithm 13 (ECDSAP256SHA256) or 8 (RSASHA256) with an algorithm rollover (RFC 6781 §4.1.4).") \
 	X(DNSKEY_RSA_SHORT, AN_WARNING, -1, "RFC 8624 §3.1", AN_WHO_DNS_OPERATOR,                    \
 	  "{zone} uses an RSA key shorter than 2048 bits{detail}.",                                    \
 	  "Replace the key with a 2048-bit RSA key, or roll to algorithm 13 (ECDSAP256SHA256).")      \
+	X(DS_KEY_REVOKED, AN_WARNING, -1, "RFC 5011 §2.1", AN_WHO_DNS_OPERATOR,                         \
+	  "Every DS for {zone} names a key with the REVOKE bit set{detail}. Unbound still validates through it; validators that apply RFC 5011 to every key, BIND among them, refuse it and answer SERVFAIL.", \
+	  "Roll to a new key-signing key: publish it, sign the DNSKEY RRset with it, replace the DS at the registrar with the new key's DS, and remove the revoked key once the old DS has expired from caches.") \
 	X(DS_KEY_NOT_SIGNING, AN_WARNING, -1, "RFC 4035 §5.2", AN_WHO_DNS_OPERATOR,                  \
 	  "A DS for {zone} names a published key that does not sign the DNSKEY RRset{detail}; another DS'd key keeps the chain valid.", \
 	  "If that key is to take over, have the signer sign the DNSKEY RRset with it before its DS becomes the only one; otherwise remove its DS at the registrar.") \

@@ -59,8 +59,19 @@ static void list_findings(void)
 		for (const char *c = d->summary; *c; c++)
 			fputs(*c == '\n' ? " " : (char[2]){*c, 0}, stdout);
 		fputs(" | ", stdout);
-		for (const char *c = d->fix; *c; c++)
-			fputs(*c == '\n' ? " " : (char[2]){*c, 0}, stdout);
+		/* "{?X?}" (only with DS records to propose) and "{!Y!}" (only without) read as "X (without a KSK
+		 * that signs the DNSKEY RRset: Y)". */
+		for (const char *c = d->fix; *c; c++) {
+			if (c[0] == '{' && (c[1] == '?' || c[1] == '!')) {
+				fputs(c[1] == '!' ? (c == d->fix ? "" : " (otherwise: ") : "", stdout);
+				c++;
+			} else if ((c[0] == '?' || c[0] == '!') && c[1] == '}') {
+				fputs(c[0] == '!' && c - d->fix > 2 && strstr(d->fix, "{?") ? ")" : "", stdout);
+				c++;
+			} else {
+				fputs(*c == '\n' ? " " : (char[2]){*c, 0}, stdout);
+			}
+		}
 		fputs(" |\n", stdout);
 	}
 }

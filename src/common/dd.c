@@ -71,3 +71,17 @@ void dd_raise_fd_limit(void)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
+
+bool dd_name_is_tld(const char *name)
+{
+	size_t n = strlen(name);
+	if (n < 2 || name[n - 1] != '.')
+		return false;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (name[i] == '\\' && i + 2 < n)
+			i++; /* an escaped octet is not a label boundary */
+		else if (name[i] == '.')
+			return false;
+	}
+	return true;
+}

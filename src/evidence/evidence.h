@@ -49,6 +49,16 @@ typedef enum ev_purpose {
 const char *ev_purpose_name(ev_purpose_t p);
 int ev_purpose_from_name(const char *s, ev_purpose_t *out);
 
+/* The flags a query was sent with, as the evidence records them ("qflags"). The
+ * values are part of the version-1 evidence JSON and equal the engine's
+ * ENGINE_F_* (the probe checks this at compile time). */
+#define EV_F_DO 0x01        /* DO set in EDNS0 */
+#define EV_F_CD 0x02        /* CD set */
+#define EV_F_RD 0x04        /* RD set (resolvers) */
+#define EV_F_NOEDNS 0x08    /* sent without OPT */
+#define EV_F_TCP 0x10       /* straight to TCP */
+#define EV_F_IF_SILENT 0x20 /* sent only if the address was still silent */
+
 typedef struct ev_exchange {
 	char *zone;       /* the zone this exchange is evidence for (NULL for resolvers) */
 	ev_purpose_t purpose;
@@ -57,7 +67,7 @@ typedef struct ev_exchange {
 	char *ns_name;    /* name server name, may be NULL */
 	char *qname;
 	uint16_t qtype;
-	unsigned qflags;  /* ENGINE_F_* used */
+	unsigned qflags;  /* EV_F_* used */
 	int err;          /* 0 or DD_E* */
 	char *why;        /* detail for err, may be NULL */
 	unsigned sent_ms; /* when it was sent, ms after the check started */

@@ -8,6 +8,11 @@
 #include "common/msg.h"
 #include "probe/probe.h"
 
+/* The evidence records the engine's query flags as they are (version-1 JSON). */
+_Static_assert(EV_F_DO == ENGINE_F_DO && EV_F_CD == ENGINE_F_CD && EV_F_RD == ENGINE_F_RD &&
+		       EV_F_NOEDNS == ENGINE_F_NOEDNS && EV_F_TCP == ENGINE_F_TCP && EV_F_IF_SILENT == ENGINE_F_IF_SILENT,
+	       "evidence flags differ from the engine's");
+
 void probe_cfg_default(probe_cfg_t *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));

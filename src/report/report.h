@@ -27,19 +27,26 @@ void rep_nagios(FILE *out, const an_result_t *r, const evidence_t *ev, unsigned 
 /* "DNSSEC UNKNOWN - why" (the check could not run; exit 3). */
 void rep_nagios_unknown(FILE *out, const char *why);
 
-/* One-line verdict ("bogus: the chain breaks at example. (EDE 7 Signature Expired)"). Caller frees. */
-char *rep_verdict_line(const an_result_t *r);
+/* The verdict block, worded for the case at hand (one server of several, a TLD
+ * above the user's zone, an alias into a broken zone, a denial proof). Every
+ * output (text, JSON, the web page) takes it from here. */
+typedef struct rep_advice {
+	char *verdict;   /* one sentence: "bogus: the chain of trust breaks at example. (EDE 7 ...)" */
+	an_who_t who;    /* who must act; AN_WHO_NONE when nobody must */
+	char *who_text;  /* "the DNS operator of example.", or NULL */
+	char *fix;       /* the exact thing to change, or NULL */
+	char *emergency; /* the emergency stop that fits, with its cost, or NULL */
+	char *urgency;   /* "now: ...", "before DATE ...", or NULL when nothing needs doing */
+} rep_advice_t;
 
-/* The emergency stop and its cost, or NULL when none applies. Caller frees. */
-char *rep_emergency(const an_result_t *r);
+/* Fill `a` (the caller clears it with rep_advice_clear, also on failure).
+ * Returns 0 or DD_ENOMEM. */
+int rep_advice(const an_result_t *r, rep_advice_t *a);
+void rep_advice_clear(rep_advice_t *a);
 
 /* The finding that explains the verdict: the first error at the broken zone
  * (or anywhere when none is broken), or NULL. Points into `r`. */
 const an_finding_t *rep_main_finding(const an_result_t *r);
-
-/* Who must act on a bogus or unreachable verdict ("the registrar (parent) of
- * example."), or NULL when nobody must. Caller frees. */
-char *rep_who(const an_result_t *r);
 
 /* Write `s` with &, <, >, " and ' escaped for XML/HTML text and attributes;
  * control characters other than newline and tab become U+FFFD; at most

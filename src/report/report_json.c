@@ -29,7 +29,7 @@ static json_t *finding_json(const an_finding_t *f)
 	json_object_set_new(j, "rfc", json_string(d->rfc));
 	json_object_set_new(j, "summary", json_string(f->summary ? f->summary : ""));
 	json_object_set_new(j, "fix", json_string(f->fix ? f->fix : ""));
-	json_object_set_new(j, "who", json_string(an_who_name(d->who)));
+	json_object_set_new(j, "who", json_string(an_who_name(f->who)));
 	json_object_set_new(j, "when", time_json(f->when));
 	if (f->data && f->data[0]) {
 		json_t *recs = json_array();
@@ -201,12 +201,22 @@ json_t *rep_json(const an_result_t *r, const evidence_t *ev)
 		json_array_append_new(recs, json_string(r->answer[i] ? r->answer[i] : ""));
 	json_object_set_new(ans, "records", recs);
 	json_object_set_new(j, "answer", ans);
-	char *v = rep_verdict_line(r);
-	json_object_set_new(j, "verdict", json_string(v ? v : ""));
-	free(v);
-	char *e = rep_emergency(r);
-	json_object_set_new(j, "emergency_stop", e ? json_string(e) : json_null());
-	free(e);
+	rep_advice_t a;
+	if (rep_advice(r, &a) != 0) {
+		rep_advice_clear(&a);
+		json_decref(j);
+		return NULL;
+	}
+	json_object_set_new(j, "verdict", json_string(a.verdict));
+	json_object_set_new(j, "emergency_stop", a.emergency ? json_string(a.emergency) : json_null());
+	json_t *adv = json_object();
+	json_object_set_new(adv, "who", json_string(an_who_name(a.who)));
+	json_object_set_new(adv, "who_text", a.who_text ? json_string(a.who_text) : json_null());
+	json_object_set_new(adv, "fix", a.fix ? json_string(a.fix) : json_null());
+	json_object_set_new(adv, "emergency_stop", a.emergency ? json_string(a.emergency) : json_null());
+	json_object_set_new(adv, "urgency", a.urgency ? json_string(a.urgency) : json_null());
+	json_object_set_new(j, "advice", adv);
+	rep_advice_clear(&a);
 	if (ev) {
 		json_t *p = json_object();
 		json_object_set_new(p, "queries", json_integer(ev->queries));

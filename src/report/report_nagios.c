@@ -31,10 +31,11 @@ void rep_nagios(FILE *out, const an_result_t *r, const evidence_t *ev, unsigned 
 	int code = an_exit_code(r);
 	if (code < 0 || code > 3)
 		code = 3;
-	char *v = rep_verdict_line(r);
+	rep_advice_t a;
+	rep_advice(r, &a); /* out of memory: no verdict text, the rest still prints */
 	fprintf(out, "DNSSEC %s - %s ", state_name[code], r->qname ? r->qname : "?");
-	plain(out, v);
-	free(v);
+	plain(out, a.verdict ? a.verdict : an_status_name(r->status));
+	rep_advice_clear(&a);
 	/* The findings that set the state (errors and warnings), by id. */
 	bool first = true;
 	for (size_t i = 0; i < r->n_findings; i++) {

@@ -20,18 +20,6 @@ const an_finding_t *rep_main_finding(const an_result_t *r)
 	return first_error(r, r->broken_zone);
 }
 
-char *rep_who(const an_result_t *r)
-{
-	if (r->diagnosis == AN_DIAG_RESOLVER_SPECIFIC)
-		return dd_asprintf("the operator of the failing resolver (flush %s from its cache); nothing needs to change in the zone",
-				   r->qname);
-	const an_finding_t *f = rep_main_finding(r);
-	if (!f || (r->status != AN_BOGUS && r->status != AN_UNREACHABLE))
-		return NULL;
-	return dd_asprintf("the %s of %s",
-			   an_finding_def(f->id)->who == AN_WHO_REGISTRAR ? "registrar (parent)" : "DNS operator", f->zone);
-}
-
 static const an_finding_t *first_error(const an_result_t *r, const char *zone)
 {
 	for (size_t i = 0; i < r->n_findings; i++) {
@@ -40,50 +28,6 @@ static const an_finding_t *first_error(const an_result_t *r, const char *zone)
 			return f;
 	}
 	return NULL;
-}
-
-char *rep_verdict_line(const an_result_t *r)
-{
-	char ede[200] = "";
-	for (size_t i = 0; i < r->n_ede; i++) {
-		size_t l = strlen(ede);
-		snprintf(ede + l, sizeof(ede) - l, "%sEDE %d %s", i ? ", " : "", r->ede[i], an_ede_name(r->ede[i]));
-	}
-	switch (r->status) {
-	case AN_SECURE:
-		return dd_asprintf("secure: the chain of trust holds from the trust anchor to %s", r->qname);
-	case AN_INSECURE:
-		return dd_asprintf("insecure: %s is not protected by DNSSEC, and that is provably so (not an error)", r->qname);
-	case AN_BOGUS:
-		return dd_asprintf("bogus: the chain of trust breaks at %s (%s); validating resolvers answer SERVFAIL",
-				 r->broken_zone ? r->broken_zone : "?", ede);
-	case AN_UNREACHABLE:
-		return dd_asprintf("unreachable: no name server of %s answers (%s); this is not a DNSSEC problem",
-				 r->broken_zone ? r->broken_zone : "?", ede);
-	default:
-		return dd_asprintf("indeterminate: no verdict could be reached%s%s%s", ede[0] ? " (" : "", ede, ede[0] ? ")" : "");
-	}
-}
-
-char *rep_emergency(const an_result_t *r)
-{
-	if (r->status != AN_BOGUS || !r->broken_zone || strcmp(r->broken_zone, ".") == 0)
-		return NULL;
-	const an_finding_t *f = first_error(r, r->broken_zone);
-	if (!f)
-		return NULL;
-	/* A broken DS RRset or denial proof is the parent's own data: removing the child's DS does not help. */
-	if (f->rrset && strstr(f->rrset, " DS") && strcmp(f->zone, r->broken_zone) == 0 &&
-	    strncmp(f->rrset, r->broken_zone, strlen(r->broken_zone)) != 0)
-		return NULL;
-	return dd_asprintf("If the fix cannot be made quickly, ask the registrar of %s to remove all its DS records. "
-			 "Validating resolvers then treat %s as unsigned and resolve it again once the old DS has "
-			 "expired from their caches (up to the DS TTL, often one to two days at the TLD). The cost: "
-			 "until a new DS is published, answers from %s are not protected against forgery, and DANE "
-			 "or other DNSSEC-dependent services stop working. Operators of validating resolvers can "
-			 "meanwhile add a negative trust anchor for %s (RFC 7646; Unbound: unbound-control "
-			 "insecure_add %s; BIND: rndc nta %s) and remove it once the zone is fixed.",
-			 r->broken_zone, r->broken_zone, r->broken_zone, r->broken_zone, r->broken_zone, r->broken_zone);
 }
 
 static const char *status_color(an_status_t s)
@@ -105,6 +49,28 @@ static const char *sev_color(an_severity_t s)
 
 #define COL(code) (color ? (code) : "")
 
+/* First, what the person on call needs: the verdict, how urgent, who acts, the fix, the emergency stop. */
+static void verdict_block(FILE *out, const an_result_t *r, bool color)
+{
+	rep_advice_t a;
+	if (rep_advice(r, &a) != 0) {
+		rep_advice_clear(&a);
+		fprintf(out, "Verdict: %s (out of memory while wording the advice)\n\n", an_status_name(r->status));
+		return;
+	}
+	fprintf(out, "%sVerdict:%s %s%s%s\n", COL(C_BOLD), COL(C_OFF), COL(status_color(r->status)), a.verdict, COL(C_OFF));
+	if (a.urgency)
+		fprintf(out, "%sUrgency:%s %s\n", COL(C_BOLD), COL(C_OFF), a.urgency);
+	if (a.who_text)
+		fprintf(out, "%sWho must act:%s %s\n", COL(C_BOLD), COL(C_OFF), a.who_text);
+	if (a.fix)
+		fprintf(out, "%sFix:%s %s\n", COL(C_BOLD), COL(C_OFF), a.fix);
+	if (a.emergency)
+		fprintf(out, "%sEmergency stop:%s %s\n", COL(C_BOLD), COL(C_OFF), a.emergency);
+	fputc('\n', out);
+	rep_advice_clear(&a);
+}
+
 void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
 {
 	char *qt = ldns_rr_type2str((ldns_rr_type)r->qtype);
@@ -118,6 +84,7 @@ void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
 	if (r->whatif_zone)
 		fprintf(out, "%sWhat if:%s the DS records of %s are the ones given with --ds, not those the parent serves.\n\n",
 			COL(C_BOLD), COL(C_OFF), r->whatif_zone);
+	verdict_block(out, r, color);
 
 	/* 1. Confirmation through resolvers. */
 	fprintf(out, "%s1. Is it DNSSEC?%s\n", COL(C_BOLD), COL(C_OFF));
@@ -190,10 +157,11 @@ void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
 		if (!l->n_ds && !l->anchored)
 			fprintf(out, "     no DS at the parent%s\n", l->n_keys ? " (the zone publishes keys)" : "");
 		for (size_t d = 0; d < l->n_ds; d++) {
-			bool unknown = l->status == AN_UNREACHABLE && !l->n_keys;
+			/* No server delivered a DNSKEY RRset to judge (dead, or no EDNS): the DS cannot be checked. */
+			bool unknown = !l->n_keys && !l->servers_total && l->status != AN_INSECURE;
 			fprintf(out, "     DS  tag %-5u alg %-2u digest %u  %s%s%s\n", l->ds[d].tag, l->ds[d].algorithm,
 				l->ds[d].digest_type, COL(unknown ? C_DIM : l->ds[d].matched ? C_GRN : C_RED),
-				unknown		    ? "not checked: no server of the zone answered"
+				unknown		    ? "not checked: no server delivered the zone's DNSKEY RRset"
 				: l->ds[d].matched ? "matches a published key"
 						    : "matches NO published key",
 				COL(C_OFF));
@@ -278,26 +246,6 @@ void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color)
 		}
 		fprintf(out, "\n      %s\n", f->summary ? f->summary : "");
 		if (d->severity != AN_NOTICE && f->fix)
-			fprintf(out, "      Fix (%s): %s\n", an_who_name(d->who), f->fix);
+			fprintf(out, "      Fix (%s): %s\n", an_who_name(f->who), f->fix);
 	}
-
-	/* Verdict, fix, who. */
-	char *v = rep_verdict_line(r);
-	fprintf(out, "\n%sVerdict:%s %s%s%s\n", COL(C_BOLD), COL(C_OFF), COL(status_color(r->status)), v ? v : "",
-		COL(C_OFF));
-	free(v);
-	const an_finding_t *f = rep_main_finding(r);
-	char *who = rep_who(r);
-	if (f && (r->status == AN_BOGUS || r->status == AN_UNREACHABLE)) {
-		fprintf(out, "%sFix:%s %s\n", COL(C_BOLD), COL(C_OFF), f->fix ? f->fix : "");
-		if (r->diagnosis != AN_DIAG_RESOLVER_SPECIFIC)
-			fprintf(out, "%sWho must act:%s %s\n", COL(C_BOLD), COL(C_OFF), who ? who : "");
-		char *e = rep_emergency(r);
-		if (e)
-			fprintf(out, "%sEmergency stop:%s %s\n", COL(C_BOLD), COL(C_OFF), e);
-		free(e);
-	}
-	if (r->diagnosis == AN_DIAG_RESOLVER_SPECIFIC)
-		fprintf(out, "%sWho must act:%s %s\n", COL(C_BOLD), COL(C_OFF), who ? who : "");
-	free(who);
 }

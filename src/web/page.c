@@ -218,12 +218,13 @@ static void section_keys(FILE *out, const an_result_t *r)
 			fprintf(out, "<li class=\"warn\">! No DS at the parent%s.</li>\n",
 				l->n_keys ? " (the zone publishes keys)" : "");
 		for (size_t d = 0; d < l->n_ds; d++) {
-			bool unknown = l->status == AN_UNREACHABLE && !l->n_keys;
+			/* No server delivered a DNSKEY RRset to judge (dead, or no EDNS): the DS cannot be checked. */
+			bool unknown = !l->n_keys && !l->servers_total && l->status != AN_INSECURE;
 			fprintf(out, "<li class=\"%s\">%s DS tag %u, algorithm %u, digest type %u: %s</li>\n",
 				unknown ? "warn" : l->ds[d].matched ? "ok" : "bad",
 				unknown ? "!" : l->ds[d].matched ? "\u2713" : "\u2717", l->ds[d].tag, l->ds[d].algorithm,
 				l->ds[d].digest_type,
-				unknown ? "not checked: no server of the zone answered"
+				unknown ? "not checked: no server delivered the zone's DNSKEY RRset"
 				: l->ds[d].matched ? "matches a published key"
 						   : "<strong>matches NO published key</strong>");
 		}
@@ -332,9 +333,9 @@ static void section_servers(FILE *out, const an_result_t *r)
 }
 
 /* A fix: its sentence, then the records to paste in a copyable block. */
-static void fix_text(FILE *out, const an_finding_t *f)
+static void fix_text(FILE *out, const char *fix_in, const char *data)
 {
-	const char *fix = f->fix ? f->fix : "";
+	const char *fix = fix_in ? fix_in : "";
 	const char *nl = strchr(fix, '\n');
 	fputs("<p>", out);
 	if (nl) {
@@ -345,9 +346,9 @@ static void fix_text(FILE *out, const an_finding_t *f)
 		esc(out, fix);
 	}
 	fputs("</p>\n", out);
-	if (nl && f->data && f->data[0]) {
+	if (nl && data && data[0]) {
 		fputs("<pre class=\"records\" tabindex=\"0\" aria-label=\"DS records to publish\">", out);
-		const char *p = f->data;
+		const char *p = data;
 		while (*p) {
 			while (*p == ' ')
 				p++;
@@ -370,31 +371,33 @@ static void fix_text(FILE *out, const an_finding_t *f)
 static void section_verdict(FILE *out, const an_result_t *r)
 {
 	fputs("<section id=\"verdict\" aria-labelledby=\"s6\"><h2 id=\"s6\">Verdict, fix and who must act</h2>\n", out);
-	char *v = rep_verdict_line(r);
+	rep_advice_t a;
+	int rc = rep_advice(r, &a);
 	fprintf(out, "<p class=\"verdict %s\"><strong>%s ", status_class(r->status), status_icon(r->status));
-	esc(out, v);
+	esc(out, rc == 0 ? a.verdict : an_status_name(r->status));
 	fputs("</strong></p>\n", out);
-	free(v);
-	const an_finding_t *f = rep_main_finding(r);
-	if (f && (r->status == AN_BOGUS || r->status == AN_UNREACHABLE)) {
-		fputs("<div id=\"fix\" class=\"fix\"><h3>The fix</h3>\n", out);
-		fix_text(out, f);
-		fputs("</div>\n", out);
-	}
-	char *who = rep_who(r);
-	if (who) {
-		fputs("<p class=\"who\"><strong>Who must act:</strong> ", out);
-		esc(out, who);
+	if (rc == 0 && a.urgency) {
+		fputs("<p class=\"urgency\"><strong>Urgency:</strong> ", out);
+		esc(out, a.urgency);
 		fputs("</p>\n", out);
 	}
-	free(who);
-	char *e = rep_emergency(r);
-	if (e) {
+	if (rc == 0 && a.who_text) {
+		fputs("<p class=\"who\"><strong>Who must act:</strong> ", out);
+		esc(out, a.who_text);
+		fputs("</p>\n", out);
+	}
+	if (rc == 0 && a.fix) {
+		fputs("<div id=\"fix\" class=\"fix\"><h3>The fix</h3>\n", out);
+		const an_finding_t *f = rep_main_finding(r);
+		fix_text(out, a.fix, f ? f->data : NULL);
+		fputs("</div>\n", out);
+	}
+	if (rc == 0 && a.emergency) {
 		fputs("<div class=\"emergency\"><h3>Emergency stop, and what it costs</h3>\n<p>", out);
-		esc(out, e);
+		esc(out, a.emergency);
 		fputs("</p></div>\n", out);
 	}
-	free(e);
+	rep_advice_clear(&a);
 	fputs("</section>\n", out);
 }
 
@@ -423,7 +426,7 @@ static void section_findings(FILE *out, const an_result_t *r)
 		fputs("<br>", out);
 		esc(out, f->summary);
 		if (d->severity != AN_NOTICE && f->fix) {
-			fprintf(out, "<br><em>Fix (%s):</em> ", an_who_name(d->who));
+			fprintf(out, "<br><em>Fix (%s):</em> ", an_who_name(f->who));
 			esc(out, f->fix);
 		}
 		fputs("</li>\n", out);
@@ -443,10 +446,10 @@ void web_page_result(FILE *out, const an_result_t *r, const evidence_t *ev, cons
 	esc(out, type_text);
 	fprintf(out, ": <span class=\"badge %s\">%s %s</span></h1>\n", status_class(r->status), status_icon(r->status),
 		an_status_name(r->status));
-	char *v = rep_verdict_line(r);
+	rep_advice_t a;
 	fputs("<p class=\"lead\">", out);
-	esc(out, v);
-	free(v);
+	esc(out, rep_advice(r, &a) == 0 ? a.verdict : an_status_name(r->status));
+	rep_advice_clear(&a);
 	if (r->status == AN_BOGUS || r->status == AN_UNREACHABLE)
 		fputs(" <a href=\"#verdict\">See the fix.</a>", out);
 	fprintf(out, "</p>\n<p class=\"meta\">Validated at <time datetime=\"%s\">%s</time>", t, t);

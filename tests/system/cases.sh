@@ -58,7 +58,7 @@ tail -n +2 "$CASES" | while IFS=$'\t' read -r name type status ede broken exitc 
 		fail "probe+analyse $what: check=$a analyse=$b (exit $rc2)"; fi
 	# The DS the doctor proposes repairs the chain: analyse the same evidence
 	# as if the parent published it (--ds) and the name must be secure.
-	mapfile -t recs < <(jq -r '.findings[] | select(.id == "DS_NO_MATCHING_DNSKEY" or .id == "DS_DIGEST_MISMATCH" or .id == "DS_ALGORITHM_MISMATCH" or .id == "DNSKEY_NOT_SIGNED_BY_DS_KEY") | .records[]?' "$out" 2>/dev/null | sort -u)
+	mapfile -t recs < <(jq -r '.findings[] | select(.id == "DS_NO_MATCHING_DNSKEY" or .id == "DS_DIGEST_MISMATCH" or .id == "DS_ALGORITHM_MISMATCH" or .id == "DNSKEY_NOT_SIGNED_BY_DS_KEY" or .id == "DS_KEY_NOT_ZONE_KEY") | .records[]?' "$out" 2>/dev/null | sort -u)
 	if [ ${#recs[@]} -gt 0 ]; then
 		args=()
 		for r in "${recs[@]}"; do args+=(--ds "$r"); done

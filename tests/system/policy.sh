@@ -78,3 +78,13 @@ expect "--at two hours later: the skewed signatures are plainly valid" \
 	"${C[@]}" --at "$(($(date +%s) + 7200))" www.skew.test
 expect "--at 40 days later: everything has expired (bogus, EDE 7)" \
 	'.status == "bogus" and .ede == [7] and .broken_zone == "."' "${C[@]}" --at "$(($(date +%s) + 40 * 86400))" www.good13.test
+
+# A DS is proposed only for a key-signing key that signs the DNSKEY RRset, never for a ZSK.
+expect "zskalso: KSK and ZSK sign the DNSKEY RRset; the proposed DS is the KSK's alone" \
+	'. as $r | ([.findings[] | select(.id == "DS_NO_MATCHING_DNSKEY") | .records[]] | length) >= 1 and
+	 ([.findings[] | select(.id == "DS_NO_MATCHING_DNSKEY") | .records[] | split("\t")[4] | split(" ")[0] | tonumber] | unique) ==
+	 [$r.chain[] | select(.zone == "zskalso.test.") | .dnskey[] | select(.flags == 257) | .key_tag]' \
+	"${C[@]}" www.zskalso.test
+expect "zsksigns: only the ZSK signs the DNSKEY RRset; the signer must sign with the DS'd KSK, no DS proposed" \
+	'[.findings[] | select(.id == "DNSKEY_NOT_SIGNED_BY_DS_KEY")] | length >= 1 and all(.[]; (.records // []) == [] and (.fix | contains("the DS then needs no change")) and (.fix | contains("IN\tDS") | not) and .who == "dns-operator")' \
+	"${C[@]}" www.zsksigns.test

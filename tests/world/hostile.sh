@@ -100,6 +100,11 @@ hostile_build() {
     HZ_EXTRA=$(cat "$Z/${child%.}.deleg") hostile_zone deep.hostile. $((++n)) "ns1.deep.hostile.=$H"
     deleg+=("$Z/deep.hostile.deleg")
 
+    # The zone's only server answers FORMERR to any query with EDNS, and plain queries
+    # without RRSIGs: validators cannot get the signatures its DS calls for.
+    hostile_zone allformerr.hostile. $((++n)) "ns1.allformerr.hostile.=127.53.10.16"
+    deleg+=("$Z/allformerr.hostile.deleg")
+
     # The TLD: delegations to every case zone.
     local tk tz
     tk=$(keygen hostile. 13 ksk) tz=$(keygen hostile. 13 zsk)
@@ -138,7 +143,7 @@ www.badid.hostile.	A	secure	-	-	1	SERVER_MALFORMED
 www.otherq.hostile.	A	secure	-	-	1	SERVER_MALFORMED
 www.tc.hostile.	A	secure	-	-	0	SERVER_NEEDS_TCP
 www.tcnotcp.hostile.	A	secure	-	-	1	SERVER_NO_TCP
-www.formerr.hostile.	A	secure	-	-	1	SERVER_NO_EDNS
+www.formerr.hostile.	A	bogus	10	formerr.hostile.	2	ZONE_NO_DNSSEC,SERVER_NO_EDNS
 www.silentedns.hostile.	A	secure	-	-	1	SERVER_NO_EDNS
 www.refused.hostile.	A	secure	-	-	1	SERVER_LAME
 www.servfail.hostile.	A	secure	-	-	1	SERVER_LAME
@@ -148,6 +153,7 @@ www.drip.hostile.	A	secure	-	-	1	SERVER_NO_TCP
 www.alldrip.hostile.	A	unreachable	22	alldrip.hostile.	2	ZONE_UNREACHABLE,SERVER_NO_TCP
 www.allrandom.hostile.	A	unreachable	22	allrandom.hostile.	2	ZONE_UNREACHABLE,SERVER_MALFORMED
 www.alltcnotcp.hostile.	A	unreachable	22	alltcnotcp.hostile.	2	ZONE_UNREACHABLE,SERVER_NO_TCP
+www.allformerr.hostile.	A	bogus	10	allformerr.hostile.	2	ZONE_NO_DNSSEC,SERVER_NO_EDNS
 www.manyns.hostile.	A	secure	-	-	1	NS_SET_TRUNCATED
 www.manyglueless.hostile.	A	unreachable	22	manyglueless.hostile.	2	ZONE_UNREACHABLE,NS_NO_ADDRESS,NS_SET_TRUNCATED
 a.cname.hostile.	A	secure	-	-	1	CNAME_LOOP

@@ -204,7 +204,7 @@ cds_of() { # KEYBASE -> CDS (SHA-256) and CDNSKEY lines for the key
 }
 
 # The zones added for the policy, denial, time and CDS cases (all under test., on leaf1).
-POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk dname optout v6ns lame"
+POLICY_ZONES="sha1ds rsasha1 rsa1024 unsupalg unsupdigest nsec3iter nsec3salt nsec wild cdsgood cdsbad cdsdelete inverted skew idleksk dname optout v6ns lame zsksigns zskalso v6only revoked nozonebit"
 
 # rrsig_line_edit ZONEFILE OWNER TYPE AWKACTION: operate on the RRSIG over OWNER/TYPE
 check_count() { # FILE REGEX EXPECTED what
@@ -566,6 +566,42 @@ do_build() {
     KSK_lame_test_=$(keygen lame.test. 13 ksk) ZSK_lame_test_=$(keygen lame.test. 13 zsk)
     sign_normal lame.test.;       add_ds lame.test. "$KSK_lame_test_"
 
+    # zsksigns: the DS names a published KSK, but only the ZSK signs the DNSKEY RRset.
+    # The fix is the signer's (sign with that KSK); no DS is proposed for the ZSK.
+    std_leaf zsksigns.test. 80
+    k=$(keygen zsksigns.test. 13 ksk) ZSK_zsksigns_test_=$(keygen zsksigns.test. 13 zsk)
+    cat "$k.key" >>"$Z/zsksigns.test.zone"; echo >>"$Z/zsksigns.test.zone"
+    sign zsksigns.test. "$Z/zsksigns.test.zone" "$Z/zsksigns.test.signed" "$NORM_I" "$NORM_E" "$ZSK_zsksigns_test_"
+    add_ds zsksigns.test. "$k"
+    check_count "$Z/zsksigns.test.signed" $'\tRRSIG\tDNSKEY ' 1 "zsksigns: DNSKEY signed by the ZSK only"
+    # zskalso: KSK and ZSK both sign the DNSKEY RRset (-A); the parent has the DS of an old
+    # KSK. The DS to propose is the KSK's only, never the ZSK's.
+    std_signed zskalso.test. 81;  k=$(keygen zskalso.test. 13 ksk)
+    SIGN_OPTS="-n -t 0 -A" sign_normal zskalso.test.; add_ds zskalso.test. "$k" nomatch
+    check_count "$Z/zskalso.test.signed" $'\tRRSIG\tDNSKEY ' 2 "zskalso: DNSKEY signed by KSK and ZSK"
+
+    # v6only: every name server has an IPv6 address only; the namespace has no IPv6
+    # route, so nothing can be asked: indeterminate, never "secure" (not served).
+    mkleaf v6only.test. 82 ns1.v6only.test.=fd00:53::2 ns2.v6only.test.=fd00:53::3
+    KSK_v6only_test_=$(keygen v6only.test. 13 ksk) ZSK_v6only_test_=$(keygen v6only.test. 13 zsk)
+    sign_normal v6only.test.;     add_ds v6only.test. "$KSK_v6only_test_"
+
+    # revoked: the only DS'd KSK has the REVOKE bit set (RFC 5011) and still signs the
+    # DNSKEY RRset. Validators still validate through it: secure, with a warning.
+    std_signed revoked.test. 83
+    sed -i 's/\tDNSKEY\t257 /\tDNSKEY\t385 /' "$(ksk_of revoked.test.).key"
+    grep -q $'\tDNSKEY\t385 ' "$(ksk_of revoked.test.).key" || die "revoked: could not set the REVOKE bit"
+    sign_normal revoked.test.;    add_ds revoked.test. "$(ksk_of revoked.test.)"
+    check_count "$Z/revoked.test.signed" $'\tDNSKEY\t385 ' 1 "revoked: the KSK published with the REVOKE bit"
+
+    # nozonebit: the only DS names a published key whose Zone Key flag is clear (flags 1,
+    # RFC 4034 §2.1.1): validators must not use it; the zone's real KSK signs.
+    std_signed nozonebit.test. 84; k=$(keygen nozonebit.test. 13 ksk)
+    sed -i 's/\tDNSKEY\t257 /\tDNSKEY\t1 /' "$k.key"
+    cat "$k.key" >>"$Z/nozonebit.test.zone"; echo >>"$Z/nozonebit.test.zone"
+    sign_normal nozonebit.test.;  add_ds nozonebit.test. "$k"
+    check_count "$Z/nozonebit.test.signed" $'\tDNSKEY\t1 3 ' 1 "nozonebit: a key without the Zone Key flag"
+
     # ------------------------------------------------------------- TLDs --
     local tldk tldz
     tldk=$(keygen test. 8 ksk) tldz=$(keygen test. 8 zsk)
@@ -726,6 +762,11 @@ www.bad.dname.test.	A	bogus	7	expired.test.	2	RRSIG_EXPIRED
 www.insec.optout.test.	A	insecure	-	-	0	-
 nope.optout.test.	A	insecure	-	-	0	NSEC3_OPT_OUT
 www.v6ns.test.	A	secure	-	-	0	SERVER_NOT_TESTED
+www.zsksigns.test.	A	bogus	10	zsksigns.test.	2	DNSKEY_NOT_SIGNED_BY_DS_KEY
+www.zskalso.test.	A	bogus	9	zskalso.test.	2	DS_NO_MATCHING_DNSKEY
+www.v6only.test.	A	indeterminate	-	-	3	SERVER_NOT_TESTED
+www.revoked.test.	A	secure	-	-	1	DS_KEY_REVOKED
+www.nozonebit.test.	A	bogus	10	nozonebit.test.	2	DS_KEY_NOT_ZONE_KEY
 EOF
 }
 

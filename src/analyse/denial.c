@@ -1,0 +1,253 @@
+/* denial of existence: NSEC/NSEC3 proofs, wildcards, opt-out, NSEC3 parameters */
+#include "analyse/an_int.h"
+
+static bool nsec3_params(const ldns_rr *rr, nsec3_params_t *p)
+{
+	if (ldns_rr_rd_count(rr) < 4 || ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 1 || ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 2 ||
+	    ldns_rdf_size(ldns_rr_rdf(rr, 3)) < 1)
+		return false;
+	p->hash = ldns_rdf_data(ldns_rr_rdf(rr, 0))[0];
+	p->iterations = ldns_rdf2native_int16(ldns_rr_rdf(rr, 2));
+	p->salt_len = ldns_rdf_data(ldns_rr_rdf(rr, 3))[0];
+	return true;
+}
+
+/* RFC 9276 §3.1: iterations above 0 or a salt are a warning on the zone. */
+static void nsec3_advice(ctx_t *c, const char *zone, const nsec3_params_t *p, const char *server)
+{
+	if (!p->iterations && !p->salt_len)
+		return;
+	char buf[200];
+	snprintf(buf, sizeof(buf), " %u extra iteration%s and a %u-octet salt%s", p->iterations, p->iterations == 1 ? "" : "s",
+		 p->salt_len,
+		 p->iterations > c->pol.nsec3_iter_limit ? " (above the limit resolvers enforce: its negative answers are insecure)" : "");
+	an_add_finding(c, AN_F_NSEC3_PARAMETERS, zone, NULL, buf, NULL, server, 0);
+}
+
+/* Does NSEC3 record `rr` (of zone `zone`) cover the hash of `name`? */
+static bool nsec3_covers(const ldns_rr *rr, const ldns_rdf *name, const ldns_rdf *zone)
+{
+	ldns_rdf *h = ldns_nsec3_hash_name_frm_nsec3(rr, name);
+	bool covers = false;
+	if (h && ldns_dname_cat(h, zone) == LDNS_STATUS_OK) {
+		ldns_dname2canonical(h);
+		covers = ldns_nsec_covers_name(rr, h);
+	}
+	ldns_rdf_deep_free(h);
+	return covers;
+}
+
+/* NXDOMAIN proven with NSEC3: does the NSEC3 covering the next closer name have opt-out set? */
+static bool nxdomain_optout(const ldns_rr_list *nsec3, const char *qname, uint16_t qtype)
+{
+	ldns_rdf *qn = ldns_dname_new_frm_str(qname);
+	if (!qn)
+		return false;
+	ldns_dname2canonical(qn);
+	bool optout = false;
+	ldns_rdf *ce = ldns_dnssec_nsec3_closest_encloser(qn, (ldns_rr_type)qtype, (ldns_rr_list *)nsec3);
+	if (ce && ldns_dname_label_count(qn) > ldns_dname_label_count(ce)) {
+		ldns_rdf *nc = ldns_dname_clone_from(qn, (uint16_t)(ldns_dname_label_count(qn) - ldns_dname_label_count(ce) - 1));
+		ldns_rdf *zone = ldns_rr_list_rr_count(nsec3) ? ldns_dname_left_chop(ldns_rr_owner(ldns_rr_list_rr(nsec3, 0))) : NULL;
+		for (size_t i = 0; nc && zone && i < ldns_rr_list_rr_count(nsec3) && !optout; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(nsec3, i);
+			optout = nsec3_covers(rr, nc, zone) && ldns_nsec3_optout(rr);
+		}
+		ldns_rdf_deep_free(nc);
+		ldns_rdf_deep_free(zone);
+	}
+	ldns_rdf_deep_free(ce);
+	ldns_rdf_deep_free(qn);
+	return optout;
+}
+
+/* Does `pkt` prove that qname/qtype does not exist (signatures and logic)? */
+int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt,
+			const char *qname, uint16_t qtype, const char *server, const char *rrset)
+{
+	ldns_rr_list *nsec = an_section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC, LDNS_SECTION_AUTHORITY);
+	ldns_rr_list *nsec3 = an_section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC3, LDNS_SECTION_AUTHORITY);
+	int ok = DENIAL_BOGUS;
+	/* RFC 5155 §8.1: NSEC3 records with an unknown hash algorithm are ignored. */
+	size_t seen3 = nsec3 ? ldns_rr_list_rr_count(nsec3) : 0;
+	nsec3_params_t worst = {0, 0, 0};
+	for (size_t i = 0; nsec3 && i < ldns_rr_list_rr_count(nsec3);) {
+		nsec3_params_t p;
+		if (!nsec3_params(ldns_rr_list_rr(nsec3, i), &p) || p.hash != 1) {
+			/* Out of the (borrowed) list; the record stays the packet's. */
+			ldns_rr *last = ldns_rr_list_pop_rr(nsec3);
+			if (i < ldns_rr_list_rr_count(nsec3))
+				ldns_rr_list_set_rr(nsec3, last, i);
+			continue;
+		}
+		if (p.iterations > worst.iterations)
+			worst.iterations = p.iterations;
+		if (p.salt_len > worst.salt_len)
+			worst.salt_len = p.salt_len;
+		i++;
+	}
+	ldns_rr_list *proof = (nsec3 && ldns_rr_list_rr_count(nsec3)) ? nsec3 : nsec;
+	if (!proof || !ldns_rr_list_rr_count(proof)) {
+		an_add_finding(c, AN_F_DENIAL_MISSING, zone, rrset,
+			    seen3 ? " (its NSEC3 records use an unknown hash algorithm, which validators ignore)" : "",
+			    NULL, server, 0);
+		goto out;
+	}
+	if (proof == nsec3) {
+		nsec3_advice(c, zone, &worst, server);
+		if (worst.iterations > c->pol.nsec3_iter_limit) {
+			char buf[120];
+			snprintf(buf, sizeof(buf), " (%u iterations; the limit is %u)", worst.iterations, c->pol.nsec3_iter_limit);
+			an_add_finding(c, AN_F_NSEC3_ITERATIONS_INSECURE, zone, rrset, buf, NULL, server, 0);
+			ok = DENIAL_INSECURE;
+			goto out;
+		}
+	}
+	ldns_rr_type ptype = proof == nsec3 ? LDNS_RR_TYPE_NSEC3 : LDNS_RR_TYPE_NSEC;
+	ldns_rr_list *allsigs = an_sigs_over(pkt, NULL, ptype, LDNS_SECTION_AUTHORITY);
+	bool sigs_ok = true;
+	/* Each NSEC/NSEC3 record is its own RRset (one per owner name). */
+	for (size_t i = 0; i < ldns_rr_list_rr_count(proof); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(proof, i);
+		ldns_rr_list *one = ldns_rr_list_new();
+		ldns_rr_list *sigs = an_sigs_over(pkt, ldns_rr_owner(rr), ptype, LDNS_SECTION_AUTHORITY);
+		sigcheck_t sc;
+		if (one) {
+			ldns_rr_list_push_rr(one, rr);
+			an_check_sigs(c, zone, one, sigs, keys, &sc);
+			if (!sc.valid) {
+				char *owner = dd_name_text(ldns_rr_owner(rr));
+				char *t = an_type_text(ptype);
+				char *rs = dd_asprintf("%s %s", owner ? owner : "?", t ? t : "?");
+				an_emit_sig_findings(c, zone, rs, server, &sc, false, NULL);
+				free(rs);
+				free(t);
+				free(owner);
+				sigs_ok = false;
+			} else {
+				an_note_expiry(c, zone, NULL, server, &sc);
+			}
+			ldns_rr_list_free(one);
+		}
+		ldns_rr_list_free(sigs);
+	}
+	if (sigs_ok) {
+		ldns_rr *q = ldns_rr_new();
+		ldns_rdf *qn = ldns_dname_new_frm_str(qname);
+		ldns_status st = LDNS_STATUS_MEM_ERR;
+		if (q && qn) {
+			ldns_rr_set_owner(q, qn);
+			qn = NULL;
+			ldns_rr_set_type(q, (ldns_rr_type)qtype);
+			ldns_rr_set_class(q, LDNS_RR_CLASS_IN);
+			if (ptype == LDNS_RR_TYPE_NSEC3)
+				st = ldns_dnssec_verify_denial_nsec3(q, proof, allsigs, ldns_pkt_get_rcode(pkt),
+								     (ldns_rr_type)qtype, ldns_pkt_ancount(pkt) == 0);
+			else
+				st = ldns_dnssec_verify_denial(q, proof, allsigs);
+		}
+		ldns_rdf_deep_free(qn);
+		ldns_rr_free(q);
+		if (st == LDNS_STATUS_OK) {
+			ok = DENIAL_PROVEN;
+			if (ptype == LDNS_RR_TYPE_NSEC3 && ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NXDOMAIN &&
+			    nxdomain_optout(proof, qname, qtype)) {
+				an_add_finding(c, AN_F_NSEC3_OPT_OUT, zone, rrset, "", NULL, server, 0);
+				ok = DENIAL_OPTOUT;
+			}
+		} else {
+			char buf[200];
+			snprintf(buf, sizeof(buf), " (%s)", ldns_get_errorstr_by_id(st));
+			an_add_finding(c, AN_F_DENIAL_INVALID, zone, rrset, buf, NULL, server, 0);
+		}
+	}
+	ldns_rr_list_free(allsigs);
+out:
+	ldns_rr_list_free(nsec);
+	ldns_rr_list_free(nsec3);
+	return ok;
+}
+
+/*
+ * A wildcard answer (RRSIG labels below the owner's label count, RFC 4035
+ * §5.3.4) is valid only with proof that the name asked does not exist, so
+ * that no closer match could have answered (RFC 4035 §3.1.3.3, RFC 5155
+ * §7.2.6): an NSEC covering the name, or an NSEC3 covering the hash of the
+ * "next closer" name. The proving records must carry valid signatures.
+ */
+void an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt, const ldns_rdf *owner,
+			   const ldns_rr_list *sigs, const char *server, const char *rrset)
+{
+	size_t owner_labels = ldns_dname_label_count(owner), labels = owner_labels;
+	for (size_t i = 0; sigs && i < ldns_rr_list_rr_count(sigs); i++) {
+		ldns_rr *sig = ldns_rr_list_rr(sigs, i);
+		if (ldns_rr_rd_count(sig) >= 9) {
+			size_t l = ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig));
+			if (l < labels)
+				labels = l;
+		}
+	}
+	if (labels >= owner_labels)
+		return; /* not a wildcard expansion */
+	/* The next closer name: the owner's rightmost labels+1 labels. */
+	ldns_rdf *next_closer = ldns_dname_clone_from(owner, (uint16_t)(owner_labels - labels - 1));
+	ldns_rdf *apex = ldns_dname_new_frm_str(zone);
+	bool proven = false;
+	for (int pass = 0; pass < 2 && next_closer && apex && !proven; pass++) {
+		ldns_rr_type type = pass ? LDNS_RR_TYPE_NSEC3 : LDNS_RR_TYPE_NSEC;
+		ldns_rr_list *recs = an_section_rrs(pkt, NULL, type, LDNS_SECTION_AUTHORITY);
+		for (size_t i = 0; recs && i < ldns_rr_list_rr_count(recs) && !proven; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(recs, i);
+			bool covers = false;
+			if (type == LDNS_RR_TYPE_NSEC) {
+				covers = ldns_nsec_covers_name(rr, owner);
+			} else {
+				nsec3_params_t np;
+				if (!nsec3_params(rr, &np) || np.hash != 1 || np.iterations > c->pol.nsec3_iter_limit)
+					continue;
+				covers = nsec3_covers(rr, next_closer, apex);
+			}
+			if (!covers)
+				continue;
+			ldns_rr_list *one = ldns_rr_list_new();
+			ldns_rr_list *rsigs = an_sigs_over(pkt, ldns_rr_owner(rr), type, LDNS_SECTION_AUTHORITY);
+			sigcheck_t sc;
+			if (one) {
+				ldns_rr_list_push_rr(one, rr);
+				an_check_sigs(c, zone, one, rsigs, keys, &sc);
+				proven = sc.valid;
+				ldns_rr_list_free(one);
+			}
+			ldns_rr_list_free(rsigs);
+		}
+		ldns_rr_list_free(recs);
+	}
+	if (!proven)
+		an_add_finding(c, AN_F_WILDCARD_PROOF_MISSING, zone, rrset, "", NULL, server, 0);
+	ldns_rdf_deep_free(next_closer);
+	ldns_rdf_deep_free(apex);
+}
+
+/* NSEC3PARAM at the apex of a zone that holds an answer: RFC 9276 advice even for positive answers. */
+void an_check_nsec3param(ctx_t *c, size_t zi)
+{
+	zst_t *s = &c->zs[zi];
+	if (s->insecure)
+		return;
+	ldns_rdf *apex = ldns_dname_new_frm_str(s->z->name);
+	for (size_t i = 0; apex && i < c->ev->n_xs; i++) {
+		const ev_exchange_t *x = &c->ev->xs[i];
+		ldns_pkt *pkt = c->pkts[i];
+		if (x->purpose != EV_P_NSEC3PARAM || strcmp(x->zone, s->z->name) != 0 || !pkt ||
+		    ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR || !ldns_pkt_aa(pkt))
+			continue;
+		ldns_rr_list *p = an_section_rrs(pkt, apex, LDNS_RR_TYPE_NSEC3PARAM, LDNS_SECTION_ANSWER);
+		for (size_t k = 0; p && k < ldns_rr_list_rr_count(p); k++) {
+			nsec3_params_t np;
+			if (nsec3_params(ldns_rr_list_rr(p, k), &np) && np.hash == 1)
+				nsec3_advice(c, s->z->name, &np, x->server);
+		}
+		ldns_rr_list_free(p);
+	}
+	ldns_rdf_deep_free(apex);
+}
