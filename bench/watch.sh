@@ -5,6 +5,7 @@
 # the first round took, history rows and database size, rows per later round,
 # and the database growth a day that implies. Runs inside the private network
 # namespace: tests/world/netns.sh bench/watch.sh build 10000 300
+# (DD_BENCH_WORLD=DIR: use a bulk world of N delegations built before in DIR).
 set -u
 B=${1:-build}
 N=${2:-10000}
@@ -13,10 +14,16 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN="$ROOT/$B/dnssec-doctor"
 export DNSSEC_DOCTOR_OFFLINE=1
 [ "${DD_IN_NETNS:-}" = 1 ] || { echo "run me through tests/world/netns.sh" >&2; exit 3; }
-W=$(mktemp -d /tmp/dd-bench-watch.XXXXXX)
 t0=$(date +%s)
-DD_WORLD_BIG=$N bash "$ROOT/tests/world/world.sh" build "$W" >"$W.build.log" 2>&1 || { echo "world build failed: $W.build.log" >&2; exit 1; }
-trap 'kill "${WPID:-0}" 2>/dev/null; bash "$ROOT/tests/world/world.sh" stop "$W" >/dev/null 2>&1; rm -rf "$W" "$W.build.log"' EXIT
+if [ -n "${DD_BENCH_WORLD:-}" ]; then
+	# A bulk world built before (DD_WORLD_BIG=N world.sh build DIR): kept afterwards.
+	W=$DD_BENCH_WORLD
+	trap 'kill "${WPID:-0}" 2>/dev/null; bash "$ROOT/tests/world/world.sh" stop "$W" >/dev/null 2>&1; rm -f "$W/names" "$W/err" "$W"/watch.db*' EXIT
+else
+	W=$(mktemp -d /tmp/dd-bench-watch.XXXXXX)
+	DD_WORLD_BIG=$N bash "$ROOT/tests/world/world.sh" build "$W" >"$W.build.log" 2>&1 || { echo "world build failed: $W.build.log" >&2; exit 1; }
+	trap 'kill "${WPID:-0}" 2>/dev/null; bash "$ROOT/tests/world/world.sh" stop "$W" >/dev/null 2>&1; rm -rf "$W" "$W.build.log"' EXIT
+fi
 bash "$ROOT/tests/world/world.sh" start "$W" >/dev/null 2>&1 || { echo "world start failed" >&2; exit 1; }
 echo "(world of $N delegations built and started in $(($(date +%s) - t0)) s)" >&2
 seq -f 'www.d%05g.big.' 1 "$N" >"$W/names"
