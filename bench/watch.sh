@@ -40,8 +40,12 @@ until [ "$(curl -s "http://$L/metrics" | grep -c '^dnssec_doctor_status{.*} 1$')
 	sleep 0.5
 done
 first=$(echo "$(date +%s.%N) - $start" | bc)
-sleep 5 # the first round's rows written (a flush at the latest every interval, earlier when the queue is large)
-rows1=$(sqlite3 "$W/watch.db" "SELECT count(*) FROM checks")
+# The first round's rows written: a flush every interval at the latest, earlier when the queue is large.
+for _ in $(seq 140); do
+	rows1=$(sqlite3 "$W/watch.db" "SELECT count(*) FROM checks" 2>/dev/null || echo 0)
+	[ "$rows1" -ge "$N" ] && break
+	sleep 0.5
+done
 c0=$(cpu "$WPID")
 w0=$(date +%s.%N)
 checks0=$(curl -s "http://$L/metrics" | awk '/^dnssec_doctor_checks_total/ {s += $2} END {print s}')

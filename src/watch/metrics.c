@@ -63,9 +63,22 @@ void watch_fingerprint(const watch_rec_t *rec, char *buf, size_t size)
 		 (long long)rec->earliest_expiry);
 }
 
+uint64_t watch_fp_hash(const char *fp)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (const unsigned char *c = (const unsigned char *)fp; *c; c++)
+		h = (h ^ *c) * 1099511628211ull;
+	return h ? h : 1; /* 0 stands for "no row" */
+}
+
 watch_row_t watch_row_decide(const char *last_fp, int64_t last_t, const char *fp, int64_t now)
 {
-	if (!last_fp || !last_fp[0] || strcmp(last_fp, fp) != 0)
+	return watch_row_decide_hash(last_fp && last_fp[0] ? watch_fp_hash(last_fp) : 0, last_t, watch_fp_hash(fp), now);
+}
+
+watch_row_t watch_row_decide_hash(uint64_t last_fp, int64_t last_t, uint64_t fp, int64_t now)
+{
+	if (!last_fp || last_fp != fp)
 		return WATCH_ROW_CHANGE;
 	/* A clock set back makes now < last_t: wait for it to pass again, rather than
 	 * a heartbeat per check. */

@@ -92,9 +92,11 @@ static void run_check(const dd_opts_t *o, watch_job_t *j)
 		watch_rec_from_result(&j->rec, res);
 	}
 	j->rec.duration_s = mono_s() - t0;
-	watch_fingerprint(&j->rec, j->fp, sizeof(j->fp));
+	char fp[FP_MAX];
+	watch_fingerprint(&j->rec, fp, sizeof(fp));
+	j->fp = watch_fp_hash(fp);
 	/* The full report goes with every change row (the status page links to it). */
-	if (res && strcmp(j->fp, j->last_fp) != 0) {
+	if (res && j->fp != j->last_fp) {
 		json_t *js = rep_json(res, ev);
 		j->report = js ? json_dumps(js, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 		json_decref(js);
@@ -288,7 +290,7 @@ static void schedule(watcher_t *w)
 		snprintf(j->name, sizeof(j->name), "%s", e->name);
 		snprintf(j->type, sizeof(j->type), "%s", e->type);
 		j->qtype = e->qtype;
-		memcpy(j->last_fp, e->last_fp, sizeof(j->last_fp));
+		j->last_fp = e->last_fp;
 		e->running = true;
 		if (last)
 			last->next = j;
@@ -338,13 +340,13 @@ static void file_job(watcher_t *w, watch_job_t *j)
 	int64_t jitter = iv / 5 ? (int64_t)(rnd(w) % (uint64_t)(iv / 5)) - iv / 10 : 0;
 	int64_t started = mono_ms() - (int64_t)(j->rec.duration_s * 1000);
 	e->due_ms = started + iv + jitter;
-	watch_row_t kind = watch_row_decide(e->last_fp, e->last_fp_t, j->fp, j->rec.checked_at);
+	watch_row_t kind = watch_row_decide_hash(e->last_fp, e->last_fp_t, j->fp, j->rec.checked_at);
 	if (kind != WATCH_ROW_NONE && w->db &&
 	    watch_db_queue(w->db, e->name, e->type, kind, &j->rec, kind == WATCH_ROW_CHANGE ? j->report : NULL) == 0) {
-		snprintf(e->last_fp, sizeof(e->last_fp), "%s", j->fp);
+		e->last_fp = j->fp;
 		e->last_fp_t = j->rec.checked_at;
 	}
-	if (kind == WATCH_ROW_CHANGE && strcmp(j->fp, j->last_fp) != 0) {
+	if (kind == WATCH_ROW_CHANGE && j->fp != j->last_fp) {
 		char t[40];
 		an_time_text(j->rec.checked_at, t, sizeof(t));
 		fprintf(stderr, "dnssec-doctor: %s %s %s: %s%s%s%s%s\n", t, e->name, e->type, an_status_name(e->rec.status),
@@ -423,8 +425,9 @@ static watch_entry_t *entry_new(const watch_name_t *n, watcher_t *w, int64_t due
 	snprintf(e->type, sizeof(e->type), "%s", n->type);
 	e->qtype = n->qtype;
 	e->due_ms = due;
-	if (w->db && watch_db_last(w->db, e->name, e->type, e->last_fp, sizeof(e->last_fp), &e->last_fp_t))
-		e->last_fp[0] = '\0';
+	char fp[FP_MAX];
+	if (w->db && watch_db_last(w->db, e->name, e->type, fp, sizeof(fp), &e->last_fp_t) == 0 && fp[0])
+		e->last_fp = watch_fp_hash(fp);
 	return e;
 }
 

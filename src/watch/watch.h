@@ -55,6 +55,9 @@ void watch_fingerprint(const watch_rec_t *rec, char *buf, size_t size);
 
 typedef enum watch_row { WATCH_ROW_NONE, WATCH_ROW_CHANGE, WATCH_ROW_HEARTBEAT } watch_row_t;
 
+/* A fingerprint kept as a 64-bit hash (FNV-1a): what the watcher holds per name; 0 means none. */
+uint64_t watch_fp_hash(const char *fp);
+
 #define WATCH_HEARTBEAT_S 3600
 
 /*
@@ -64,6 +67,8 @@ typedef enum watch_row { WATCH_ROW_NONE, WATCH_ROW_CHANGE, WATCH_ROW_HEARTBEAT }
  * have passed since that row; otherwise nothing.
  */
 watch_row_t watch_row_decide(const char *last_fp, int64_t last_t, const char *fp, int64_t now);
+/* The same on hashes (last_fp 0: no row yet). */
+watch_row_t watch_row_decide_hash(uint64_t last_fp, int64_t last_t, uint64_t fp, int64_t now);
 
 /* ---- metrics ------------------------------------------------------------------------ */
 

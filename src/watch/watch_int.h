@@ -58,7 +58,7 @@ typedef struct watch_entry {
 	int64_t due_ms;         /* monotonic */
 	unsigned rounds;        /* checks finished */
 	watch_rec_t rec;        /* the last result */
-	char last_fp[FP_MAX];   /* the fingerprint of the last history row ("" none) */
+	uint64_t last_fp;       /* the fingerprint of the last history row, hashed (0: none) */
 	int64_t last_fp_t;      /* and its time */
 } watch_entry_t;
 
@@ -68,10 +68,10 @@ typedef struct watch_job {
 	char name[1024];
 	char type[24];
 	uint16_t qtype;
-	char last_fp[FP_MAX];
+	uint64_t last_fp;
 	/* filled by the worker */
 	watch_rec_t rec;
-	char fp[FP_MAX];
+	uint64_t fp;
 	char *report;           /* the JSON report when the fingerprint changed */
 } watch_job_t;
 
