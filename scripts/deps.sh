@@ -12,6 +12,7 @@ PKGS=(
 	jq iproute2 util-linux procps
 	clang libclang-rt-14-dev valgrind
 	libidn2-dev curl python3 python3-dnspython chromium
+	libsqlite3-dev sqlite3 prometheus
 )
 # The browser test runs playwright-core 1.65 (npm), which wants Node.js 20 or later: Debian's
 # nodejs and npm unless a Node.js with npm is already there (NodeSource's
@@ -46,8 +47,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian may start the packaged daemons; ours run in their own namespace, but
-# a system-wide NSD or Unbound is not ours to leave running.
-for svc in nsd unbound; do
+# a system-wide NSD, Unbound or Prometheus is not ours to leave running.
+for svc in nsd unbound prometheus; do
 	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
 		systemctl disable --now "$svc" >/dev/null 2>&1 || true
 	fi

@@ -21,6 +21,7 @@
 #include "evidence/evidence.h"
 #include "probe/probe.h"
 #include "report/report.h"
+#include "watch/watch.h"
 #include "web/web.h"
 
 #define EXIT_USAGE 3
@@ -143,6 +144,8 @@ static int report(const dd_opts_t *o, const evidence_t *ev)
 		json_decref(j);
 	} else if (o->format == DD_FMT_SVG) {
 		rep_svg(stdout, res, true);
+	} else if (o->format == DD_FMT_NAGIOS) {
+		rep_nagios(stdout, res, ev, o->policy.warn_days);
 	} else {
 		bool color = o->color == 1 || (o->color < 0 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 		rep_text(stdout, res, ev, color);
@@ -154,6 +157,11 @@ static int report(const dd_opts_t *o, const evidence_t *ev)
 
 int main(int argc, char **argv)
 {
+	/* watch and history parse their own command lines (src/watch/cli.c). */
+	if (argc > 1 && strcmp(argv[1], "watch") == 0)
+		return watch_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "history") == 0)
+		return watch_history_main(argc, argv);
 	dd_opts_t o;
 	char err[512] = "";
 	if (dd_opts_parse(argc, argv, &o, err, sizeof(err))) {
@@ -208,6 +216,8 @@ int main(int argc, char **argv)
 	if (dd_check_setup(&o, err, sizeof(err)) ||
 	    dd_check_probe(&o, o.name, o.qtype, (int64_t)time(NULL), &ev, err, sizeof(err))) {
 		die_usage(err);
+		if (o.format == DD_FMT_NAGIOS && o.cmd == DD_CMD_CHECK)
+			rep_nagios_unknown(stdout, err); /* a plugin's state is read from standard output */
 		goto out;
 	}
 	if (o.cmd == DD_CMD_PROBE) {

@@ -18,10 +18,13 @@ const char dd_usage[] =
 	"       dnssec-doctor analyse [options] evidence.json\n"
 	"       dnssec-doctor scan [options] [FILE|-]   one \"NAME [TYPE]\" a line in, one JSON object a line out\n"
 	"       dnssec-doctor serve [options]                 the web page and JSON API (docs/web.md)\n"
+	"       dnssec-doctor watch [options] NAMES-FILE      check names again and again: metrics, history (docs/watch.md)\n"
+	"       dnssec-doctor history [--db FILE] NAME [TYPE]  what watch recorded for NAME\n"
 	"\n"
 	"Output:\n"
 	"  --json                  the version-1 JSON report (same as --format json)\n"
-	"  --format text|json|svg  report format (default: text; svg: the chain diagram)\n"
+	"  --format text|json|svg|nagios  report format (default: text; svg: the chain diagram;\n"
+	"                          nagios: one monitoring-plugin line with performance data)\n"
 	"  --color / --no-color    force colours on or off (default: only on a terminal)\n"
 	"Validation:\n"
 	"  --at TIME               validate as of TIME (RFC 3339 or seconds since the epoch)\n"
@@ -474,8 +477,10 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 				o->format = DD_FMT_TEXT;
 			else if (strcmp(optarg, "svg") == 0)
 				o->format = DD_FMT_SVG;
+			else if (strcmp(optarg, "nagios") == 0)
+				o->format = DD_FMT_NAGIOS;
 			else {
-				snprintf(err, err_size, "--format: expected text, json or svg, got \"%.40s\"", optarg);
+				snprintf(err, err_size, "--format: expected text, json, svg or nagios, got \"%.40s\"", optarg);
 				return DD_EINVAL;
 			}
 			break;

@@ -16,7 +16,7 @@
 #include "probe/probe.h"
 
 typedef enum dd_cmd { DD_CMD_CHECK, DD_CMD_PROBE, DD_CMD_ANALYSE, DD_CMD_SCAN, DD_CMD_SERVE } dd_cmd_t;
-typedef enum dd_format { DD_FMT_TEXT, DD_FMT_JSON, DD_FMT_SVG } dd_format_t;
+typedef enum dd_format { DD_FMT_TEXT, DD_FMT_JSON, DD_FMT_SVG, DD_FMT_NAGIOS } dd_format_t;
 
 typedef struct dd_opts {
 	dd_cmd_t cmd;

@@ -18,6 +18,15 @@ json_t *rep_json(const an_result_t *r, const evidence_t *ev);
  * `color`: ANSI colours (only on a terminal). */
 void rep_text(FILE *out, const an_result_t *r, const evidence_t *ev, bool color);
 
+/*
+ * The monitoring-plugin output (--format nagios): "DNSSEC CRITICAL - NAME
+ * bogus: … | expiry=…s;WARN;0 queries=… time=…s errors=… warnings=…";
+ * `warn_days` is the policy's. The exit code is an_exit_code(r).
+ */
+void rep_nagios(FILE *out, const an_result_t *r, const evidence_t *ev, unsigned warn_days);
+/* "DNSSEC UNKNOWN - why" (the check could not run; exit 3). */
+void rep_nagios_unknown(FILE *out, const char *why);
+
 /* The verdict block, worded for the case at hand (one server of several, a TLD
  * above the user's zone, an alias into a broken zone, a denial proof). Every
  * output (text, JSON, the web page) takes it from here. */
