@@ -62,9 +62,32 @@ static bool nxdomain_optout(const ldns_rr_list *nsec3, const char *qname, uint16
 }
 
 /* Does `pkt` prove that qname/qtype does not exist (signatures and logic)? */
+/* The SOA that comes with a negative answer is signed data like the proof: validators
+ * check its signature too (RFC 4035 §5.4, §3.1.3), and fail the answer if it does not hold. */
+static void check_negative_soa(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt, const char *server)
+{
+	ldns_rdf *apex = ldns_dname_new_frm_str(zone);
+	ldns_rr_list *soa = apex ? an_section_rrs(pkt, apex, LDNS_RR_TYPE_SOA, LDNS_SECTION_AUTHORITY) : NULL;
+	if (soa && ldns_rr_list_rr_count(soa)) {
+		ldns_rr_list *sigs = an_sigs_over(pkt, apex, LDNS_RR_TYPE_SOA, LDNS_SECTION_AUTHORITY);
+		char *rrset = dd_asprintf("%s SOA", zone);
+		sigcheck_t sc;
+		an_check_sigs(c, zone, soa, sigs, keys, &sc);
+		if (sc.valid)
+			an_note_expiry(c, zone, rrset, server, &sc);
+		else
+			an_emit_sig_findings(c, zone, rrset, server, &sc, false, NULL);
+		free(rrset);
+		ldns_rr_list_free(sigs);
+	}
+	ldns_rr_list_free(soa);
+	ldns_rdf_deep_free(apex);
+}
+
 int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt,
 			const char *qname, uint16_t qtype, const char *server, const char *rrset)
 {
+	check_negative_soa(c, zone, keys, pkt, server);
 	ldns_rr_list *nsec = an_section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC, LDNS_SECTION_AUTHORITY);
 	ldns_rr_list *nsec3 = an_section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC3, LDNS_SECTION_AUTHORITY);
 	int ok = DENIAL_BOGUS;

@@ -314,10 +314,17 @@ void an_analyse_zone(actx_t *a, size_t zi)
 		ldns_pkt *pkt = c->pkts[i];
 		if (x->purpose != EV_P_DNSKEY || strcmp(x->zone, z->name) != 0 || !pkt)
 			continue;
-		if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR || !ldns_pkt_aa(pkt))
+		if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR)
 			continue; /* judged as lame by check_reachability */
 		ldns_rr_list *keys =
 		    an_section_rrs(pkt, apex, LDNS_RR_TYPE_DNSKEY, LDNS_SECTION_ANSWER);
+		/* Without the AA bit (a lame server, reported by check_reachability), the keys it
+		 * does return are still what a validator gets from it and judges: judge them too.
+		 * Without keys, it is a referral or an empty answer: nothing to judge here. */
+		if (!ldns_pkt_aa(pkt) && (!keys || !ldns_rr_list_rr_count(keys))) {
+			ldns_rr_list_free(keys);
+			continue;
+		}
 		ldns_rr_list *sigs =
 		    an_sigs_over(pkt, apex, LDNS_RR_TYPE_DNSKEY, LDNS_SECTION_ANSWER);
 		an_link_add_keys(link, keys);
