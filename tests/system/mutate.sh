@@ -12,7 +12,7 @@
 # A seed selects the question (name and type, from the table below) and,
 # through mutantd, what happens to every answer of the zone's hostile server;
 # the zone's other server (NSD) answers faithfully. Four zones, each with its
-# own server and seed, run four checks at once. Per seed, it passes when the
+# own server and seed, run four checks at once (seed N on zone N mod 4). Per seed, it passes when the
 # check does not crash (exit 0-3, no sanitizer report), does not hang (ends
 # within the deadline + a margin), prints valid JSON, and the verdict is
 # secure or bogus, never anything else; a bogus verdict must blame the hostile
@@ -112,7 +112,9 @@ worker() {
 run_all() {
 	local seeds=("$@") z i lists=()
 	for ((z = 0; z < ZONES; z++)); do lists[z]=""; done
-	for ((i = 0; i < ${#seeds[@]}; i++)); do lists[i % ZONES]+=" ${seeds[i]}"; done
+	# A seed always runs on zone seed mod 4: the zone's name is part of every question,
+	# so a seed replays exactly only there.
+	for ((i = 0; i < ${#seeds[@]}; i++)); do lists[seeds[i] % ZONES]+=" ${seeds[i]}"; done
 	for ((z = 0; z < ZONES; z++)); do
 		# shellcheck disable=SC2086
 		worker "$z" ${lists[z]} >"$TMP/results.$z" &
@@ -141,8 +143,36 @@ report() {
 	done
 }
 
+# replay_bytes SEED: mutantd's answers (hex) to a few fixed queries on zone 0, after setting SEED.
+replay_bytes() {
+	set_seed 0 "$1" || return 1
+	python3 - <<'PY'
+import socket, struct
+def q(name, qtype, qid):
+    wire = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".") if l) + b"\0"
+    opt = b"\0" + struct.pack(">HHIH", 41, 1232, 0x8000, 0)
+    return struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 1) + wire + struct.pack(">HH", qtype, 1) + opt
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.0)
+for i, (name, t) in enumerate([("www.mutant0.hostile", 1), ("mutant0.hostile", 48), ("nx.mutant0.hostile", 1),
+                               ("www.mutant0.hostile", 28), ("mutant0.hostile", 6), ("www.mutant0.hostile", 1)]):
+    s.sendto(q(name, t, 4660 + i), ("127.53.10.31", 53))
+    try:
+        print(s.recv(65535).hex())
+    except socket.timeout:
+        print("silence")
+PY
+}
+
 case $MODE in
 fixed)
+	# The same seed, the same answers: what makes a failing seed replay.
+	a=$(replay_bytes 7) b=$(replay_bytes 7) c=$(replay_bytes 8)
+	if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$c" ]; then
+		echo "ok   mutate: mutantd answers the same queries alike under the same seed, otherwise under another"
+	else
+		echo "FAIL mutate: mutantd does not replay a seed (seed 7 twice: $(cmp <(echo "$a") <(echo "$b") 2>&1 | head -c 100))"
+	fi
 	seeds=($(seq 1 "${MUTATE_FIXED:-300}"))
 	mapfile -t known < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$ROOT/tests/system/mutate-seeds.txt" 2>/dev/null | grep -E '^[0-9]+$')
 	run_all "${seeds[@]}"
@@ -159,12 +189,12 @@ fresh)
 	report "$count fresh seeds"
 	;;
 seed)
-	log="$W/run/mutantd-127.53.10.31.log"
 	for s in "$@"; do
+		log="$W/run/mutantd-127.53.10.$((31 + s % ZONES)).log"
 		before=$(wc -l <"$log" 2>/dev/null || echo 0)
-		r=$(run_seed 0 "$s")
+		r=$(run_seed $((s % ZONES)) "$s")
 		echo "$r"
-		q=$(question "$s" 0)
+		q=$(question "$s" $((s % ZONES)))
 		echo "  check: $BIN ${C[*]} --json --deadline $DEADLINE $q"
 		echo "  status: $(jq -c '{status, ede, broken_zone, findings: [.findings[] | {id, severity, servers}]}' "$TMP/$s.json" 2>/dev/null | head -c 2000)"
 		echo "  stderr: $(head -c 3000 "$TMP/$s.err")"

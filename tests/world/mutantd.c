@@ -23,7 +23,8 @@
  * OPT), absurd RRSIG/DNSKEY/NSEC3/NSEC/DS fields (labels 255, expiration before
  * inception, signatures and keys of 0 or 4000 octets, NSEC3 with an empty next
  * hash, a lying salt length, 65535 iterations, broken type bitmaps), random
- * rcode, opcode and flags, a TXT RRset appended whose canonical form is
+ * rcode, opcode and flags, an empty UDP answer with TC=1 (so that TCP is tried),
+ * a TXT RRset appended whose canonical form is
  * exactly 2048, 4096, 6144 or 8192 octets (with a copied RRSIG), oversize UDP
  * answers (up to 65000 octets, whatever buffer the query offered), silence.
  * Over TCP, besides: a length prefix then silence, no reading at all (the
@@ -605,8 +606,16 @@ static void dnssec_fields(unsigned char *m, size_t *n, size_t cap)
 {
 	rrpos_t rr[MAX_RR];
 	size_t se[4], k = parse(m, *n, rr, se);
-	static const unsigned types[] = {T_RRSIG, T_DNSKEY, T_NSEC3, T_NSEC, T_DS, 0};
-	int i = pick_rr(rr, k, types);
+	/* A type first (RRSIGs would crowd out the rest), then a record of it. */
+	static const unsigned types[] = {T_RRSIG, T_DNSKEY, T_NSEC3, T_NSEC, T_DS};
+	unsigned present[5], np = 0;
+	for (size_t t = 0; t < 5; t++) {
+		unsigned one[2] = {types[t], 0};
+		if (pick_rr(rr, k, one) >= 0)
+			present[np++] = types[t];
+	}
+	unsigned chosen[2] = {np ? present[rn(np)] : 0, 0};
+	int i = np ? pick_rr(rr, k, chosen) : -1;
 	if (i < 0) {
 		m_bitflip(m, n, cap);
 		return;
@@ -953,6 +962,15 @@ static void serve_udp(int ufd)
 				log_mutation();
 				return;
 			}
+			if (go && rn(8) == 0) {
+				/* TC=1 and nothing else: over to TCP, where more can go wrong. */
+				n = make_answer(q, qlen, out, sizeof(out));
+				if (n)
+					out[2] |= 0x06; /* AA, TC */
+				note(" udp-tc");
+				log_mutation();
+				goto send;
+			}
 			n = answer(q, qlen, out, sizeof(out), 0, go);
 			if (go)
 				log_mutation();
@@ -960,6 +978,7 @@ static void serve_udp(int ufd)
 				return; /* nothing from upstream; a message cut to 0 octets is sent empty */
 		}
 	}
+send:
 	(void)sendto(ufd, out, n, 0, (struct sockaddr *)&from, fl);
 }
 
