@@ -173,7 +173,7 @@ fixed)
 	else
 		echo "FAIL mutate: mutantd does not replay a seed (seed 7 twice: $(cmp <(echo "$a") <(echo "$b") 2>&1 | head -c 100))"
 	fi
-	seeds=($(seq 1 "${MUTATE_FIXED:-300}"))
+	mapfile -t seeds < <(seq 1 "${MUTATE_FIXED:-300}")
 	mapfile -t known < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$ROOT/tests/system/mutate-seeds.txt" 2>/dev/null | grep -E '^[0-9]+$')
 	run_all "${seeds[@]}"
 	report "seeds 1-300"
