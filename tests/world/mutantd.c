@@ -16,7 +16,12 @@
  *     sN.mutant-control.      use seed N (decimal, 64 bits) from now on
  *     off.mutant-control.     forward faithfully
  *
- * Mutations (one to three per answer; about one answer in six is left alone):
+ * A seed aims at every answer (mutating five in six), at some (one in four), at
+ * the answers to data questions only (not NS, SOA, DS, DNSKEY, NSEC3PARAM, CDS,
+ * CDNSKEY: the walk goes on and the final answer is what breaks), or at the
+ * DNSKEY answers only; the log line shows which, in brackets.
+ *
+ * Mutations (one to three per mutated answer):
  * bit flips, truncation, wrong section counts, compression pointers that loop,
  * point forward or out of the message, over-long labels and names, a lying
  * RDLENGTH, huge TTLs, bogus EDNS options (lying lengths, CHAIN, EDE, a second
@@ -797,7 +802,28 @@ static int choose(const unsigned char *q, size_t qlen, int tcp)
 	}
 	text[tl] = '\0';
 	note("seed %" PRIu64 " %s/%u %s%s #%u:", seed, text, qtype, tcp ? "tcp" : "udp", dob ? " do" : "", attempt);
-	return rn(6) != 0;
+	/* What a seed aims at (from the seed alone): a server that breaks everything is dropped
+	 * early in the walk, and the answers analysed last would never be mutated. */
+	uint64_t saved = rng_state;
+	rng_state = seed ^ 0x6d7574616e74ULL;
+	unsigned aim = rn(10);
+	rng_state = saved;
+	int infra = qtype == 2 || qtype == 6 || qtype == 43 || qtype == 48 || qtype == 51 || qtype == 59 ||
+		    qtype == 60;
+	switch (aim) {
+	case 0: case 1: case 2: /* every answer, five times in six */
+		note(" [all]");
+		return rn(6) != 0;
+	case 3: case 4: /* every answer, one time in four */
+		note(" [some]");
+		return rn(4) == 0;
+	case 5: case 6: case 7: /* the answers to the question asked, not the walk's (NS, SOA, DS, DNSKEY, ...) */
+		note(" [data]");
+		return !infra && rn(6) != 0;
+	default: /* the DNSKEY answers only */
+		note(" [dnskey]");
+		return qtype == 48 && rn(6) != 0;
+	}
 }
 
 static void mutate(unsigned char *m, size_t *n, size_t cap, int tcp)
