@@ -136,7 +136,7 @@ report() {
 	if [ "$ok" = "$n" ] && [ "$n" -gt 0 ]; then
 		echo "ok   mutate: $label: $n checks against a mutating server: no crash, no hang, valid JSON; $secure secure, $bogus bogus, $named naming the mutating server; slowest ${slow} s"
 	else
-		echo "FAIL mutate: $label: $((n - ok)) of $n checks failed ($secure secure, $bogus bogus among the rest)"
+		echo "FAIL mutate: $label: $((n - ok)) of $n checks failed (the rest: $secure secure, $bogus bogus, $named naming the mutating server; slowest ${slow} s)"
 	fi
 	grep '^FAIL ' "$TMP/results" | sort -n -k2 | while read -r _ s rest; do
 		echo "FAIL mutate: seed $s: $rest (replay: tests/system/mutate.sh BIN WORLD seed $s)"
