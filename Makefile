@@ -5,13 +5,15 @@
 #   make deps     install the Debian packages (as root)
 #   make bench    speed: one check, and a scan of 10,000 delegations (bench/results.md)
 #   make valgrind the system tests (cases, hostile servers, limits) under valgrind
-#   make fuzz     each libFuzzer target for FUZZ_TIME seconds (default 600), one at a time
+#   make fuzz     each libFuzzer target for FUZZ_TIME seconds (default 600), one at a time, then
+#                 MUTATE_SEEDS (default 2000) checks against the mutation-fuzzing name server (ASan build)
 #   make install  the binary and the man page under PREFIX (default /usr/local; DESTDIR honoured)
 BUILD ?= build
 PREFIX ?= /usr/local
 ASAN ?= build-asan
 FUZZ ?= build-fuzz
 FUZZ_TIME ?= 600
+MUTATE_SEEDS ?= 2000
 
 .PHONY: all deps deps-bench test demo bench clean fuzz valgrind install
 
@@ -52,9 +54,11 @@ valgrind: all
 		bash tests/world/world.sh run $$W bash tests/system/valgrind.sh $(BUILD)/dnssec-doctor $$W full' | tee $(BUILD)/valgrind.results
 	@grep -q "^ok   valgrind: [0-9]* runs, no errors" $(BUILD)/valgrind.results && ! grep -q "^FAIL" $(BUILD)/valgrind.results
 
-fuzz:
+fuzz: $(ASAN)/build.ninja
 	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
-	scripts/fuzz.sh $(FUZZ) $(FUZZ_TIME)
+	ninja -C $(ASAN)
+	scripts/fuzz.sh $(FUZZ) $(FUZZ_TIME); rc=$$?; \
+	scripts/fuzz-mutate.sh $(ASAN) $(MUTATE_SEEDS) || rc=1; exit $$rc
 
 install: all
 	meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null

@@ -116,16 +116,6 @@ int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_p
 			    NULL, server, 0);
 		goto out;
 	}
-	if (proof == nsec3) {
-		nsec3_advice(c, zone, &worst, server);
-		if (worst.iterations > c->pol.nsec3_iter_limit) {
-			char buf[120];
-			snprintf(buf, sizeof(buf), " (%u iterations; the limit is %u)", worst.iterations, c->pol.nsec3_iter_limit);
-			an_add_finding(c, AN_F_NSEC3_ITERATIONS_INSECURE, zone, rrset, buf, NULL, server, 0);
-			ok = DENIAL_INSECURE;
-			goto out;
-		}
-	}
 	ldns_rr_type ptype = proof == nsec3 ? LDNS_RR_TYPE_NSEC3 : LDNS_RR_TYPE_NSEC;
 	ldns_rr_list *allsigs = an_sigs_over(pkt, NULL, ptype, LDNS_SECTION_AUTHORITY);
 	bool sigs_ok = true;
@@ -153,6 +143,18 @@ int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_p
 			ldns_rr_list_free(one);
 		}
 		ldns_rr_list_free(sigs);
+	}
+	/* The iteration limit after the signatures (which hash no names): a forged NSEC3 with
+	 * 65535 iterations from one server must not turn a denial proven elsewhere insecure. */
+	if (sigs_ok && proof == nsec3) {
+		nsec3_advice(c, zone, &worst, server);
+		if (worst.iterations > c->pol.nsec3_iter_limit) {
+			char buf[120];
+			snprintf(buf, sizeof(buf), " (%u iterations; the limit is %u)", worst.iterations, c->pol.nsec3_iter_limit);
+			an_add_finding(c, AN_F_NSEC3_ITERATIONS_INSECURE, zone, rrset, buf, NULL, server, 0);
+			ok = DENIAL_INSECURE;
+			sigs_ok = false; /* no hashing at all */
+		}
 	}
 	if (sigs_ok) {
 		ldns_rr *q = ldns_rr_new();
@@ -223,21 +225,19 @@ int an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns
 		for (size_t i = 0; recs && i < ldns_rr_list_rr_count(recs) && !proven; i++) {
 			ldns_rr *rr = ldns_rr_list_rr(recs, i);
 			bool covers = false;
+			unsigned over = 0;
 			if (type == LDNS_RR_TYPE_NSEC) {
 				covers = ldns_nsec_covers_name(rr, owner);
 			} else {
 				nsec3_params_t np;
 				if (!nsec3_params(rr, &np) || np.hash != 1)
 					continue;
-				if (np.iterations > c->pol.nsec3_iter_limit) {
-					/* Validators do not hash this many times (RFC 9276 §3.2): insecure. */
-					if (np.iterations > over_limit)
-						over_limit = np.iterations;
-					continue;
-				}
-				covers = nsec3_covers(rr, next_closer, apex);
+				/* Validators do not hash this many times (RFC 9276 §3.2): insecure, but
+				 * only when the record is signed (checked below): a forged one is not. */
+				over = np.iterations > c->pol.nsec3_iter_limit ? np.iterations : 0;
+				covers = !over && nsec3_covers(rr, next_closer, apex);
 			}
-			if (!covers)
+			if (!covers && !over)
 				continue;
 			ldns_rr_list *one = ldns_rr_list_new();
 			ldns_rr_list *rsigs = an_sigs_over(pkt, ldns_rr_owner(rr), type, LDNS_SECTION_AUTHORITY);
@@ -245,7 +245,10 @@ int an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns
 			if (one) {
 				ldns_rr_list_push_rr(one, rr);
 				an_check_sigs(c, zone, one, rsigs, keys, &sc);
-				proven = sc.valid;
+				if (!over)
+					proven = sc.valid;
+				else if (sc.valid && over > over_limit)
+					over_limit = over;
 				ldns_rr_list_free(one);
 			}
 			ldns_rr_list_free(rsigs);

@@ -194,6 +194,12 @@ int main(int argc, char **argv)
 	}
 	if (o.cmd == DD_CMD_SCAN) {
 		FILE *in = strcmp(o.evidence_file, "-") == 0 ? stdin : fopen(o.evidence_file, "r");
+		struct stat st;
+		if (in && fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
+			fclose(in);
+			in = NULL;
+			errno = EISDIR;
+		}
 		if (!in) {
 			fprintf(stderr, "dnssec-doctor: cannot read %s: %s\n", o.evidence_file, strerror(errno));
 			goto out;

@@ -1,11 +1,14 @@
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "common/dd.h"
 #include "common/idn.h"
@@ -134,16 +137,72 @@ int dd_builtin_hints(ldns_rr_list **out)
 	return rrs_from_text(builtin_hints, out);
 }
 
+/* Anchors and hints are a few records: more than this is not such a file. */
+#define RRS_FILE_MAX (1024 * 1024)
+
 int dd_read_rrs(const char *path, const char *what, bool anchors, ldns_rr_list **out, char *err, size_t err_size)
 {
 	*out = NULL;
-	FILE *f = fopen(path, "r");
+	/* Only a regular file of sane size: a directory, /dev/zero or a FIFO with no writer would keep
+	 * the reader busy or blocked before any deadline runs. O_NONBLOCK: opening a FIFO must not wait. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, err_size, "%s: cannot read %s: %s", what, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return DD_EIO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, err_size, "%s: %s is %s, not a regular file", what, path,
+			 S_ISDIR(st.st_mode)    ? "a directory"
+			 : S_ISFIFO(st.st_mode) ? "a FIFO"
+			 : S_ISSOCK(st.st_mode) ? "a socket"
+						: "a device");
+		close(fd);
+		return DD_EIO;
+	}
+	/* Read it whole, at most one byte past the cap (st_size may lie: /proc files say 0). */
+	size_t cap = RRS_FILE_MAX + 1, len = 0;
+	char *buf = st.st_size <= RRS_FILE_MAX ? malloc(cap) : NULL;
+	while (buf && len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, err_size, "%s: cannot read %s: %s", what, path, strerror(errno));
+			free(buf);
+			close(fd);
+			return DD_EIO;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (!buf || len > RRS_FILE_MAX) {
+		if (buf || st.st_size > RRS_FILE_MAX)
+			snprintf(err, err_size, "%s: %s is larger than 1 MiB", what, path);
+		else
+			snprintf(err, err_size, "out of memory");
+		free(buf);
+		return DD_EIO;
+	}
+	if (len == 0 || memchr(buf, '\0', len)) {
+		snprintf(err, err_size, "%s: %s: %s", what, path,
+			 len ? "a NUL byte: not a zone-file text" : anchors ? "no DS or DNSKEY records found" : "no NS records found");
+		free(buf);
+		return DD_EPARSE;
+	}
+	FILE *f = fmemopen(buf, len, "r");
 	if (!f) {
 		snprintf(err, err_size, "%s: cannot read %s: %s", what, path, strerror(errno));
+		free(buf);
 		return DD_EIO;
 	}
 	int ret = dd_read_rrs_fp(f, path, what, anchors, out, err, err_size);
 	fclose(f);
+	free(buf);
 	return ret;
 }
 
@@ -465,25 +524,39 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 	opterr = 0;
 	int ch;
 	unsigned u;
+	const char *format_given = NULL; /* the first --json or --format value, for conflicts */
 	while ((ch = getopt_long(gargc, gargv, ":h46", longopts, NULL)) != -1) {
 		switch (ch) {
 		case O_JSON:
-			o->format = DD_FMT_JSON;
-			break;
-		case O_FORMAT:
-			if (strcmp(optarg, "json") == 0)
-				o->format = DD_FMT_JSON;
+		case O_FORMAT: {
+			dd_format_t f;
+			const char *given = ch == O_JSON ? "--json" : optarg;
+			if (ch == O_JSON || strcmp(optarg, "json") == 0)
+				f = DD_FMT_JSON;
 			else if (strcmp(optarg, "text") == 0)
-				o->format = DD_FMT_TEXT;
+				f = DD_FMT_TEXT;
 			else if (strcmp(optarg, "svg") == 0)
-				o->format = DD_FMT_SVG;
+				f = DD_FMT_SVG;
 			else if (strcmp(optarg, "nagios") == 0)
-				o->format = DD_FMT_NAGIOS;
+				f = DD_FMT_NAGIOS;
 			else {
 				snprintf(err, err_size, "--format: expected text, json, svg or nagios, got \"%.40s\"", optarg);
 				return DD_EINVAL;
 			}
+			if (format_given && f != o->format) {
+				snprintf(err, err_size, "%s%s and %s%s ask for different formats: give one",
+					 strcmp(format_given, "--json") ? "--format " : "", format_given,
+					 ch == O_JSON ? "" : "--format ", given);
+				return DD_EINVAL;
+			}
+			o->format = f;
+			format_given = ch == O_JSON ? "--json"
+						     : f == DD_FMT_JSON ? "json"
+						     : f == DD_FMT_SVG	 ? "svg"
+						     : f == DD_FMT_NAGIOS ? "nagios"
+									  : "text";
 			break;
+		}
 		case O_AT:
 			if (dd_parse_time(optarg, &o->at)) {
 				snprintf(err, err_size, "--at: expected RFC 3339 time (2026-11-25T12:00:00Z) or epoch seconds, got \"%.60s\"", optarg);
@@ -641,10 +714,12 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 			}
 			break;
 		case O_COLOR:
-			o->color = 1;
-			break;
 		case O_NOCOLOR:
-			o->color = 0;
+			if (o->color == (ch == O_COLOR ? 0 : 1)) {
+				snprintf(err, err_size, "--color and --no-color exclude each other");
+				return DD_EINVAL;
+			}
+			o->color = ch == O_COLOR;
 			break;
 		case O_LIST:
 			o->list_findings = true;
@@ -673,6 +748,18 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 		return 0;
 	if (o->v4_only && o->v6_only) {
 		snprintf(err, err_size, "-4 and -6 exclude each other");
+		return DD_EINVAL;
+	}
+	if (o->no_resolvers && o->n_resolvers) {
+		snprintf(err, err_size, "--no-resolvers and --resolver exclude each other");
+		return DD_EINVAL;
+	}
+	if (format_given && o->format != DD_FMT_JSON &&
+	    (o->cmd == DD_CMD_PROBE || o->cmd == DD_CMD_SCAN || o->cmd == DD_CMD_SERVE)) {
+		snprintf(err, err_size, "--format %s: %s", format_given,
+			 o->cmd == DD_CMD_PROBE  ? "probe writes evidence JSON only"
+			 : o->cmd == DD_CMD_SCAN ? "scan writes one JSON object a line only"
+						 : "serve answers in HTML and JSON by request");
 		return DD_EINVAL;
 	}
 	int rest = gargc - optind;
@@ -707,6 +794,15 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 	return dd_parse_query(args[0], rest == 2 ? args[1] : NULL, &o->name, &o->qtype, err, err_size);
 }
 
+/* `s` for a message: at most size-1 bytes, control characters and DEL shown as '?'. */
+static void printable(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+	for (; s && *s && n + 1 < size; s++)
+		out[n++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+	out[n] = '\0';
+}
+
 int dd_parse_query(const char *name, const char *type, char **canon, uint16_t *qtype, char *err, size_t err_size)
 {
 	*canon = NULL;
@@ -714,13 +810,30 @@ int dd_parse_query(const char *name, const char *type, char **canon, uint16_t *q
 	uint8_t wire[255];
 	size_t wl;
 	const char *why = NULL;
-	char ascii[1100];
-	if (!name || dd_name_idn(name, ascii, sizeof(ascii), &why) || dd_name_from_text(ascii, wire, &wl, &why)) {
-		snprintf(err, err_size, "invalid name \"%.80s\": %s", name ? name : "", why ? why : "malformed");
+	char ascii[1100], host[256], shown[81];
+	printable(name, shown, sizeof(shown));
+	if (name && dd_name_is_url(name, host, sizeof(host))) {
+		if (!dd_name_has_space(host) && *host)
+			snprintf(err, err_size, "invalid name \"%s\": a URL, not a name; to check its host, give %s", shown,
+				 host);
+		else
+			snprintf(err, err_size, "invalid name \"%s\": a URL, not a name; give the host name alone", shown);
 		return DD_EINVAL;
 	}
-	if (type && dd_parse_qtype(type, qtype)) {
-		snprintf(err, err_size, "unknown or unsupported query type \"%.40s\"", type);
+	if (name && dd_name_has_space(name)) {
+		snprintf(err, err_size,
+			 "invalid name \"%s\": white space or a control character inside the name (a label that "
+			 "really holds one is written with an escape: \\032 for a space)",
+			 shown);
+		return DD_EINVAL;
+	}
+	if (!name || dd_name_idn(name, ascii, sizeof(ascii), &why) || dd_name_from_text(ascii, wire, &wl, &why)) {
+		snprintf(err, err_size, "invalid name \"%s\": %s", shown, why ? why : "malformed");
+		return DD_EINVAL;
+	}
+	const char *twhy = NULL;
+	if (type && dd_qtype_parse(type, qtype, &twhy)) {
+		snprintf(err, err_size, "unsupported query type \"%.40s\": %s", type, twhy);
 		return DD_EINVAL;
 	}
 	char text[1024];
@@ -729,16 +842,50 @@ int dd_parse_query(const char *name, const char *type, char **canon, uint16_t *q
 	return *canon ? 0 : DD_ENOMEM;
 }
 
+int dd_qtype_parse(const char *s, uint16_t *out, const char **why)
+{
+	const char *dummy;
+	if (!why)
+		why = &dummy;
+	*why = "unknown record type";
+	if (!s || !*s || strlen(s) > 64)
+		return DD_EINVAL;
+	unsigned long t;
+	if (strncasecmp(s, "TYPE", 4) == 0 && s[4]) {
+		/* RFC 3597 TYPEnnn: ldns reads the number with strtol and keeps the low 16 bits,
+		 * so TYPE65788 would become AXFR; read it ourselves. */
+		for (const char *p = s + 4; *p; p++)
+			if (!isdigit((unsigned char)*p))
+				return DD_EINVAL;
+		const char *digits = s + 4 + strspn(s + 4, "0");
+		t = strlen(digits) > 5 ? 65536 : strtoul(digits, NULL, 10);
+		if (t > 65535) {
+			*why = "type numbers end at 65535";
+			return DD_EINVAL;
+		}
+	} else {
+		if (strlen(s) > 16)
+			return DD_EINVAL;
+		t = ldns_get_rr_type_by_name(s);
+		if (t == 0 && strcasecmp(s, "ANY") != 0)
+			return DD_EINVAL;
+		if (strcasecmp(s, "ANY") == 0)
+			t = LDNS_RR_TYPE_ANY;
+	}
+	/* RFC 6895 section 3.1: 0 is reserved, OPT (41) is a pseudo-record, 128-255 are
+	 * meta and query-only types (TKEY, TSIG, IXFR, AXFR, MAILB, MAILA, ANY). */
+	if (t == 0 || t == LDNS_RR_TYPE_OPT || (t >= 128 && t <= 255)) {
+		*why = "a meta or query-only type, not a record type a zone holds (try A, AAAA, MX, TXT or DNSKEY)";
+		return DD_EINVAL;
+	}
+	*out = (uint16_t)t;
+	*why = NULL;
+	return 0;
+}
+
 int dd_parse_qtype(const char *s, uint16_t *out)
 {
-	if (!s || !*s || strlen(s) > 16)
-		return DD_EINVAL;
-	ldns_rr_type t = ldns_get_rr_type_by_name(s);
-	if (t == 0 || strcasecmp(s, "ANY") == 0 || t == LDNS_RR_TYPE_AXFR || t == LDNS_RR_TYPE_IXFR ||
-	    t == LDNS_RR_TYPE_OPT)
-		return DD_EINVAL;
-	*out = (uint16_t)t;
-	return 0;
+	return dd_qtype_parse(s, out, NULL);
 }
 
 void dd_opts_free(dd_opts_t *o)

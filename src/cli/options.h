@@ -99,7 +99,11 @@ int dd_parse_ds(const char *text, const char *owner, ldns_rr **out);
  */
 int dd_default_resolvers(bool v6, const char *resolv_conf, probe_resolver_t **out, size_t *n);
 
-/* A query type mnemonic ("A", "dnskey", "TYPE65"); ANY, AXFR, IXFR and OPT are refused. Returns 0 or DD_EINVAL. */
+/* A query type mnemonic ("A", "dnskey", "TYPE65"). Refused: numbers above 65535, TYPE0, OPT and the
+ * meta and query-only types 128-255 (ANY, AXFR, IXFR, TSIG, TKEY, MAILA, MAILB). Returns 0, or
+ * DD_EINVAL with `why` (may be NULL) pointing to a static reason. */
+int dd_qtype_parse(const char *s, uint16_t *out, const char **why);
+/* The same without the reason. */
 int dd_parse_qtype(const char *s, uint16_t *out);
 
 /* Parse --at: RFC 3339 ("2026-11-25T12:00:00Z") or seconds since the epoch. */

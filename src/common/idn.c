@@ -66,3 +66,66 @@ int dd_name_idn(const char *in, char *out, size_t out_size, const char **why)
 	idn2_free(a);
 	return 0;
 }
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+bool dd_name_is_url(const char *in, char *host, size_t host_size)
+{
+	if (!in)
+		return false;
+	while (is_space(*in))
+		in++;
+	/* RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://". */
+	const char *p = in;
+	if (!isalpha((unsigned char)*p))
+		return false;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	if (strncmp(p, "://", 3) != 0)
+		return false;
+	p += 3;
+	size_t auth = strcspn(p, "/?#");
+	/* user:password@ goes; the host is what follows the last '@' of the authority. */
+	for (size_t i = auth; i > 0; i--)
+		if (p[i - 1] == '@') {
+			p += i;
+			auth -= i;
+			break;
+		}
+	size_t hl;
+	if (*p == '[') {
+		const char *close = memchr(p, ']', auth);
+		hl = close ? (size_t)(close - p) + 1 : auth;
+	} else {
+		hl = strcspn(p, ":/?#");
+		if (hl > auth)
+			hl = auth;
+	}
+	while (hl && is_space(p[hl - 1]))
+		hl--;
+	if (host_size) {
+		if (hl >= host_size)
+			hl = host_size - 1;
+		memcpy(host, p, hl);
+		host[hl] = '\0';
+	}
+	return true;
+}
+
+bool dd_name_has_space(const char *in)
+{
+	if (!in)
+		return false;
+	while (is_space(*in))
+		in++;
+	size_t n = strlen(in);
+	while (n && is_space(in[n - 1]))
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)in[i] <= 0x20 || in[i] == 0x7f)
+			return true;
+	return false;
+}

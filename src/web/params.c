@@ -1,4 +1,5 @@
 /* params.c — the query string of a check, parsed and validated (untrusted input). */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -37,8 +38,12 @@ static int parse(struct evkeyvalq *params, web_check_req_t *r)
 	if (raw_name)
 		snprintf(r->raw_name, sizeof(r->raw_name), "%s", raw_name);
 	if (raw_type && *raw_type) {
-		if (strlen(raw_type) >= sizeof(r->type_text) || dd_parse_qtype(raw_type, &r->qtype))
+		const char *twhy = NULL;
+		if (strlen(raw_type) >= sizeof(r->type_text) || dd_qtype_parse(raw_type, &r->qtype, &twhy)) {
+			if (twhy && strcmp(twhy, "unknown record type") != 0)
+				return invalid(r, "unsupported record type: ", twhy);
 			return invalid(r, "unknown or unsupported record type (try A, AAAA, MX, TXT, DNSKEY)", NULL);
+		}
 		char *t = ldns_rr_type2str((ldns_rr_type)r->qtype);
 		snprintf(r->type_text, sizeof(r->type_text), "%s", t ? t : "A");
 		free(t);
@@ -49,8 +54,16 @@ static int parse(struct evkeyvalq *params, web_check_req_t *r)
 	uint8_t wire[255];
 	size_t wl = 0;
 	const char *why = NULL;
+	char host[128];
+	bool url = dd_name_is_url(raw_name, host, sizeof(host));
+	for (char *h = host; url && *h; h++)
+		*h = (char)tolower((unsigned char)*h);
 	if (strlen(raw_name) > 1000)
 		why = "longer than 1000 characters";
+	else if (url && *host && plain_name(host))
+		return invalid(r, "invalid name: a URL, not a name; to check its host, give ", host);
+	else if (url)
+		why = "a URL, not a name; give the host name alone";
 	else if (dd_name_idn(raw_name, ascii, sizeof(ascii), &why) == 0 && !plain_name(ascii))
 		why = "only letters, digits, hyphens, underscores and dots are allowed in a name";
 	else if (!why && dd_name_from_text(ascii, wire, &wl, &why) != 0 && !why)

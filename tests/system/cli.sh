@@ -13,7 +13,8 @@ trap 'rm -rf "$TMP"' EXIT
 expect_usage() {
 	local what=$1 pat=$2
 	shift 2
-	"$BIN" "$@" >"$TMP/o" 2>"$TMP/e"
+	# timeout: a regression that spins or blocks (a FIFO, /dev/zero) fails instead of hanging.
+	timeout 60 "$BIN" "$@" >"$TMP/o" 2>"$TMP/e" </dev/null
 	local rc=$?
 	local lines
 	lines=$(wc -l <"$TMP/e")
@@ -32,7 +33,34 @@ expect_usage "missing name" "missing NAME" "${C[@]}"
 expect_usage "label over 63 octets" "invalid name" "${C[@]}" "$long64.test"
 expect_usage "name over 255 octets" "invalid name" "${C[@]}" "$long_name"
 expect_usage "empty label" "invalid name" "${C[@]}" "a..test"
-expect_usage "unknown type" "unknown or unsupported query type" "${C[@]}" www.good13.test NOTATYPE
+expect_usage "unknown type" "unsupported query type \"NOTATYPE\": unknown record type" "${C[@]}" www.good13.test NOTATYPE
+# Type numbers wrap at 16 bits in ldns (TYPE65788 was checked as AXFR); meta and query-only types.
+expect_usage "TYPE65788" "TYPE65788\": type numbers end at 65535" "${C[@]}" www.good13.test TYPE65788
+expect_usage "TYPE65536" "type numbers end at 65535" probe "${C[@]}" www.good13.test TYPE65536
+for t in ANY AXFR IXFR OPT TSIG TKEY MAILA MAILB TYPE0 TYPE41 TYPE255; do
+	expect_usage "meta type $t" "\"$t\": a meta or query-only type" "${C[@]}" www.good13.test $t
+done
+# Names that are not names: a space inside, a URL (its host is named).
+expect_usage "name with a space" "white space or a control character inside the name" "${C[@]}" "www good13.test"
+expect_usage "name with a tab" "white space or a control character" probe "${C[@]}" $'www.good13\t.test'
+expect_usage "a URL for a name" "a URL, not a name; to check its host, give www.good13.test$" "${C[@]}" http://www.good13.test/
+expect_usage "a URL with user and port" "give www.good13.test$" "${C[@]}" "https://me@www.good13.test:8443/x?y=1"
+# --trust-anchor and --root-hints: a regular file of at most 1 MiB (a directory, /dev/zero or a
+# FIFO spun forever, past the deadline).
+mkfifo "$TMP/fifo"
+for f in "$TMP" /dev/zero "$TMP/fifo"; do
+	expect_usage "--trust-anchor $f" "--trust-anchor: $f is a .*, not a regular file" --root-hints "$W/root.hints" --no-resolvers --trust-anchor "$f" www.good13.test
+	expect_usage "--root-hints $f" "--root-hints: $f is a .*, not a regular file" --trust-anchor "$W/root-anchor.ds" --no-resolvers --root-hints "$f" www.good13.test
+done
+truncate -s 2M "$TMP/huge"
+expect_usage "--root-hints of 2 MiB" "larger than 1 MiB" --root-hints "$TMP/huge" www.good13.test
+# Options that contradict each other.
+expect_usage "--json with --format text" "--json and --format text ask for different formats" "${C[@]}" --json --format text www.good13.test
+expect_usage "--format svg with --json" "--format svg and --json" "${C[@]}" --format svg --json www.good13.test
+expect_usage "--no-resolvers with --resolver" "--no-resolvers and --resolver exclude each other" "${C[@]}" --resolver 127.0.0.1 www.good13.test
+expect_usage "--color with --no-color" "exclude each other" "${C[@]}" --color --no-color www.good13.test
+expect_usage "scan --format text" "scan writes one JSON object a line" scan "${C[@]}" --format text
+expect_usage "scan of a directory" "Is a directory" scan "${C[@]}" "$TMP"
 expect_usage "too many arguments" "too many arguments" "${C[@]}" a.test A extra
 expect_usage "bad --at" "--at" "${C[@]}" --at yesterday www.good13.test
 expect_usage "bad --warn-days" "--warn-days" "${C[@]}" --warn-days -1 www.good13.test

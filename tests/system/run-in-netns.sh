@@ -35,6 +35,7 @@ bash "$ROOT/tests/system/pool.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/e2e/browser.sh" "$B/dnssec-doctor" "$W" "$B"
 bash "$ROOT/tests/system/hostile.sh" "$B/dnssec-doctor" "$W"
 bash "$ROOT/tests/deckard/run.sh" "$B/dnssec-doctor" "$B/deckard"
+bash "$ROOT/tests/system/mutate.sh" "$B/dnssec-doctor" "$W"
 # DD_VALGRIND=quick|full (set by test-all.sh for the build without sanitizers).
 [ -z "${DD_VALGRIND:-}" ] || bash "$ROOT/tests/system/valgrind.sh" "$B/dnssec-doctor" "$W" "$DD_VALGRIND"
 # The world itself, judged independently by Unbound and delv.

@@ -22,6 +22,9 @@ fail() { echo "FAIL scan: $*"; }
 	tail -n +2 "$W/cases.tsv" | cut -f1,2 | tr '\t' ' '
 	echo "bad..name A"
 	echo "www.good13.test. NOTATYPE"
+	echo "www.good13.test. TYPE65788"
+	echo "www.good13.test. AXFR"
+	echo "http://www.good13.test/"
 	echo "www.good13.test. A extra"
 	printf '%01100d\n' 0
 	echo "   # an indented comment"
@@ -48,7 +51,9 @@ done <"$W/cases.tsv"
 [ $bad = 0 ] && ok "every case has its expected status"
 
 # Bad lines: an error object each, in place.
-for pat in 'invalid name' 'unknown or unsupported query type' 'expected NAME \[TYPE\]' 'longer than 1024'; do
+for pat in 'invalid name' 'unsupported query type "NOTATYPE"' 'TYPE65788": type numbers end at 65535' \
+	'AXFR": a meta or query-only type' 'a URL, not a name; to check its host, give www.good13.test' \
+	'expected NAME \[TYPE\]' 'longer than 1024'; do
 	if jq -r 'select(.status == "indeterminate") | .error // empty' "$TMP/out" | grep -q "$pat"; then ok "bad line reported: $pat"; else
 		fail "no error line matching '$pat'"; fi
 done

@@ -189,6 +189,13 @@ expect 400 "invalid UTF-8 in the name" "http://$A/api/v1/check?name=%ff%fe.test"
 expect 400 "unknown type" "http://$A/api/v1/check?name=www.good13.test&type=NOTATYPE"
 expect 400 "type ANY refused" "http://$A/api/v1/check?name=www.good13.test&type=ANY"
 expect 400 "type AXFR refused" "http://$A/api/v1/check?name=www.good13.test&type=AXFR"
+# Type numbers wrap at 16 bits in ldns: TYPE65788 was checked as AXFR, TYPE65791 as ANY.
+for t in TYPE65791 TYPE65577 TYPE65536 TYPE0 TSIG TKEY MAILA MAILB IXFR OPT TYPE65788; do
+	expect 400 "type $t refused" "http://$A/api/v1/check?name=www.good13.test&type=$t"
+done
+check "TYPE65788: the error says why" jq -e '.error | test("type numbers end at 65535")' "$TMP/body"
+expect 400 "a URL for a name" "http://$A/api/v1/check?name=http%3A%2F%2Fwww.good13.test%2F"
+check "a URL: the error names the host to check" jq -e '.error | test("give www.good13.test$")' "$TMP/body"
 expect 400 "malformed percent-encoding" "http://$A/api/v1/check?name=%zz"
 expect 414 "over-long query string" "http://$A/api/v1/check?name=$(printf 'a%.0s' $(seq 3000))"
 expect 405 "POST to the API" "http://$A/api/v1/check?name=www.good13.test" -X POST -d x=1

@@ -95,11 +95,52 @@ static void test_missing_proof(void **state)
 	ev_free(ev);
 }
 
+/* One server's NSEC3 records rewritten to 65535 iterations (their signatures no longer
+ * verify), the other server's proof intact: that copy is bogus at that server, not a reason
+ * to call the denial insecure (found by the mutation-fuzzing server, seed 237). */
+static void test_forged_iterations(void **state)
+{
+	(void)state;
+	evidence_t *ev = tu_load_golden("nope.good13.test_A");
+	const char *victim = NULL;
+	size_t changed = 0;
+	for (size_t i = 0; i < ev->n_xs; i++) {
+		ev_exchange_t *x = &ev->xs[i];
+		if (x->purpose != EV_P_ANSWER || !x->wire || strcmp(x->qname, "nope.good13.test.") != 0)
+			continue;
+		if (!victim)
+			victim = x->server;
+		if (strcmp(x->server, victim) != 0)
+			continue;
+		/* TYPE NSEC3, CLASS IN, TTL, RDLENGTH, then hash 1, flags, iterations. */
+		for (size_t p = 0; p + 14 <= x->wire_len; p++)
+			if (x->wire[p] == 0 && x->wire[p + 1] == 50 && x->wire[p + 2] == 0 && x->wire[p + 3] == 1 &&
+			    x->wire[p + 10] == 1) {
+				x->wire[p + 12] = 0xff;
+				x->wire[p + 13] = 0xff;
+				changed++;
+			}
+	}
+	assert_non_null(victim);
+	assert_true(changed > 0);
+	an_result_t *r = tu_analyse(ev, 0);
+	assert_int_equal(r->status, AN_BOGUS);
+	assert_false(has(r, AN_F_NSEC3_ITERATIONS_INSECURE));
+	bool blamed = false;
+	for (size_t i = 0; i < r->n_findings; i++)
+		for (size_t j = 0; an_finding_def(r->findings[i].id)->severity == AN_ERROR && j < r->findings[i].n_servers; j++)
+			blamed |= strcmp(r->findings[i].servers[j], victim) == 0;
+	assert_true(blamed);
+	an_result_free(r);
+	ev_free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_denial_cases),
 		cmocka_unit_test(test_missing_proof),
+		cmocka_unit_test(test_forged_iterations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

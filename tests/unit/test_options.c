@@ -7,11 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
 #include "cli/options.h"
 #include "common/dd.h"
+#include "common/idn.h"
 
 static int parse(dd_opts_t *o, char *err, size_t n, int argc, ...)
 {
@@ -112,6 +115,178 @@ static void test_anchor_files(void **state)
 	assert_non_null(strstr(err, "cannot read"));
 }
 
+/* Type numbers wrap at 16 bits in ldns (TYPE65788 is AXFR): refused above 65535, and the
+ * meta and query-only types are refused by name and by number. */
+static void test_types(void **state)
+{
+	(void)state;
+	uint16_t t = 0;
+	const char *why = NULL;
+	static const struct {
+		const char *in;
+		int type; /* -1: refused */
+	} cases[] = {
+		{"A", 1}, {"dnskey", 48}, {"TYPE1", 1}, {"type01", 1}, {"TYPE65", 65}, {"TYPE256", 256},
+		{"TYPE65534", 65534}, {"TYPE00000000000000000000046", 46}, {"CAA", 257}, {"TYPE65788", -1},
+		{"TYPE65791", -1}, {"TYPE65577", -1}, {"TYPE65536", -1}, {"TYPE4294967297", -1},
+		{"TYPE99999999999999999999", -1}, {"TYPE0", -1}, {"TYPE", -1}, {"TYPE-1", -1}, {"TYPE1x", -1},
+		{"TYPE 1", -1}, {"ANY", -1}, {"any", -1}, {"AXFR", -1}, {"IXFR", -1}, {"OPT", -1}, {"TSIG", -1},
+		{"TKEY", -1}, {"MAILA", -1}, {"MAILB", -1}, {"TYPE41", -1}, {"TYPE128", -1}, {"TYPE249", -1},
+		{"TYPE252", -1}, {"TYPE255", -1}, {"NOPE", -1}, {"", -1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t = 0;
+		int rc = dd_qtype_parse(cases[i].in, &t, &why);
+		if (cases[i].type < 0 && (rc != DD_EINVAL || !why))
+			fail_msg("accepted type \"%s\" as %u", cases[i].in, t);
+		if (cases[i].type >= 0 && (rc != 0 || t != cases[i].type))
+			fail_msg("type \"%s\": rc %d, %u (%s)", cases[i].in, rc, t, why ? why : "");
+	}
+	assert_int_equal(dd_qtype_parse("TYPE65788", &t, &why), DD_EINVAL);
+	assert_non_null(strstr(why, "65535"));
+	assert_int_equal(dd_qtype_parse("AXFR", &t, &why), DD_EINVAL);
+	assert_non_null(strstr(why, "meta or query-only"));
+
+	dd_opts_t o;
+	char err[256];
+	assert_int_equal(parse(&o, err, sizeof(err), 3, "example.com", "TYPE65788"), DD_EINVAL);
+	assert_non_null(strstr(err, "TYPE65788"));
+	assert_non_null(strstr(err, "65535"));
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 4, "probe", "example.com", "maila"), DD_EINVAL);
+	assert_non_null(strstr(err, "meta or query-only"));
+	dd_opts_free(&o);
+}
+
+/* Names a person may type by mistake: a space inside, a control character, a URL. */
+static void test_name_typos(void **state)
+{
+	(void)state;
+	dd_opts_t o;
+	char err[512];
+	assert_int_equal(parse(&o, err, sizeof(err), 2, "www example.com"), DD_EINVAL);
+	assert_non_null(strstr(err, "white space"));
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 2, "www.exa\tmple.com"), DD_EINVAL);
+	assert_non_null(strstr(err, "white space"));
+	assert_null(strchr(err, '\t')); /* shown as '?' */
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 2, "a\x01.b"), DD_EINVAL);
+	dd_opts_free(&o);
+	/* Around the name, white space is trimmed; an escaped space is a label's octet. */
+	assert_int_equal(parse(&o, err, sizeof(err), 2, " www.example.com\n"), 0);
+	assert_string_equal(o.name, "www.example.com.");
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 2, "a\\032b.example"), 0);
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 2, "http://www.example.com/"), DD_EINVAL);
+	assert_non_null(strstr(err, "a URL"));
+	assert_non_null(strstr(err, "give www.example.com"));
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 3, "check", "HTTPS://u:p@Www.Example.COM:8443/a?b#c"), DD_EINVAL);
+	assert_non_null(strstr(err, "give Www.Example.COM"));
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 2, "ftp://"), DD_EINVAL);
+	assert_non_null(strstr(err, "host name alone"));
+	dd_opts_free(&o);
+
+	char host[64];
+	assert_true(dd_name_is_url("  http://[2001:db8::1]:80/", host, sizeof(host)));
+	assert_string_equal(host, "[2001:db8::1]");
+	assert_true(dd_name_is_url("git+ssh://a@b@host.example", host, sizeof(host)));
+	assert_string_equal(host, "host.example");
+	assert_false(dd_name_is_url("www.example.com", host, sizeof(host)));
+	assert_false(dd_name_is_url("0/25.2.0.192.in-addr.arpa", host, sizeof(host))); /* RFC 2317 */
+	assert_false(dd_name_is_url("1http://x", host, sizeof(host)));
+	assert_false(dd_name_has_space(" www.example.com\r\n"));
+	assert_true(dd_name_has_space("www.exam ple.com"));
+}
+
+/* Options that contradict each other are an error, not a silent choice. */
+static void test_conflicts(void **state)
+{
+	(void)state;
+	dd_opts_t o;
+	char err[256];
+	assert_int_equal(parse(&o, err, sizeof(err), 5, "--json", "--format", "text", "example.com"), DD_EINVAL);
+	assert_non_null(strstr(err, "--json and --format text"));
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 5, "--format", "svg", "--json", "example.com"), DD_EINVAL);
+	assert_non_null(strstr(err, "--format svg and --json"));
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 6, "--format", "svg", "--format", "text", "example.com"),
+			 DD_EINVAL);
+	dd_opts_free(&o);
+	/* Saying the same twice is no conflict. */
+	assert_int_equal(parse(&o, err, sizeof(err), 5, "--json", "--format", "json", "example.com"), 0);
+	assert_int_equal(o.format, DD_FMT_JSON);
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 5, "--no-resolvers", "--resolver", "192.0.2.1", "x.test"),
+			 DD_EINVAL);
+	assert_non_null(strstr(err, "--no-resolvers and --resolver"));
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 5, "--resolver", "192.0.2.1", "--no-resolvers", "x.test"),
+			 DD_EINVAL);
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 4, "--color", "--no-color", "x.test"), DD_EINVAL);
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 4, "scan", "--format", "text"), DD_EINVAL);
+	assert_non_null(strstr(err, "scan writes"));
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 5, "probe", "--format", "svg", "x.test"), DD_EINVAL);
+	dd_opts_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), 3, "scan", "--json"), 0);
+	dd_opts_free(&o);
+}
+
+/* --trust-anchor and --root-hints: a regular file of at most 1 MiB, nothing else (a directory,
+ * /dev/zero or a FIFO with no writer kept the reader spinning or blocked). */
+static void test_rr_file_kinds(void **state)
+{
+	(void)state;
+	ldns_rr_list *l = NULL;
+	char err[256];
+	assert_int_equal(dd_read_rrs("/tmp", "--trust-anchor", true, &l, err, sizeof(err)), DD_EIO);
+	assert_non_null(strstr(err, "a directory, not a regular file"));
+	assert_int_equal(dd_read_rrs("/dev/zero", "--root-hints", false, &l, err, sizeof(err)), DD_EIO);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(dd_read_rrs("/dev/null", "--root-hints", false, &l, err, sizeof(err)), DD_EIO);
+	char dir[] = "/tmp/dd-test-fifo-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char fifo[64];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(dd_read_rrs(fifo, "--trust-anchor", true, &l, err, sizeof(err)), DD_EIO);
+	assert_non_null(strstr(err, "a FIFO"));
+	unlink(fifo);
+	/* Too large (a sparse file: no disk spent), NUL bytes, empty. */
+	char big[64];
+	snprintf(big, sizeof(big), "%s/big", dir);
+	int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 1024 * 1024 + 1), 0);
+	close(fd);
+	assert_int_equal(dd_read_rrs(big, "--trust-anchor", true, &l, err, sizeof(err)), DD_EIO);
+	assert_non_null(strstr(err, "larger than 1 MiB"));
+	fd = open(big, O_WRONLY | O_TRUNC);
+	assert_int_equal(ftruncate(fd, 1000), 0);
+	close(fd);
+	assert_int_equal(dd_read_rrs(big, "--trust-anchor", true, &l, err, sizeof(err)), DD_EPARSE);
+	assert_non_null(strstr(err, "NUL"));
+	fd = open(big, O_WRONLY | O_TRUNC);
+	close(fd);
+	assert_int_equal(dd_read_rrs(big, "--root-hints", false, &l, err, sizeof(err)), DD_EPARSE);
+	assert_non_null(strstr(err, "no NS records"));
+	unlink(big);
+	rmdir(dir);
+	assert_null(l);
+
+	dd_opts_t o;
+	assert_int_equal(parse(&o, err, sizeof(err), 4, "--trust-anchor", "/dev/zero", "x.test"), DD_EINVAL);
+	assert_non_null(strstr(err, "--trust-anchor: /dev/zero"));
+	dd_opts_free(&o);
+}
+
 static void test_builtins(void **state)
 {
 	(void)state;
@@ -176,6 +351,10 @@ int main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_names_and_types),
 		cmocka_unit_test(test_anchor_files),
+		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_name_typos),
+		cmocka_unit_test(test_conflicts),
+		cmocka_unit_test(test_rr_file_kinds),
 		cmocka_unit_test(test_builtins),
 		cmocka_unit_test(test_resolvers),
 	};

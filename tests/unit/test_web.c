@@ -463,6 +463,15 @@ static void test_check_params(void **state)
 		{"name=x.test&type=ANY", NULL, NULL, "record type"},
 		{"name=x.test&type=AXFR", NULL, NULL, "record type"},
 		{"name=x.test&type=NOPE", NULL, NULL, "record type"},
+		{"name=x.test&type=TYPE65788", NULL, NULL, "type numbers end at 65535"},
+		{"name=x.test&type=TYPE65536", NULL, NULL, "type numbers end at 65535"},
+		{"name=x.test&type=TYPE0", NULL, NULL, "meta or query-only"},
+		{"name=x.test&type=TSIG", NULL, NULL, "meta or query-only"},
+		{"name=x.test&type=maila", NULL, NULL, "meta or query-only"},
+		{"name=x.test&type=TYPE251", NULL, NULL, "meta or query-only"},
+		{"name=x.test&type=TYPE65", "x.test.", "HTTPS", NULL},
+		{"name=http%3A%2F%2FWWW.Example.com%2Fpath", NULL, NULL, "a URL, not a name; to check its host, give www.example.com"},
+		{"name=https%3A%2F%2F%3Cb%3E%2F", NULL, NULL, "give the host name alone"},
 		{"name=x.test&type=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, NULL, "record type"},
 	};
 	for (size_t i = 0; i < DD_ARRAY_LEN(cases); i++) {

@@ -11,9 +11,13 @@
 #   127.53.10.1   NSD: hostile. (the TLD)
 #   127.53.10.2   NSD: every case zone (the good server; hostiled's upstream)
 #   127.53.10.11+ hostiled MODE: forwards to 127.53.10.2 and misbehaves (table below)
+#   127.53.10.31-34 mutantd: mutant0-3.hostile., a mutation-fuzzing server (mutant.sh)
 #   127.53.9.2    silentd (from world.sh): never answers
 # Each case zone NAME.hostile. has ns1 on 127.53.10.2 and ns2 on its hostile
 # server, except the all* zones, whose only server is hostile.
+
+# shellcheck source=tests/world/mutant.sh
+. "$HERE/mutant.sh"
 
 # mode address zone (ZONE.hostile. with a good and a hostile server)
 HOSTILE_SERVERS="
@@ -105,6 +109,9 @@ hostile_build() {
     hostile_zone allformerr.hostile. $((++n)) "ns1.allformerr.hostile.=127.53.10.16"
     deleg+=("$Z/allformerr.hostile.deleg")
 
+    # The mutation-fuzzing zones (mutant.sh).
+    mutant_build
+
     # The TLD: delegations to every case zone.
     local tk tz
     tk=$(keygen hostile. 13 ksk) tz=$(keygen hostile. 13 zsk)
@@ -131,6 +138,7 @@ hostile_start() {
             || fail_start "hostiled $mode did not start on $addr" "$OUT/run/hostiled-$addr.log"
         record hostiled "$OUT/run/hostiled-$addr.pid" || fail_start "hostiled on $addr is not running" "$OUT/run/hostiled-$addr.log"
     done <<<"$HOSTILE_SERVERS"
+    mutant_start
 }
 
 # Same columns as cases.tsv: name type status ede broken_zone exit findings.
