@@ -12,6 +12,43 @@ static bool nsec3_params(const ldns_rr *rr, nsec3_params_t *p)
 	return true;
 }
 
+/* Is this length-prefixed field (salt, next hashed owner) exactly its prefix plus its bytes? */
+static bool prefixed_ok(const ldns_rdf *f)
+{
+	return f && ldns_rdf_size(f) >= 1 && ldns_rdf_size(f) == 1u + ldns_rdf_data(f)[0];
+}
+
+/*
+ * The shape an NSEC or NSEC3 record must have before any ldns NSEC/NSEC3
+ * helper sees it, as Unbound checks first: fields of the right sizes, a next
+ * hashed owner as long as the hash (ldns asserts on an empty one), a
+ * well-formed type bitmap. The pre-pass refuses messages without it; this
+ * guards every record whatever its source. A record failing it is no proof.
+ */
+static bool proof_shape_ok(const ldns_rr *rr)
+{
+	size_t n = ldns_rr_rd_count(rr);
+	const ldns_rdf *bitmap = NULL;
+	if (!ldns_rr_owner(rr) || ldns_rdf_get_type(ldns_rr_owner(rr)) != LDNS_RDF_TYPE_DNAME)
+		return false;
+	if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC) {
+		if (n < 1 || n > 2 || ldns_rdf_get_type(ldns_rr_rdf(rr, 0)) != LDNS_RDF_TYPE_DNAME)
+			return false;
+		bitmap = n == 2 ? ldns_rr_rdf(rr, 1) : NULL;
+	} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC3) {
+		if (n < 5 || n > 6 || ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 1 || ldns_rdf_size(ldns_rr_rdf(rr, 1)) != 1 ||
+		    ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 2 || !prefixed_ok(ldns_rr_rdf(rr, 3)) ||
+		    !prefixed_ok(ldns_rr_rdf(rr, 4)) ||
+		    !dd_nsec3_hash_len_ok(ldns_rdf_data(ldns_rr_rdf(rr, 0))[0], ldns_rdf_data(ldns_rr_rdf(rr, 4))[0]))
+			return false;
+		bitmap = n == 6 ? ldns_rr_rdf(rr, 5) : NULL;
+	} else {
+		return false;
+	}
+	return !bitmap || (ldns_rdf_get_type(bitmap) == LDNS_RDF_TYPE_BITMAP &&
+			   dd_type_bitmap_ok(ldns_rdf_data(bitmap), ldns_rdf_size(bitmap)));
+}
+
 /* RFC 9276 §3.1: iterations above 0 or a salt are a warning on the zone. */
 static void nsec3_advice(ctx_t *c, const char *zone, const nsec3_params_t *p, const char *server)
 {
@@ -27,6 +64,8 @@ static void nsec3_advice(ctx_t *c, const char *zone, const nsec3_params_t *p, co
 /* Does NSEC3 record `rr` (of zone `zone`) cover the hash of `name`? */
 static bool nsec3_covers(const ldns_rr *rr, const ldns_rdf *name, const ldns_rdf *zone)
 {
+	if (!proof_shape_ok(rr))
+		return false;
 	ldns_rdf *h = ldns_nsec3_hash_name_frm_nsec3(rr, name);
 	bool covers = false;
 	if (h && ldns_dname_cat(h, zone) == LDNS_STATUS_OK) {
@@ -68,12 +107,24 @@ int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_p
 	ldns_rr_list *nsec = an_section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC, LDNS_SECTION_AUTHORITY);
 	ldns_rr_list *nsec3 = an_section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC3, LDNS_SECTION_AUTHORITY);
 	int ok = DENIAL_BOGUS;
+	/* A malformed NSEC proves nothing (and must not reach ldns). */
+	for (size_t i = 0; nsec && i < ldns_rr_list_rr_count(nsec);) {
+		if (proof_shape_ok(ldns_rr_list_rr(nsec, i))) {
+			i++;
+			continue;
+		}
+		ldns_rr *last = ldns_rr_list_pop_rr(nsec);
+		if (i < ldns_rr_list_rr_count(nsec))
+			ldns_rr_list_set_rr(nsec, last, i);
+	}
 	/* RFC 5155 §8.1: NSEC3 records with an unknown hash algorithm are ignored. */
-	size_t seen3 = nsec3 ? ldns_rr_list_rr_count(nsec3) : 0;
+	size_t seen3 = nsec3 ? ldns_rr_list_rr_count(nsec3) : 0, misshapen = 0;
 	nsec3_params_t worst = {0, 0, 0};
 	for (size_t i = 0; nsec3 && i < ldns_rr_list_rr_count(nsec3);) {
 		nsec3_params_t p;
-		if (!nsec3_params(ldns_rr_list_rr(nsec3, i), &p) || p.hash != 1) {
+		bool shaped = proof_shape_ok(ldns_rr_list_rr(nsec3, i));
+		misshapen += !shaped;
+		if (!nsec3_params(ldns_rr_list_rr(nsec3, i), &p) || p.hash != 1 || !shaped) {
 			/* Out of the (borrowed) list; the record stays the packet's. */
 			ldns_rr *last = ldns_rr_list_pop_rr(nsec3);
 			if (i < ldns_rr_list_rr_count(nsec3))
@@ -89,7 +140,9 @@ int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_p
 	ldns_rr_list *proof = (nsec3 && ldns_rr_list_rr_count(nsec3)) ? nsec3 : nsec;
 	if (!proof || !ldns_rr_list_rr_count(proof)) {
 		an_add_finding(c, AN_F_DENIAL_MISSING, zone, rrset,
-			    seen3 ? " (its NSEC3 records use an unknown hash algorithm, which validators ignore)" : "",
+			    misshapen ? " (its NSEC3 records are malformed, which makes them no proof)"
+			    : seen3   ? " (its NSEC3 records use an unknown hash algorithm, which validators ignore)"
+				      : "",
 			    NULL, server, 0);
 		goto out;
 	}
@@ -200,6 +253,8 @@ int an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns
 		for (size_t i = 0; recs && i < ldns_rr_list_rr_count(recs) && !proven; i++) {
 			ldns_rr *rr = ldns_rr_list_rr(recs, i);
 			bool covers = false;
+			if (!proof_shape_ok(rr))
+				continue;
 			if (type == LDNS_RR_TYPE_NSEC) {
 				covers = ldns_nsec_covers_name(rr, owner);
 			} else {
