@@ -56,11 +56,14 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	       an_result_t **out)
 {
 	*out = NULL;
-	ctx_t c = {.ev = ev, .now = now};
+	an_work_t work = {0};
+	ctx_t c = {.ev = ev, .now = now, .work = &work};
 	if (policy)
 		c.pol = *policy;
 	else
 		an_policy_default(&c.pol);
+	work.max_validations = c.pol.max_validations ? c.pol.max_validations : AN_MAX_VALIDATIONS;
+	work.max_nsec3_hashes = c.pol.max_nsec3_hashes ? c.pol.max_nsec3_hashes : AN_MAX_NSEC3_HASHES;
 	an_vcache_t *own_vcache = NULL;
 	if (!c.pol.vcache)
 		c.pol.vcache = own_vcache = an_vcache_new(256);

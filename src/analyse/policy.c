@@ -7,6 +7,8 @@ void an_policy_default(an_policy_t *p)
 	p->warn_days = 7;
 	p->nsec3_iter_limit = 150;
 	p->skew_s = 3600;
+	p->max_validations = AN_MAX_VALIDATIONS;
+	p->max_nsec3_hashes = AN_MAX_NSEC3_HASHES;
 }
 
 /* RFC 8624 §3.1 as maintained in the IANA registry (RFC 9904): validators

@@ -383,6 +383,75 @@ static void test_cached_evidence_prepass(void **state)
 	ev_free(ev);
 }
 
+/* ---- work caps per check (KeyTrap, NSEC3 hash exhaustion) -------------------- */
+
+static void test_work_caps(void **state)
+{
+	(void)state;
+	/* Healthy evidence costs little: the defaults leave it alone. */
+	evidence_t *ev = load("www.good13.test");
+	an_result_t *r = run(ev);
+	assert_int_equal(r->status, AN_SECURE);
+	assert_null(find(r, AN_F_WORK_LIMIT_REACHED));
+	unsigned long need = r->n_validations;
+	assert_true(need > 2 && need < AN_MAX_VALIDATIONS / 8);
+	an_result_free(r);
+
+	an_policy_t pol;
+	an_policy_default(&pol);
+	/* Exactly enough: same verdict. */
+	pol.max_validations = (unsigned)need;
+	r = run_pol(ev, &pol);
+	assert_int_equal(r->status, AN_SECURE);
+	assert_null(find(r, AN_F_WORK_LIMIT_REACHED));
+	an_result_free(r);
+	/* One short, and far short: indeterminate (exit 3) with the finding, never secure or bogus. */
+	const unsigned caps[] = {(unsigned)need - 1, 1};
+	for (size_t i = 0; i < DD_ARRAY_LEN(caps); i++) {
+		pol.max_validations = caps[i];
+		r = run_pol(ev, &pol);
+		assert_int_equal(r->status, AN_INDETERMINATE);
+		assert_int_equal(an_exit_code(r), 3);
+		assert_null(r->broken_zone);
+		assert_int_equal(r->n_ede, 1);
+		assert_int_equal(r->ede[0], 5);
+		const an_finding_t *f = find(r, AN_F_WORK_LIMIT_REACHED);
+		assert_non_null(f);
+		assert_non_null(strstr(f->detail, "signature validations"));
+		assert_true(r->n_validations <= caps[i]);
+		/* What was left unverified is not reported as a broken signature. */
+		assert_null(find(r, AN_F_RRSIG_INVALID));
+		assert_null(find(r, AN_F_RRSIG_MISSING));
+		assert_null(find(r, AN_F_DNSKEY_NOT_SIGNED_BY_DS_KEY));
+		an_result_free(r);
+	}
+	ev_free(ev);
+
+	/* NSEC3 hashes: an NXDOMAIN proven with NSEC3. */
+	ev = load("nope.good13.test");
+	r = run(ev);
+	assert_int_equal(r->status, AN_SECURE);
+	need = r->n_nsec3_hashes;
+	assert_true(need > 0);
+	an_result_free(r);
+	an_policy_default(&pol);
+	pol.max_nsec3_hashes = (unsigned)need;
+	r = run_pol(ev, &pol);
+	assert_int_equal(r->status, AN_SECURE);
+	an_result_free(r);
+	pol.max_nsec3_hashes = 1;
+	r = run_pol(ev, &pol);
+	assert_int_equal(r->status, AN_INDETERMINATE);
+	assert_int_equal(an_exit_code(r), 3);
+	const an_finding_t *f = find(r, AN_F_WORK_LIMIT_REACHED);
+	assert_non_null(f);
+	assert_non_null(strstr(f->detail, "NSEC3"));
+	assert_true(r->n_nsec3_hashes <= 1);
+	assert_null(find(r, AN_F_DENIAL_INVALID));
+	an_result_free(r);
+	ev_free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +460,7 @@ int main(void)
 	    cmocka_unit_test(test_vcache_buffer_boundaries),
 	    cmocka_unit_test(test_nsec3_bad_next_hash),
 	    cmocka_unit_test(test_cached_evidence_prepass),
+	    cmocka_unit_test(test_work_caps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
