@@ -36,6 +36,13 @@ static bool proof_shape_ok(const ldns_rr *rr)
 			return false;
 		bitmap = n == 2 ? ldns_rr_rdf(rr, 1) : NULL;
 	} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC3) {
+		/* The owner is a hash label inside the zone: never the root (ldns
+		 * chops a label off it and asserts on what the root leaves), and
+		 * for SHA-1 the label is the hash in base32hex, 32 octets. */
+		const ldns_rdf *o = ldns_rr_owner(rr);
+		if (ldns_rdf_size(o) < 2 || (n >= 1 && ldns_rdf_size(ldns_rr_rdf(rr, 0)) == 1 &&
+					     ldns_rdf_data(ldns_rr_rdf(rr, 0))[0] == 1 && ldns_rdf_data(o)[0] != 32))
+			return false;
 		if (n < 5 || n > 6 || ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 1 || ldns_rdf_size(ldns_rr_rdf(rr, 1)) != 1 ||
 		    ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 2 || !prefixed_ok(ldns_rr_rdf(rr, 3)) ||
 		    !prefixed_ok(ldns_rr_rdf(rr, 4)) ||
@@ -64,7 +71,8 @@ static void nsec3_advice(ctx_t *c, const char *zone, const nsec3_params_t *p, co
 /* Does NSEC3 record `rr` (of zone `zone`) cover the hash of `name`? */
 static bool nsec3_covers(const ctx_t *c, const ldns_rr *rr, const ldns_rdf *name, const ldns_rdf *zone)
 {
-	if (!proof_shape_ok(rr) || !an_work_nsec3(c, 1))
+	/* The hash label (33 octets) and the zone must make a name. */
+	if (!proof_shape_ok(rr) || ldns_rdf_size(zone) + 33 > 255 || !an_work_nsec3(c, 1))
 		return false;
 	ldns_rdf *h = ldns_nsec3_hash_name_frm_nsec3(rr, name);
 	bool covers = false;
