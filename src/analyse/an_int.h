@@ -175,6 +175,9 @@ void an_ds_policy(zst_t *s);
 
 /* Warnings on the keys of a zone whose chain holds: SHA-1 algorithms, short RSA keys. */
 void an_key_policy(ctx_t *c, size_t zi);
+/* A DNSKEY's size in bits as ldns counts it, or 0 when the key cannot hold
+ * what its algorithm needs (an RSA exponent running past the key). */
+size_t an_key_bits(const ldns_rr *k);
 
 bool an_key_usable(const ldns_rr *key);
 

@@ -463,6 +463,25 @@ static void test_work_caps(void **state)
 	ev_free(ev);
 }
 
+/* Anchors in an evidence file are untrusted text: only whole DS and DNSKEY
+ * records count (a TXT "anchor" at the root once made the chain secure). */
+static void test_evidence_anchor_shapes(void **state)
+{
+	(void)state;
+	const char *bad[] = {". IN TXT \"x\"", ". 3600 IN DS 25204 13 2", ". 3600 IN DNSKEY 257 3 13"};
+	for (size_t i = 0; i < DD_ARRAY_LEN(bad); i++) {
+		evidence_t *ev = load("www.good13.test");
+		for (size_t k = 0; k < ev->n_anchors; k++)
+			free(ev->anchors[k]);
+		ev->n_anchors = 0;
+		assert_int_equal(ev_add_anchor(ev, bad[i]), 0);
+		an_result_t *r = run(ev);
+		assert_int_not_equal(r->status, AN_SECURE);
+		an_result_free(r);
+		ev_free(ev);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +491,7 @@ int main(void)
 	    cmocka_unit_test(test_nsec3_bad_next_hash),
 	    cmocka_unit_test(test_cached_evidence_prepass),
 	    cmocka_unit_test(test_work_caps),
+	    cmocka_unit_test(test_evidence_anchor_shapes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
