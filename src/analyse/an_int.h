@@ -64,7 +64,42 @@ typedef struct ctx {
 	int *t_insecure_ede;      /* per target: an answer made insecure by policy (27), else 0 */
 	bool *t_shown;            /* per target: its records are in the result's answer */
 	int oom;
+	struct an_work *work;     /* the work caps' counters (a pointer: counted from const contexts too) */
 } ctx_t;
+
+/* Work done so far by this check, against the policy's caps. */
+typedef struct an_work {
+	unsigned long validations, nsec3_hashes;
+	unsigned long max_validations, max_nsec3_hashes;
+	bool capped;
+} an_work_t;
+
+/* May `n` more signature validations run? Counted whether or not the
+ * shared cache holds the result, so the verdict never depends on what
+ * earlier checks left there. False (and the check capped) when they would
+ * pass the cap: the caller then does not verify. */
+static inline bool an_work_validations(const ctx_t *c, size_t n)
+{
+	an_work_t *w = c->work;
+	if (w->validations + n > w->max_validations) {
+		w->capped = true;
+		return false;
+	}
+	w->validations += n;
+	return true;
+}
+
+/* May `n` more NSEC3 hashes be computed? As an_work_validations(). */
+static inline bool an_work_nsec3(const ctx_t *c, size_t n)
+{
+	an_work_t *w = c->work;
+	if (w->nsec3_hashes + n > w->max_nsec3_hashes) {
+		w->capped = true;
+		return false;
+	}
+	w->nsec3_hashes += n;
+	return true;
+}
 
 typedef struct sigcheck {
 	bool valid;
@@ -72,6 +107,7 @@ typedef struct sigcheck {
 	uint16_t valid_tag;
 	unsigned n_sigs;        /* RRSIGs covering the type */
 	bool expired, notyet, invalid, unknown_key, crypto_unavail, bad_signer, inverted;
+	bool capped; /* a signature left unverified: the work cap was reached */
 	bool skew;              /* the valid signature's inception lies a little in the future */
 	int64_t skew_at;
 	uint32_t valid_ottl;    /* original TTL of the valid signature with the latest expiry */
@@ -139,6 +175,9 @@ void an_ds_policy(zst_t *s);
 
 /* Warnings on the keys of a zone whose chain holds: SHA-1 algorithms, short RSA keys. */
 void an_key_policy(ctx_t *c, size_t zi);
+/* A DNSKEY's size in bits as ldns counts it, or 0 when the key cannot hold
+ * what its algorithm needs (an RSA exponent running past the key). */
+size_t an_key_bits(const ldns_rr *k);
 
 bool an_key_usable(const ldns_rr *key);
 

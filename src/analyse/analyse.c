@@ -56,11 +56,14 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	       an_result_t **out)
 {
 	*out = NULL;
-	ctx_t c = {.ev = ev, .now = now};
+	an_work_t work = {0};
+	ctx_t c = {.ev = ev, .now = now, .work = &work};
 	if (policy)
 		c.pol = *policy;
 	else
 		an_policy_default(&c.pol);
+	work.max_validations = c.pol.max_validations ? c.pol.max_validations : AN_MAX_VALIDATIONS;
+	work.max_nsec3_hashes = c.pol.max_nsec3_hashes ? c.pol.max_nsec3_hashes : AN_MAX_NSEC3_HASHES;
 	an_vcache_t *own_vcache = NULL;
 	if (!c.pol.vcache)
 		c.pol.vcache = own_vcache = an_vcache_new(256);
@@ -94,8 +97,13 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 		c.anchors = ldns_rr_list_new();
 		for (size_t i = 0; c.anchors && i < ev->n_anchors; i++) {
 			ldns_rr *rr = NULL;
-			if (ldns_rr_new_frm_str(&rr, ev->anchors[i], 0, NULL, NULL) == LDNS_STATUS_OK && rr)
+			/* Untrusted text: only whole DS and DNSKEY records are anchors. */
+			if (ldns_rr_new_frm_str(&rr, ev->anchors[i], 0, NULL, NULL) == LDNS_STATUS_OK && rr &&
+			    (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS || ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY) &&
+			    ldns_rr_rd_count(rr) == 4)
 				ldns_rr_list_push_rr(c.anchors, rr);
+			else
+				ldns_rr_free(rr);
 		}
 	}
 	for (size_t i = 0; i < ev->n_zones; i++) {

@@ -40,9 +40,19 @@ typedef struct an_policy {
 	bool alg_verifies[256];    /* this machine verifies signatures of the algorithm */
 	const ldns_rr_list *ds_whatif; /* --ds: analyse as if the parent published these DS (not owned) */
 	an_vcache_t *vcache;       /* shared verification results (scan, serve); NULL: one per analysis */
+	/* Work one check may cost, whatever the servers send (KeyTrap,
+	 * CVE-2023-50387; NSEC3 hash exhaustion, CVE-2023-50868). When a cap
+	 * is reached the rest is not computed, a WORK_LIMIT_REACHED finding
+	 * says so and the verdict is indeterminate. 0: the default. */
+	unsigned max_validations;  /* signature validations (one RRSIG against one key); default AN_MAX_VALIDATIONS */
+	unsigned max_nsec3_hashes; /* NSEC3 owner-name hashes; default AN_MAX_NSEC3_HASHES */
 } an_policy_t;
 
-/* Defaults: warn_days 7, nsec3_iter_limit 150, skew_s 3600, no self-test, no what-if. */
+#define AN_MAX_VALIDATIONS 2048
+#define AN_MAX_NSEC3_HASHES 4096
+
+/* Defaults: warn_days 7, nsec3_iter_limit 150, skew_s 3600, the work caps
+ * above, no self-test, no what-if. */
 void an_policy_default(an_policy_t *p);
 
 /* Verify one known signature per algorithm (5, 7, 8, 10, 13, 14, 15, 16). */
@@ -173,6 +183,8 @@ typedef struct an_result {
 	char *whatif_zone;   /* --ds replaced the parent's DS of this zone, or NULL */
 	an_server_view_t *servers;
 	size_t n_servers;
+	unsigned long n_validations; /* signature validations this analysis cost (or would have, cached) */
+	unsigned long n_nsec3_hashes; /* NSEC3 owner-name hashes it cost */
 } an_result_t;
 
 /*

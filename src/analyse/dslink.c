@@ -79,7 +79,7 @@ void an_link_add_keys(an_link_t *l, const ldns_rr_list *keys)
 		e->tag = tag;
 		e->algorithm = alg;
 		e->flags = flags;
-		e->bits = (unsigned)ldns_rr_dnskey_key_size(k);
+		e->bits = (unsigned)an_key_bits(k);
 	}
 }
 

@@ -79,6 +79,9 @@ typedef enum an_who {
 	X(CHECK_INCOMPLETE, AN_WARNING, -1, "", AN_WHO_NONE,                                           \
 	  "The check stopped before it reached a verdict{detail}.",                                    \
 	  "Run the check again; if it persists, some name server on the path is very slow or the chain is unusually long. If the detail says this machine ran out of sockets, raise its open-file limit (ulimit -n) or check fewer names at once.") \
+	X(WORK_LIMIT_REACHED, AN_WARNING, 5, "", AN_WHO_NONE,                                          \
+	  "The check stopped before it reached a verdict: the answers on the path need more work than one check may cost{detail}.", \
+	  "If the zone is yours: publish fewer keys and signatures per RRset (keys sharing a key tag), and NSEC3 with 0 extra iterations (RFC 9276). Validating resolvers cap this work too (CVE-2023-50387, CVE-2023-50868) and may fail such answers. Otherwise raise --max-validations or --max-nsec3-hashes.") \
 	X(CRYPTO_UNAVAILABLE, AN_WARNING, 5, "RFC 8624 §3", AN_WHO_NONE,                                \
 	  "This machine's crypto library cannot verify a signature of {zone}{detail}.",             \
 	  "Run the check on a machine whose OpenSSL supports the algorithm; this is not a fault of the zone.") \

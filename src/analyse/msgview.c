@@ -97,8 +97,13 @@ void an_parse_all(ctx_t *c)
 			c->pkt_borrowed[i] = true;
 			continue;
 		}
-		if (x->cached) {
-			/* The same bytes as in earlier checks: parsed (and checked) once per thread. */
+		/* Every message meets the pre-pass before ldns sees it, the
+		 * probe's cached ones included: evidence files are untrusted too. */
+		dd_wire_summary_t sum;
+		const char *why = NULL;
+		bool checked = x->wire_checked || dd_wire_check(x->wire, x->wire_len, &sum, &why) == 0;
+		if (checked && x->cached) {
+			/* The same bytes as in earlier checks: parsed once per thread. */
 			bool owned = true;
 			ldns_pkt *pkt = dd_pkt_shared(x->wire, x->wire_len, &owned);
 			if (pkt) {
@@ -107,11 +112,8 @@ void an_parse_all(ctx_t *c)
 				continue;
 			}
 		}
-		dd_wire_summary_t sum;
-		const char *why = NULL;
 		ldns_pkt *pkt = NULL;
-		if ((!x->wire_checked && dd_wire_check(x->wire, x->wire_len, &sum, &why) != 0) ||
-		    ldns_wire2pkt(&pkt, x->wire, x->wire_len) != LDNS_STATUS_OK) {
+		if (!checked || ldns_wire2pkt(&pkt, x->wire, x->wire_len) != LDNS_STATUS_OK) {
 			char buf[160];
 			snprintf(buf, sizeof(buf), " (%s for %s)", why ? why : "unparseable", x->qname);
 			long zi = an_zone_index(c, x->zone);

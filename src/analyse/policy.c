@@ -7,6 +7,8 @@ void an_policy_default(an_policy_t *p)
 	p->warn_days = 7;
 	p->nsec3_iter_limit = 150;
 	p->skew_s = 3600;
+	p->max_validations = AN_MAX_VALIDATIONS;
+	p->max_nsec3_hashes = AN_MAX_NSEC3_HASHES;
 }
 
 /* RFC 8624 §3.1 as maintained in the IANA registry (RFC 9904): validators
@@ -89,6 +91,29 @@ void an_ds_policy(zst_t *s)
 	s->ds = usable;
 }
 
+/* ldns subtracts an RSA key's exponent length from the key's length
+ * unchecked: a key whose exponent runs past its end was counted as a huge
+ * number of bits (RFC 3110 §2). The exponent is walked with the bounded
+ * cursor first. */
+size_t an_key_bits(const ldns_rr *k)
+{
+	if (ldns_rr_rd_count(k) < 4)
+		return 0;
+	const ldns_rdf *pub = ldns_rr_rdf(k, 3);
+	uint8_t alg = ldns_rdf2native_int8(ldns_rr_rdf(k, 2));
+	if (alg == 1 || alg == 5 || alg == 7 || alg == 8 || alg == 10) {
+		dd_cursor_t cur;
+		dd_cursor_init(&cur, ldns_rdf_data(pub), ldns_rdf_size(pub));
+		size_t elen = dd_cursor_u8(&cur);
+		if (elen == 0)
+			elen = dd_cursor_u16(&cur);
+		dd_cursor_skip(&cur, elen);
+		if (cur.err || !dd_cursor_left(&cur))
+			return 0; /* no modulus */
+	}
+	return ldns_rr_dnskey_key_size(k);
+}
+
 /* Warnings on the keys of a zone whose chain holds: SHA-1 algorithms, short RSA keys. */
 void an_key_policy(ctx_t *c, size_t zi)
 {
@@ -104,7 +129,7 @@ void an_key_policy(ctx_t *c, size_t zi)
 				 ldns_calc_keytag(k));
 			an_add_finding(c, AN_F_DNSKEY_ALGORITHM_DEPRECATED, s->z->name, NULL, buf, NULL, NULL, 0);
 		}
-		size_t bits = ldns_rr_dnskey_key_size(k);
+		size_t bits = an_key_bits(k);
 		if ((alg == 5 || alg == 7 || alg == 8 || alg == 10) && bits && bits < 2048) {
 			snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u: %zu bits)", ldns_calc_keytag(k), alg, bits);
 			an_add_finding(c, AN_F_DNSKEY_RSA_SHORT, s->z->name, NULL, buf, NULL, NULL, 0);

@@ -80,6 +80,11 @@ void an_check_sigs(const ctx_t *c, const char *zone, ldns_rr_list *rrset, const 
 			ldns_rr_list_free(ks);
 			continue;
 		}
+		if (!an_work_validations(c, ldns_rr_list_rr_count(ks))) {
+			sc->capped = true;
+			ldns_rr_list_free(ks);
+			continue;
+		}
 		bool skewed = inc > c->now && inc - c->now <= (int64_t)c->pol.skew_s;
 		bool dates_ok = (inc <= c->now || skewed) && c->now <= exp;
 		ldns_status st = an_verify(c->pol.vcache, rrset, sig, ks);
@@ -123,6 +128,9 @@ void an_emit_sig_findings(ctx_t *c, const char *zone, const char *rrset, const c
 		an_add_finding(c, AN_F_RRSIG_MISSING, zone, rrset, "", NULL, server, 0);
 		return;
 	}
+	if (sc->capped && !sc->expired && !sc->notyet && !sc->invalid && !sc->unknown_key && !sc->crypto_unavail &&
+	    !sc->inverted)
+		return; /* nothing known to be wrong: the work cap's own finding says why there is no verdict */
 	if (sc->expired) {
 		an_time_text(sc->expired_at, when, sizeof(when));
 		snprintf(buf, sizeof(buf), " on %s (key tag %u, algorithm %u)", when, sc->tag, sc->alg);

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "analyse/analyse.h"
+#include "common/wire.h"
 
 typedef struct ventry {
 	uint8_t key[32];
@@ -128,26 +129,60 @@ static ldns_buffer *signed_data(const ldns_rr_list *rrset, const ldns_rr *sig)
 	return b;
 }
 
-/* The cache key: SHA-256 over every record of the RRset (canonical wire
- * form, in the order given), the whole RRSIG and every candidate key. Equal
- * keys mean equal signed data, signature and keys, so an equal result;
- * the signed data itself is only built when the cache misses. */
+/* One record into the digest: its owner (lower-cased: verification
+ * canonicalises it), type, class, TTL, and every RDATA field with its ldns
+ * field type and length, so that no two different records feed the same
+ * bytes. Fixed-size parts go through a bounded writer; field data is fed
+ * straight from the record, whatever its size. */
+static bool hash_rr(EVP_MD_CTX *ctx, uint8_t tag, const ldns_rr *rr)
+{
+	uint8_t head[1 + 255 + 12];
+	dd_writer_t w;
+	dd_writer_init(&w, head, sizeof(head));
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+	dd_writer_u8(&w, tag); /* separators: no two inputs hash alike by shifting bytes */
+	if (owner)
+		dd_writer_name_lower(&w, ldns_rdf_data(owner), ldns_rdf_size(owner));
+	else
+		dd_writer_u8(&w, 0);
+	dd_writer_u16(&w, (uint16_t)ldns_rr_get_type(rr));
+	dd_writer_u16(&w, (uint16_t)ldns_rr_get_class(rr));
+	dd_writer_u32(&w, ldns_rr_ttl(rr));
+	dd_writer_u16(&w, (uint16_t)ldns_rr_rd_count(rr));
+	if (w.err || EVP_DigestUpdate(ctx, head, w.pos) != 1)
+		return false;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *f = ldns_rr_rdf(rr, i);
+		size_t n = f ? ldns_rdf_size(f) : 0;
+		uint8_t fh[1 + 4];
+		dd_writer_init(&w, fh, sizeof(fh));
+		dd_writer_u8(&w, f ? (uint8_t)ldns_rdf_get_type(f) : 0xff);
+		dd_writer_u32(&w, (uint32_t)n);
+		if (w.err || EVP_DigestUpdate(ctx, fh, w.pos) != 1 ||
+		    (n && EVP_DigestUpdate(ctx, ldns_rdf_data(f), n) != 1))
+			return false;
+	}
+	return true;
+}
+
+/* The cache key: SHA-256 over every record of the RRset (in the order
+ * given), the whole RRSIG and every candidate key, hashed record by record
+ * (no buffer that a large RRset could overflow). Equal keys mean equal
+ * signed data, signature and keys, so an equal result; the signed data
+ * itself is only built when the cache misses. */
 static bool hash_input(const ldns_rr_list *rrset, const ldns_rr *sig, const ldns_rr_list *keys, uint8_t out[32])
 {
-	ldns_buffer *b = ldns_buffer_new(4096);
-	if (!b)
-		return false;
-	bool ok = true;
+	pthread_once(&sha256_once, sha256_fetch);
+	EVP_MD_CTX *ctx = sha256_md ? EVP_MD_CTX_new() : NULL;
+	bool ok = ctx && EVP_DigestInit_ex(ctx, sha256_md, NULL) == 1;
 	for (size_t i = 0; ok && i < ldns_rr_list_rr_count(rrset); i++)
-		ok = ldns_rr2buffer_wire_canonical(b, ldns_rr_list_rr(rrset, i), LDNS_SECTION_ANSWER) == LDNS_STATUS_OK;
-	ldns_buffer_write_u8(b, 0xff); /* separators: no two inputs hash alike by shifting bytes */
-	ok = ok && ldns_rr2buffer_wire_canonical(b, sig, LDNS_SECTION_ANSWER) == LDNS_STATUS_OK;
-	for (size_t i = 0; ok && keys && i < ldns_rr_list_rr_count(keys); i++) {
-		ldns_buffer_write_u8(b, 0xfe);
-		ok = ldns_rr2buffer_wire_canonical(b, ldns_rr_list_rr(keys, i), LDNS_SECTION_ANSWER) == LDNS_STATUS_OK;
-	}
-	ok = ok && ldns_buffer_status_ok(b) && sha256(ldns_buffer_begin(b), ldns_buffer_position(b), out);
-	ldns_buffer_free(b);
+		ok = hash_rr(ctx, 0xfd, ldns_rr_list_rr(rrset, i));
+	ok = ok && hash_rr(ctx, 0xff, sig);
+	for (size_t i = 0; ok && keys && i < ldns_rr_list_rr_count(keys); i++)
+		ok = hash_rr(ctx, 0xfe, ldns_rr_list_rr(keys, i));
+	unsigned n = 0;
+	ok = ok && EVP_DigestFinal_ex(ctx, out, &n) == 1 && n == 32;
+	EVP_MD_CTX_free(ctx);
 	return ok;
 }
 

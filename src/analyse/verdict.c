@@ -13,6 +13,32 @@ static void push_ede(an_result_t *r, int code)
 }
 
 /* EDE codes of a zone's error findings: specific ones first, 6 last. */
+/* A work cap reached: what was left uncomputed could have changed the
+ * verdict either way, so there is none (indeterminate, EDE 5), and a
+ * finding says which cap. An unreachable verdict stands: it rests on
+ * no computation. */
+static void work_verdict(ctx_t *c)
+{
+	const an_work_t *w = c->work;
+	an_result_t *r = c->r;
+	r->n_validations = w->validations;
+	r->n_nsec3_hashes = w->nsec3_hashes;
+	if (!w->capped)
+		return;
+	char buf[200];
+	bool sigs = w->validations + 1 > w->max_validations;
+	snprintf(buf, sizeof(buf), " (more than %lu %s)", sigs ? w->max_validations : w->max_nsec3_hashes,
+		 sigs ? "signature validations" : "NSEC3 hash computations");
+	an_add_finding(c, AN_F_WORK_LIMIT_REACHED, c->ev->qname, NULL, buf, NULL, NULL, 0);
+	if (r->status == AN_UNREACHABLE)
+		return;
+	r->status = AN_INDETERMINATE;
+	free(r->broken_zone);
+	r->broken_zone = NULL;
+	r->n_ede = 0;
+	push_ede(r, 5);
+}
+
 static void zone_ede(an_result_t *r, const char *zone)
 {
 	for (int pass = 0; pass < 2; pass++)
@@ -147,6 +173,7 @@ void an_finish(actx_t *a)
 		snprintf(buf, sizeof(buf), " (%s)", ev->probe_why ? ev->probe_why : dd_strerror(ev->probe_err));
 		an_add_finding(c, AN_F_CHECK_INCOMPLETE, ev->qname, NULL, buf, NULL, NULL, 0);
 	}
+	work_verdict(c);
 	if (ev->cname_stop && ev->n_targets) {
 		const ev_target_t *last = &ev->targets[ev->n_targets - 1];
 		char *tt = an_type_text(ev->qtype);

@@ -62,7 +62,7 @@ static void zone_signers(ctx_t *c, ldns_rr_list *keys, const ldns_rr_list *sigs,
 			if (!one)
 				continue;
 			ldns_rr_list_push_rr(one, key);
-			if (an_verify(c->pol.vcache, keys, sig, one) == LDNS_STATUS_OK) {
+			if (an_work_validations(c, 1) && an_verify(c->pol.vcache, keys, sig, one) == LDNS_STATUS_OK) {
 				ldns_rr_list *tmp = ldns_rr_list_new();
 				if (tmp) {
 					ldns_rr_list_push_rr(tmp, key);

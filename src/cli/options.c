@@ -36,6 +36,8 @@ const char dd_usage[] =
 	"  --ds \"DS\"               what if the parent published this DS (RDATA for the query's zone, or a\n"
 	"                          whole record; repeatable): check a DS before sending it to the registrar\n"
 	"  --nsec3-iterations-limit N  NSEC3 iterations above N make a denial insecure (default 150)\n"
+	"  --max-validations N     signature validations one check may cost (default 2048; then indeterminate)\n"
+	"  --max-nsec3-hashes N    NSEC3 hash computations one check may cost (default 4096; then indeterminate)\n"
 	"Walk:\n"
 	"  --root-hints FILE       NS and A/AAAA records (zone-file syntax) replacing the root servers\n"
 	"  -4 / -6                 query name servers over IPv4 only / IPv6 only\n"
@@ -456,7 +458,7 @@ enum {
 	O_JSON = 256, O_FORMAT, O_AT, O_WARN, O_TA, O_HINTS, O_RESOLVER, O_NORES, O_TIMEOUT, O_DEADLINE,
 	O_MAXQ, O_COLOR, O_NOCOLOR, O_LIST, O_VERSION, O_DS, O_NSEC3_LIMIT, O_CONC, O_UNORDERED, O_LISTEN, O_PRIVATE,
 	O_MAXCHECKS, O_RATE, O_BUDGET, O_USER,
-	O_HEADER_TIMEOUT, O_MAXCONNS, O_MAXCLIENTCONNS,
+	O_HEADER_TIMEOUT, O_MAXCONNS, O_MAXCLIENTCONNS, O_MAXVAL, O_MAXN3H,
 };
 
 static const struct option longopts[] = {
@@ -470,6 +472,8 @@ static const struct option longopts[] = {
 	{"no-resolvers", no_argument, NULL, O_NORES},
 	{"ds", required_argument, NULL, O_DS},
 	{"nsec3-iterations-limit", required_argument, NULL, O_NSEC3_LIMIT},
+	{"max-validations", required_argument, NULL, O_MAXVAL},
+	{"max-nsec3-hashes", required_argument, NULL, O_MAXN3H},
 	{"concurrency", required_argument, NULL, O_CONC},
 	{"unordered", no_argument, NULL, O_UNORDERED},
 	{"timeout", required_argument, NULL, O_TIMEOUT},
@@ -618,6 +622,16 @@ int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_siz
 				return DD_EINVAL;
 			}
 			o->n_ds_whatif++;
+			break;
+		}
+		case O_MAXVAL:
+		case O_MAXN3H: {
+			const char *name = ch == O_MAXVAL ? "--max-validations" : "--max-nsec3-hashes";
+			unsigned *dst = ch == O_MAXVAL ? &o->policy.max_validations : &o->policy.max_nsec3_hashes;
+			if (parse_uint(optarg, 1, 1000000, dst)) {
+				snprintf(err, err_size, "%s: expected 1-1000000, got \"%.40s\"", name, optarg);
+				return DD_EINVAL;
+			}
 			break;
 		}
 		case O_NSEC3_LIMIT:

@@ -40,6 +40,7 @@ const char *dd_errtoken(int err)
 		{DD_EOFFLINE, "offline"}, {DD_EPARSE, "parse"},
 		{DD_ENOTFOUND, "notfound"}, {DD_ETCP, "tcp"},
 		{DD_ETRUNCATED, "truncated"}, {DD_EREFUSEDADDR, "refused-address"},
+		{DD_ENOSPACE, "nospace"},
 	};
 	for (unsigned i = 0; i < DD_ARRAY_LEN(toks); i++)
 		if (toks[i].code == err)

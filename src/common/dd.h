@@ -27,7 +27,8 @@
 	X(DD_ENOTFOUND, -12, "not found")                                   \
 	X(DD_ETCP, -13, "TCP connection failed or closed early")            \
 	X(DD_ETRUNCATED, -14, "answer truncated and TCP gave none")         \
-	X(DD_EREFUSEDADDR, -15, "address not allowed")
+	X(DD_EREFUSEDADDR, -15, "address not allowed")                     \
+	X(DD_ENOSPACE, -16, "output buffer too small")
 
 enum dd_error {
 #define DD_ERR_ENUM(sym, val, msg) sym = (val),

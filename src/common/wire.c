@@ -16,6 +16,8 @@
 #define DD_PTR_HOPS_MAX 128
 #define DD_HDR_LEN 12
 #define DD_TYPE_OPT 41
+#define DD_TYPE_NSEC 47
+#define DD_TYPE_NSEC3 50
 #define DD_EDNS_EDE 15
 #define DD_EDE_MAX 8
 #define DD_EDE_TEXT_MAX 299
@@ -88,6 +90,93 @@ void dd_cursor_skip(dd_cursor_t *c, size_t n)
 }
 
 /* Copy `n` bytes out (out may be NULL to skip). */
+/* ---- writer ------------------------------------------------------------ */
+
+void dd_writer_init(dd_writer_t *w, uint8_t *buf, size_t cap)
+{
+	w->base = buf;
+	w->cap = buf ? cap : 0;
+	w->pos = 0;
+	w->err = 0;
+}
+
+size_t dd_writer_left(const dd_writer_t *w)
+{
+	if (w->err || w->pos > w->cap)
+		return 0;
+	return w->cap - w->pos;
+}
+
+/* True (and the writer still healthy) when `n` more bytes fit. */
+static bool writer_room(dd_writer_t *w, size_t n)
+{
+	if (w->err)
+		return false;
+	if (dd_writer_left(w) < n) {
+		w->err = DD_ENOSPACE;
+		return false;
+	}
+	return true;
+}
+
+void dd_writer_u8(dd_writer_t *w, uint8_t v)
+{
+	if (writer_room(w, 1))
+		w->base[w->pos++] = v;
+}
+
+void dd_writer_u16(dd_writer_t *w, uint16_t v)
+{
+	if (!writer_room(w, 2))
+		return;
+	w->base[w->pos++] = (uint8_t)(v >> 8);
+	w->base[w->pos++] = (uint8_t)v;
+}
+
+void dd_writer_u32(dd_writer_t *w, uint32_t v)
+{
+	if (!writer_room(w, 4))
+		return;
+	for (int shift = 24; shift >= 0; shift -= 8)
+		w->base[w->pos++] = (uint8_t)(v >> shift);
+}
+
+void dd_writer_bytes(dd_writer_t *w, const void *p, size_t n)
+{
+	if (!n || !writer_room(w, n))
+		return;
+	memcpy(w->base + w->pos, p, n);
+	w->pos += n;
+}
+
+void dd_writer_name_lower(dd_writer_t *w, const uint8_t *name, size_t len)
+{
+	if (w->err)
+		return;
+	if (!name || len == 0 || len > DD_NAME_MAX) {
+		w->err = DD_EMALFORMED;
+		return;
+	}
+	/* Check the whole name first, so a bad one writes nothing. */
+	size_t i = 0;
+	while (i < len && name[i] != 0) {
+		if (name[i] > DD_LABEL_MAX || (size_t)name[i] + 1 > len - i) {
+			w->err = DD_EMALFORMED;
+			return;
+		}
+		i += (size_t)name[i] + 1;
+	}
+	if (i + 1 != len) {
+		w->err = DD_EMALFORMED; /* no root label, or bytes after it */
+		return;
+	}
+	if (!writer_room(w, len))
+		return;
+	for (i = 0; i < len; i++)
+		w->base[w->pos + i] = ascii_lower(name[i]);
+	w->pos += len;
+}
+
 static void cursor_copy(dd_cursor_t *c, uint8_t *out, size_t n)
 {
 	if (!cursor_need(c, n))
@@ -359,6 +448,51 @@ static const struct rdata_layout {
     {60, "sbb*"},      /* CDNSKEY */
 };
 
+bool dd_type_bitmap_ok(const uint8_t *p, size_t len)
+{
+	dd_cursor_t c;
+	dd_cursor_init(&c, p, len);
+	int prev = -1;
+	while (!c.err && dd_cursor_left(&c)) {
+		uint8_t window = dd_cursor_u8(&c);
+		uint8_t blen = dd_cursor_u8(&c);
+		if (c.err || (int)window <= prev || blen < 1 || blen > 32)
+			return false;
+		dd_cursor_skip(&c, blen);
+		prev = window;
+	}
+	return !c.err;
+}
+
+bool dd_nsec3_hash_len_ok(uint8_t alg, size_t len)
+{
+	return alg == 1 ? len == 20 : len >= 1;
+}
+
+/* The parts of NSEC and NSEC3 RDATA that a layout cannot say (RFC 4034
+ * §4.1.2, RFC 5155 §3.2): the next hashed owner's length fits the hash
+ * algorithm, and the type bitmap is well-formed. `c` is at the RDATA's
+ * start and reads stop at its end. */
+static bool nsec_rdata_ok(dd_cursor_t c, const dd_cursor_t *msgc, uint16_t type)
+{
+	if (type == DD_TYPE_NSEC) {
+		dd_cursor_t nc = *msgc;
+		dd_cursor_name(&nc, NULL, NULL);
+		c.pos = nc.pos;
+	} else {
+		uint8_t alg = dd_cursor_u8(&c);
+		dd_cursor_skip(&c, 3); /* flags, iterations */
+		dd_cursor_skip(&c, dd_cursor_u8(&c)); /* salt */
+		uint8_t hlen = dd_cursor_u8(&c);
+		if (c.err || !dd_nsec3_hash_len_ok(alg, hlen))
+			return false;
+		dd_cursor_skip(&c, hlen);
+	}
+	if (c.err || c.pos > c.len)
+		return false;
+	return dd_type_bitmap_ok(c.base + c.pos, c.len - c.pos);
+}
+
 /* Check one RDATA against its layout; `c` is positioned at the RDATA start
  * and the RDATA ends at `end`. Names may point anywhere earlier in the
  * message (compression), but their in-place bytes must stay inside RDATA. */
@@ -397,7 +531,14 @@ static bool rdata_ok(const dd_cursor_t *msgc, uint16_t type, size_t end)
 			dd_cursor_skip(&c, dd_cursor_u8(&c));
 			break;
 		case '*':
-			return !c.err;
+			if (c.err)
+				return false;
+			if (type == DD_TYPE_NSEC || type == DD_TYPE_NSEC3) {
+				dd_cursor_t rc = *msgc;
+				rc.len = end;
+				return nsec_rdata_ok(rc, msgc, type);
+			}
+			return true;
 		}
 		if (c.err)
 			return false;
@@ -601,7 +742,9 @@ int dd_wire_check(const uint8_t *msg, size_t len, dd_wire_summary_t *sum, const 
 				if (ret < 0)
 					return ret;
 			} else if (!rdata_ok(&c, type, rd_end)) {
-				*why = "RDATA does not match its type's layout";
+				*why = type == DD_TYPE_NSEC3  ? "NSEC3 RDATA malformed (next hashed owner length or type bitmap)"
+				       : type == DD_TYPE_NSEC ? "NSEC RDATA malformed (next name or type bitmap)"
+							      : "RDATA does not match its type's layout";
 				return DD_EMALFORMED;
 			}
 			c.pos = rd_end;

@@ -27,6 +27,32 @@ void dd_cursor_skip(dd_cursor_t *c, size_t n);
 size_t dd_cursor_left(const dd_cursor_t *c);
 
 /*
+ * The writer beside the reader: a cursor over a caller's buffer of fixed
+ * size with a sticky error, as Knot's wire_ctx. Every write checks the
+ * space left first; the first write that does not fit sets `err`
+ * (DD_ENOSPACE), writes nothing, and every later write is a no-op. The
+ * caller checks `err` once at the end. Nothing is ever allocated or grown,
+ * so no input size can make a write fail in any other way.
+ */
+typedef struct dd_writer {
+	uint8_t *base; /* the caller's buffer */
+	size_t cap;    /* its size */
+	size_t pos;    /* bytes written */
+	int err;       /* 0 or DD_ENOSPACE; sticky */
+} dd_writer_t;
+
+void dd_writer_init(dd_writer_t *w, uint8_t *buf, size_t cap);
+void dd_writer_u8(dd_writer_t *w, uint8_t v);
+void dd_writer_u16(dd_writer_t *w, uint16_t v); /* host order in, network order out */
+void dd_writer_u32(dd_writer_t *w, uint32_t v);
+void dd_writer_bytes(dd_writer_t *w, const void *p, size_t n);
+/* An uncompressed wire name, its letters lower-cased (RFC 4034 §6.2). The
+ * name's labels are walked: a label running past `len`, or a name longer
+ * than 255 octets or without its root label, sets err (DD_EMALFORMED). */
+void dd_writer_name_lower(dd_writer_t *w, const uint8_t *name, size_t len);
+size_t dd_writer_left(const dd_writer_t *w);
+
+/*
  * Read a (possibly compressed) domain name at the cursor into `out` as
  * uncompressed wire format, lower-cased; `*out_len` gets its length (<= 255).
  * Pointers must point backwards, at most 128 pointer hops, labels <= 63,
@@ -67,12 +93,23 @@ typedef struct dd_wire_summary {
  * no trailing garbage tolerated beyond the counted records. RDATA of A, AAAA,
  * NS, CNAME, SOA, PTR, MX, SRV, DNAME, DS, RRSIG, NSEC, DNSKEY, NSEC3,
  * NSEC3PARAM, CDS and CDNSKEY must fit its type's layout (embedded names
- * checked like owner names and kept inside RDLENGTH). OPT must be in the
+ * checked like owner names and kept inside RDLENGTH); NSEC and NSEC3 must
+ * also carry a well-formed type bitmap, and an NSEC3 a next hashed owner
+ * whose length fits its hash algorithm (dd_nsec3_hash_len_ok). OPT must be in the
  * additional section, owned by the root, and appear at most once.
  * Returns 0 and fills `sum`, or DD_EMALFORMED with `why` (static text,
  * may be NULL) saying what was wrong.
  */
 int dd_wire_check(const uint8_t *msg, size_t len, dd_wire_summary_t *sum, const char **why);
+
+/* Is p[0..len) a well-formed NSEC/NSEC3 type bitmap (RFC 4034 §4.1.2):
+ * window blocks in increasing order, each 1 to 32 octets long and complete?
+ * An empty bitmap is well-formed (NSEC3 of an empty non-terminal). */
+bool dd_type_bitmap_ok(const uint8_t *p, size_t len);
+
+/* Does an NSEC3 next hashed owner of `len` octets fit hash algorithm `alg`
+ * (RFC 5155 §3.2): 20 for SHA-1, at least one for algorithms we do not know? */
+bool dd_nsec3_hash_len_ok(uint8_t alg, size_t len);
 
 /*
  * Convert a presentation-format name ("www.Example.com" or with trailing

@@ -228,6 +228,7 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	if (cache_ok && probe_cache_get(p->cfg->cache, addr, p->cfg->port, x->qname, qtype, x->qflags, p->cfg->now,
 					&x->wire, &x->wire_len)) {
 		x->cached = true;
+		x->wire_checked = true; /* only what the engine accepted is kept */
 		return 0;
 	}
 	char why[200] = "";
