@@ -63,6 +63,7 @@ typedef struct ctx {
 	int64_t earliest;
 	int *t_insecure_ede;      /* per target: an answer made insecure by policy (27), else 0 */
 	bool *t_shown;            /* per target: its records are in the result's answer */
+	bool *t_answered;         /* per target: some server gave an answer (NOERROR/NXDOMAIN) that was judged */
 	int oom;
 	struct an_work *work;     /* the work caps' counters (a pointer: counted from const contexts too) */
 } ctx_t;

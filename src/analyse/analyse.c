@@ -75,11 +75,13 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	c.pkt_borrowed = calloc(ev->n_xs ? ev->n_xs : 1, sizeof(bool));
 	c.t_insecure_ede = calloc(ev->n_targets ? ev->n_targets : 1, sizeof(int));
 	c.t_shown = calloc(ev->n_targets ? ev->n_targets : 1, sizeof(bool));
+	c.t_answered = calloc(ev->n_targets ? ev->n_targets : 1, sizeof(bool));
 	a.links = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(an_link_t));
-	if (!r || !c.zs || !c.pkts || !c.pkt_borrowed || !a.links || !c.t_insecure_ede || !c.t_shown) {
+	if (!r || !c.zs || !c.pkts || !c.pkt_borrowed || !a.links || !c.t_insecure_ede || !c.t_shown || !c.t_answered) {
 		an_vcache_free(own_vcache);
 		free(c.t_insecure_ede);
 		free(c.t_shown);
+		free(c.t_answered);
 		free(r);
 		free(c.zs);
 		free(c.pkts);
@@ -142,6 +144,7 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	free(c.pkt_borrowed);
 	free(c.t_insecure_ede);
 	free(c.t_shown);
+	free(c.t_answered);
 	free(c.zs);
 	free(a.links);
 	ldns_rr_list_deep_free(c.anchors);

@@ -112,6 +112,14 @@ void an_analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 		}
 		ldns_rr_list_free(rrs);
 	}
+	c->t_answered[t - c->ev->targets] = nx || noerr;
+	if (final && !nx && !noerr && !s->insecure && !s->unreachable && !s->has_errors && !s->not_asked &&
+	    !s->indeterminate) {
+		char buf[300];
+		snprintf(buf, sizeof(buf), " (no server of %s gave a usable answer to %s %s: nothing about it was validated)",
+			 t->zone, t->name, tname ? tname : "?");
+		an_add_finding(c, AN_F_CHECK_INCOMPLETE, t->zone, NULL, buf, NULL, NULL, 0);
+	}
 	if (final) {
 		free(c->r->answer_rcode);
 		c->r->answer_rcode = (nx || noerr) ? strdup(nx > noerr ? "NXDOMAIN" : "NOERROR") : NULL;

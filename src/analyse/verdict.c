@@ -100,6 +100,12 @@ static tverdict_t target_verdict(const ctx_t *c, long zi, size_t ti)
 			return v;
 		}
 	}
+	/* Secure so far, but no server gave an answer that could be judged (every one was
+	 * malformed, refused or lost): nothing about the name was validated. */
+	if (!insecure && c->t_answered && !c->t_answered[ti]) {
+		v.status = AN_INDETERMINATE;
+		return v;
+	}
 	if (!insecure && c->t_insecure_ede && c->t_insecure_ede[ti]) {
 		insecure = true;
 		v.insecure_ede = c->t_insecure_ede[ti] > 0 ? c->t_insecure_ede[ti] : 0;
