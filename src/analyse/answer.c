@@ -23,11 +23,14 @@ void an_analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 	if (!owner)
 		return;
 	char *tname = an_type_text(c->ev->qtype);
-	unsigned nx = 0, noerr = 0;
+	unsigned nx = 0, noerr = 0, asked = 0;
 	for (size_t i = 0; i < c->ev->n_xs; i++) {
 		const ev_exchange_t *x = &c->ev->xs[i];
 		ldns_pkt *pkt = c->pkts[i];
-		if (x->purpose != EV_P_ANSWER || strcmp(x->qname, t->name) != 0 || strcmp(x->zone, t->zone) != 0 || !pkt)
+		if (x->purpose != EV_P_ANSWER || strcmp(x->qname, t->name) != 0 || strcmp(x->zone, t->zone) != 0)
+			continue;
+		asked += x->err != DD_EREFUSEDADDR && x->err != DD_EIO; /* sent, whatever came back */
+		if (!pkt)
 			continue;
 		ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
 		if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
@@ -112,8 +115,10 @@ void an_analyse_answer(actx_t *a, const ev_target_t *t, bool final)
 		}
 		ldns_rr_list_free(rrs);
 	}
-	c->t_answered[t - c->ev->targets] = nx || noerr;
-	if (final && !nx && !noerr && !s->insecure && !s->unreachable && !s->has_errors && !s->not_asked &&
+	/* Asked, and no answer came that could be judged. (Where the walk took the
+	 * answer from another exchange, e.g. a DS from the parent, nothing is asked here.) */
+	c->t_answered[t - c->ev->targets] = nx || noerr || !asked;
+	if (final && asked && !nx && !noerr && !s->insecure && !s->unreachable && !s->has_errors && !s->not_asked &&
 	    !s->indeterminate) {
 		char buf[300];
 		snprintf(buf, sizeof(buf), " (no server of %s gave a usable answer to %s %s: nothing about it was validated)",
