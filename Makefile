@@ -8,6 +8,7 @@
 #   make fuzz     each libFuzzer target for FUZZ_TIME seconds (default 600), one at a time, then
 #                 MUTATE_SEEDS (default 2000) checks against the mutation-fuzzing name server (ASan build)
 #   make install  the binary and the man page under PREFIX (default /usr/local; DESTDIR honoured)
+#   make format   the C code in the style of .clang-format (make test fails on a difference)
 BUILD ?= build
 PREFIX ?= /usr/local
 ASAN ?= build-asan
@@ -15,7 +16,7 @@ FUZZ ?= build-fuzz
 FUZZ_TIME ?= 600
 MUTATE_SEEDS ?= 2000
 
-.PHONY: all deps deps-bench test demo bench clean fuzz valgrind install
+.PHONY: all deps deps-bench test demo bench clean fuzz valgrind install format
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -63,6 +64,10 @@ fuzz: $(ASAN)/build.ninja
 install: all
 	meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
 	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir $(DESTDIR))
+
+format:
+	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+	scripts/format.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ)

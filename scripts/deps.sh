@@ -10,7 +10,7 @@ PKGS=(
 	libldns-dev libssl-dev libevent-dev libjansson-dev libcmocka-dev libjemalloc-dev
 	ldnsutils nsd unbound bind9-dnsutils
 	jq iproute2 util-linux procps
-	clang libclang-rt-14-dev valgrind
+	clang libclang-rt-14-dev clang-format valgrind
 	libidn2-dev curl python3 python3-dnspython chromium
 	libsqlite3-dev sqlite3 prometheus
 )

@@ -26,27 +26,29 @@
 
 typedef struct zst {
 	const ev_zone_t *z;
-	long parent;             /* index into zones, -1 */
+	long parent; /* index into zones, -1 */
 	bool analysed;
 	bool anchored;
-	bool insecure;           /* proven insecure (or no anchor above) */
+	bool insecure; /* proven insecure (or no anchor above) */
 	bool no_anchor;
 	bool unreachable;
-	bool indeterminate;      /* crypto unavailable, or data missing (EDE 5) */
-	bool not_asked;          /* no address of the zone could be asked at all (no route, address policy) */
+	bool indeterminate; /* crypto unavailable, or data missing (EDE 5) */
+	bool
+	    not_asked; /* no address of the zone could be asked at all (no route, address policy) */
 	bool has_errors;
-	int insecure_ede;        /* why it is insecure when policy says so: 1, 2 or 27; 0 otherwise */
-	int ds_policy;           /* DS set judged by policy: 0 fine, 1 or 2 unsupported, 3 SHA-1 only */
+	int insecure_ede; /* why it is insecure when policy says so: 1, 2 or 27; 0 otherwise */
+	int ds_policy;	  /* DS set judged by policy: 0 fine, 1 or 2 unsupported, 3 SHA-1 only */
 	char *ds_policy_detail;
-	ldns_rr_list *ds;        /* DS set from the parent (or anchors) */
+	ldns_rr_list *ds; /* DS set from the parent (or anchors) */
 	ldns_rr_list *anchor_keys;
-	ldns_rr_list *keys;      /* validated keys (or, when none validated, all seen) */
+	ldns_rr_list *keys; /* validated keys (or, when none validated, all seen) */
 	bool keys_validated;
 	ldns_rr_list *seen_keys; /* union of DNSKEYs from every server */
-	unsigned tested, ok;     /* server addresses whose DNSKEY answer was judged / passed */
+	unsigned tested, ok;	 /* server addresses whose DNSKEY answer was judged / passed */
 	char *ds_expected;
-	char *ds_data;           /* DS lines for fixes */
-	const char **no_dnssec;  /* addresses that cannot deliver DNSSEC data (FORMERR to EDNS), into the evidence */
+	char *ds_data;		/* DS lines for fixes */
+	const char **no_dnssec; /* addresses that cannot deliver DNSSEC data (FORMERR to EDNS), into
+				   the evidence */
 	size_t n_no_dnssec;
 } zst_t;
 
@@ -57,15 +59,17 @@ typedef struct ctx {
 	ldns_rr_list *anchors;
 	an_result_t *r;
 	zst_t *zs;
-	ldns_pkt **pkts;          /* parsed responses, one per exchange (NULL: none) */
-	bool *pkt_borrowed;       /* pkts[i] belongs to the thread's cache (pktcache.h): read only */
+	ldns_pkt **pkts;    /* parsed responses, one per exchange (NULL: none) */
+	bool *pkt_borrowed; /* pkts[i] belongs to the thread's cache (pktcache.h): read only */
 	size_t cap_findings;
 	int64_t earliest;
-	int *t_insecure_ede;      /* per target: an answer made insecure by policy (27), else 0 */
-	bool *t_shown;            /* per target: its records are in the result's answer */
-	bool *t_answered;         /* per target: some server gave an answer (NOERROR/NXDOMAIN) that was judged */
+	int *t_insecure_ede; /* per target: an answer made insecure by policy (27), else 0 */
+	bool *t_shown;	     /* per target: its records are in the result's answer */
+	bool *t_answered;    /* per target: some server gave an answer (NOERROR/NXDOMAIN) that was
+				judged */
 	int oom;
-	struct an_work *work;     /* the work caps' counters (a pointer: counted from const contexts too) */
+	struct an_work
+	    *work; /* the work caps' counters (a pointer: counted from const contexts too) */
 } ctx_t;
 
 /* Work done so far by this check, against the policy's caps. */
@@ -104,16 +108,16 @@ static inline bool an_work_nsec3(const ctx_t *c, size_t n)
 
 typedef struct sigcheck {
 	bool valid;
-	int64_t valid_expiry;   /* the latest expiry among valid signatures */
+	int64_t valid_expiry; /* the latest expiry among valid signatures */
 	uint16_t valid_tag;
-	unsigned n_sigs;        /* RRSIGs covering the type */
+	unsigned n_sigs; /* RRSIGs covering the type */
 	bool expired, notyet, invalid, unknown_key, crypto_unavail, bad_signer, inverted;
 	bool capped; /* a signature left unverified: the work cap was reached */
-	bool skew;              /* the valid signature's inception lies a little in the future */
+	bool skew;   /* the valid signature's inception lies a little in the future */
 	int64_t skew_at;
-	uint32_t valid_ottl;    /* original TTL of the valid signature with the latest expiry */
+	uint32_t valid_ottl; /* original TTL of the valid signature with the latest expiry */
 	int64_t expired_at, incept_at;
-	uint16_t tag;           /* of the first failing signature */
+	uint16_t tag; /* of the first failing signature */
 	uint8_t alg;
 } sigcheck_t;
 
@@ -128,7 +132,7 @@ typedef struct nsec3_params {
 
 #define DENIAL_INSECURE 2 /* NSEC3 iterations above the limit: resolvers treat it as insecure */
 
-#define DENIAL_OPTOUT 3   /* NXDOMAIN whose next closer name falls in an opt-out span: insecure */
+#define DENIAL_OPTOUT 3 /* NXDOMAIN whose next closer name falls in an opt-out span: insecure */
 
 typedef enum ds_miss { DS_MISS_NOKEY, DS_MISS_DIGEST, DS_MISS_ALG } ds_miss_t;
 
@@ -139,9 +143,9 @@ typedef struct actx {
 
 typedef struct tverdict {
 	an_status_t status;
-	long broken;      /* zone index or -1 */
+	long broken;	  /* zone index or -1 */
 	int insecure_ede; /* why it is insecure, when policy made it so (1, 2, 27) */
-	bool crypto;      /* indeterminate because this machine could not verify (EDE 5) */
+	bool crypto;	  /* indeterminate because this machine could not verify (EDE 5) */
 } tverdict_t;
 
 /* ---- functions shared by the analysis modules ---- */
@@ -151,9 +155,11 @@ char *an_rr_text(const ldns_rr *rr);
 char *an_type_text(uint16_t t);
 
 an_finding_t *an_add_finding(ctx_t *c, an_fid_t id, const char *zone, const char *rrset,
-				 const char *detail, const char *data, const char *server, int64_t when);
+			     const char *detail, const char *data, const char *server,
+			     int64_t when);
 
-/* Expand {zone} {parent} {rrset} {detail} {data}; keep "{?...?}" only with data, "{!...!}" only without. */
+/* Expand {zone} {parent} {rrset} {detail} {data}; keep "{?...?}" only with data, "{!...!}" only
+ * without. */
 char *an_expand(const char *tpl, const an_finding_t *f, const char *parent);
 
 /* A TLD's DS lives in the root zone: its operator changes it through IANA's root zone
@@ -191,13 +197,15 @@ bool an_key_validates(const ldns_rr *key);
  * The records of one section with this owner (any owner when NULL) and type,
  * at most AN_MAX_RRS of them. The list is borrowed: its records belong to the
  * packet, so it is freed with ldns_rr_list_free(), never deep-freed, and the
- * records are never changed. NULL when there are none. (ldns_pkt_rr_list_by_name_and_type() would copy
- * the whole section and then every match.)
+ * records are never changed. NULL when there are none. (ldns_pkt_rr_list_by_name_and_type() would
+ * copy the whole section and then every match.)
  */
-ldns_rr_list *an_section_rrs(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type, ldns_pkt_section sec);
+ldns_rr_list *an_section_rrs(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type,
+			     ldns_pkt_section sec);
 
 /* The RRSIGs over (owner, type) in a section; borrowed, like an_section_rrs(). */
-ldns_rr_list *an_sigs_over(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type, ldns_pkt_section sec);
+ldns_rr_list *an_sigs_over(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type,
+			   ldns_pkt_section sec);
 
 /*
  * The same record, as ldns_rr_compare() would say, for the types gathered
@@ -220,7 +228,7 @@ ldns_rr_list *an_dname_over(ldns_pkt *pkt, const ldns_rdf *owner, const ldns_rr_
 
 /* Does `pkt` prove that qname/qtype does not exist (signatures and logic)? */
 int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt,
-			const char *qname, uint16_t qtype, const char *server, const char *rrset);
+		    const char *qname, uint16_t qtype, const char *server, const char *rrset);
 
 /*
  * A wildcard answer (RRSIG labels below the owner's label count, RFC 4035
@@ -229,20 +237,23 @@ int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_p
  * §7.2.6): an NSEC covering the name, or an NSEC3 covering the hash of the
  * "next closer" name. The proving records must carry valid signatures.
  */
-int an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt, const ldns_rdf *owner,
-			   const ldns_rr_list *sigs, const char *server, const char *rrset);
+int an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt,
+		      const ldns_rdf *owner, const ldns_rr_list *sigs, const char *server,
+		      const char *rrset);
 
-/* NSEC3PARAM at the apex of a zone that holds an answer: RFC 9276 advice even for positive answers. */
+/* NSEC3PARAM at the apex of a zone that holds an answer: RFC 9276 advice even for positive answers.
+ */
 void an_check_nsec3param(ctx_t *c, size_t zi);
 
 void an_check_sigs(const ctx_t *c, const char *zone, ldns_rr_list *rrset, const ldns_rr_list *sigs,
-		       const ldns_rr_list *keys, sigcheck_t *sc);
+		   const ldns_rr_list *keys, sigcheck_t *sc);
 
 /* Turn a failed check into findings. `dnskey_link`: the keys were the DS-matched ones. */
 void an_emit_sig_findings(ctx_t *c, const char *zone, const char *rrset, const char *server,
-			      const sigcheck_t *sc, bool dnskey_link, const char *data);
+			  const sigcheck_t *sc, bool dnskey_link, const char *data);
 
-void an_note_expiry(ctx_t *c, const char *zone, const char *rrset, const char *server, const sigcheck_t *sc);
+void an_note_expiry(ctx_t *c, const char *zone, const char *rrset, const char *server,
+		    const sigcheck_t *sc);
 
 bool an_is_zone_server(const ev_zone_t *z, const char *addr);
 

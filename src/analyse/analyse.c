@@ -52,8 +52,8 @@ static int cmp_findings(const void *pa, const void *pb)
 	return z ? z : strcmp(a->detail ? a->detail : "", b->detail ? b->detail : "");
 }
 
-int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, const ldns_rr_list *anchors,
-	       an_result_t **out)
+int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy,
+	       const ldns_rr_list *anchors, an_result_t **out)
 {
 	*out = NULL;
 	an_work_t work = {0};
@@ -63,7 +63,8 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	else
 		an_policy_default(&c.pol);
 	work.max_validations = c.pol.max_validations ? c.pol.max_validations : AN_MAX_VALIDATIONS;
-	work.max_nsec3_hashes = c.pol.max_nsec3_hashes ? c.pol.max_nsec3_hashes : AN_MAX_NSEC3_HASHES;
+	work.max_nsec3_hashes =
+	    c.pol.max_nsec3_hashes ? c.pol.max_nsec3_hashes : AN_MAX_NSEC3_HASHES;
 	an_vcache_t *own_vcache = NULL;
 	if (!c.pol.vcache)
 		c.pol.vcache = own_vcache = an_vcache_new(256);
@@ -77,7 +78,8 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 	c.t_shown = calloc(ev->n_targets ? ev->n_targets : 1, sizeof(bool));
 	c.t_answered = calloc(ev->n_targets ? ev->n_targets : 1, sizeof(bool));
 	a.links = calloc(ev->n_zones ? ev->n_zones : 1, sizeof(an_link_t));
-	if (!r || !c.zs || !c.pkts || !c.pkt_borrowed || !a.links || !c.t_insecure_ede || !c.t_shown || !c.t_answered) {
+	if (!r || !c.zs || !c.pkts || !c.pkt_borrowed || !a.links || !c.t_insecure_ede ||
+	    !c.t_shown || !c.t_answered) {
 		an_vcache_free(own_vcache);
 		free(c.t_insecure_ede);
 		free(c.t_shown);
@@ -100,8 +102,11 @@ int an_analyse(const evidence_t *ev, int64_t now, const an_policy_t *policy, con
 		for (size_t i = 0; c.anchors && i < ev->n_anchors; i++) {
 			ldns_rr *rr = NULL;
 			/* Untrusted text: only whole DS and DNSKEY records are anchors. */
-			if (ldns_rr_new_frm_str(&rr, ev->anchors[i], 0, NULL, NULL) == LDNS_STATUS_OK && rr &&
-			    (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS || ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY) &&
+			if (ldns_rr_new_frm_str(&rr, ev->anchors[i], 0, NULL, NULL) ==
+				LDNS_STATUS_OK &&
+			    rr &&
+			    (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS ||
+			     ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY) &&
 			    ldns_rr_rd_count(rr) == 4)
 				ldns_rr_list_push_rr(c.anchors, rr);
 			else

@@ -35,13 +35,14 @@ void an_check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 	if (s->insecure || !s->keys_validated || !s->keys)
 		return;
 	ldns_rdf *apex = ldns_dname_new_frm_str(zone);
-	ldns_rr_list *all[2] = {NULL, NULL};    /* union over servers: CDS, CDNSKEY */
-	ldns_rr_list *first[2] = {NULL, NULL};  /* the first server's set */
+	ldns_rr_list *all[2] = {NULL, NULL};   /* union over servers: CDS, CDNSKEY */
+	ldns_rr_list *first[2] = {NULL, NULL}; /* the first server's set */
 	bool seen[2] = {false, false}, differ = false;
 	for (size_t i = 0; apex && i < c->ev->n_xs; i++) {
 		const ev_exchange_t *x = &c->ev->xs[i];
 		ldns_pkt *pkt = c->pkts[i];
-		if ((x->purpose != EV_P_CDS && x->purpose != EV_P_CDNSKEY) || strcmp(x->zone, zone) != 0 || !pkt ||
+		if ((x->purpose != EV_P_CDS && x->purpose != EV_P_CDNSKEY) ||
+		    strcmp(x->zone, zone) != 0 || !pkt ||
 		    ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR || !ldns_pkt_aa(pkt))
 			continue;
 		int w = x->purpose == EV_P_CDNSKEY;
@@ -63,8 +64,11 @@ void an_check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 			an_check_sigs(c, zone, rrs, sigs, s->keys, &sc);
 			if (!sc.valid) {
 				char buf[120];
-				snprintf(buf, sizeof(buf), " (the %s RRset has no valid signature at this server)", w ? "CDNSKEY" : "CDS");
-				an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, buf, NULL, x->server, 0);
+				snprintf(buf, sizeof(buf),
+					 " (the %s RRset has no valid signature at this server)",
+					 w ? "CDNSKEY" : "CDS");
+				an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, buf, NULL,
+					       x->server, 0);
 			}
 			ldns_rr_list_free(sigs);
 			an_list_union(&all[w], rrs);
@@ -72,22 +76,26 @@ void an_check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 		ldns_rr_list_free(rrs);
 	}
 	if (differ)
-		an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (the servers publish different CDS/CDNSKEY sets)", NULL, NULL, 0);
-	size_t ncds = all[0] ? ldns_rr_list_rr_count(all[0]) : 0, nkey = all[1] ? ldns_rr_list_rr_count(all[1]) : 0;
+		an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL,
+			       " (the servers publish different CDS/CDNSKEY sets)", NULL, NULL, 0);
+	size_t ncds = all[0] ? ldns_rr_list_rr_count(all[0]) : 0,
+	       nkey = all[1] ? ldns_rr_list_rr_count(all[1]) : 0;
 	/* Delete requests: CDS "0 0 0 00", CDNSKEY "0 3 0 AA==" (algorithm 0). */
 	unsigned deletes = 0;
 	for (int w = 0; w < 2; w++)
 		for (size_t k = 0; all[w] && k < ldns_rr_list_rr_count(all[w]); k++) {
 			ldns_rr *rr = ldns_rr_list_rr(all[w], k);
 			unsigned alg_idx = w ? 2 : 1;
-			if (ldns_rr_rd_count(rr) > alg_idx && ldns_rdf_size(ldns_rr_rdf(rr, alg_idx)) == 1 &&
+			if (ldns_rr_rd_count(rr) > alg_idx &&
+			    ldns_rdf_size(ldns_rr_rdf(rr, alg_idx)) == 1 &&
 			    ldns_rdf_data(ldns_rr_rdf(rr, alg_idx))[0] == 0)
 				deletes++;
 		}
 	if (deletes) {
 		if (deletes < ncds + nkey)
-			an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (a delete request is mixed with other records)", NULL,
-				    NULL, 0);
+			an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL,
+				       " (a delete request is mixed with other records)", NULL,
+				       NULL, 0);
 		else
 			an_add_finding(c, AN_F_CDS_DELETE, zone, NULL, "", NULL, NULL, 0);
 		goto out;
@@ -100,13 +108,17 @@ void an_check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 		bool hit = false;
 		for (size_t j = 0; j < ldns_rr_list_rr_count(s->keys) && !hit; j++) {
 			ldns_rr *key = ldns_rr_list_rr(s->keys, j);
-			if (ldns_rr_get_type(key) == LDNS_RR_TYPE_DNSKEY && an_ds_matches(cds, key, &miss)) {
+			if (ldns_rr_get_type(key) == LDNS_RR_TYPE_DNSKEY &&
+			    an_ds_matches(cds, key, &miss)) {
 				hit = true;
-				for (size_t g = 0; signers && g < ldns_rr_list_rr_count(signers); g++)
-					names_signer |= an_rr_same(ldns_rr_list_rr(signers, g), key);
+				for (size_t g = 0; signers && g < ldns_rr_list_rr_count(signers);
+				     g++)
+					names_signer |=
+					    an_rr_same(ldns_rr_list_rr(signers, g), key);
 			}
 		}
-		unsigned tag = ldns_rr_rd_count(cds) ? ldns_rdf2native_int16(ldns_rr_rdf(cds, 0)) : 0;
+		unsigned tag =
+		    ldns_rr_rd_count(cds) ? ldns_rdf2native_int16(ldns_rr_rdf(cds, 0)) : 0;
 		append_tag(hit ? named : unmatched, sizeof(named), tag);
 	}
 	char cdnskey_tags[160] = "";
@@ -128,8 +140,9 @@ void an_check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 			in_cds = an_ds_matches(ldns_rr_list_rr(all[0], j), ck, &miss);
 		}
 		if (!in_cds)
-			an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL, " (a CDNSKEY has no matching CDS: they name different keys)",
-				    NULL, NULL, 0);
+			an_add_finding(c, AN_F_CDS_MISMATCH, zone, NULL,
+				       " (a CDNSKEY has no matching CDS: they name different keys)",
+				       NULL, NULL, 0);
 		ldns_rr_free(ck);
 	}
 	if (unmatched[0]) {
@@ -139,9 +152,11 @@ void an_check_cds(ctx_t *c, size_t zi, const ldns_rr_list *signers)
 	}
 	if ((ncds || nkey) && !names_signer) {
 		for (size_t g = 0; signers && g < ldns_rr_list_rr_count(signers); g++)
-			append_tag(signing, sizeof(signing), ldns_calc_keytag(ldns_rr_list_rr(signers, g)));
+			append_tag(signing, sizeof(signing),
+				   ldns_calc_keytag(ldns_rr_list_rr(signers, g)));
 		char buf[400];
-		snprintf(buf, sizeof(buf), " (they name key tag %s; the DNSKEY RRset is signed by key tag %s)",
+		snprintf(buf, sizeof(buf),
+			 " (they name key tag %s; the DNSKEY RRset is signed by key tag %s)",
 			 named[0] ? named : unmatched, signing[0] ? signing : "none");
 		an_add_finding(c, AN_F_CDS_WOULD_BREAK, zone, NULL, buf, NULL, NULL, 0);
 	}

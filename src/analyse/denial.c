@@ -3,8 +3,8 @@
 
 static bool nsec3_params(const ldns_rr *rr, nsec3_params_t *p)
 {
-	if (ldns_rr_rd_count(rr) < 4 || ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 1 || ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 2 ||
-	    ldns_rdf_size(ldns_rr_rdf(rr, 3)) < 1)
+	if (ldns_rr_rd_count(rr) < 4 || ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 1 ||
+	    ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 2 || ldns_rdf_size(ldns_rr_rdf(rr, 3)) < 1)
 		return false;
 	p->hash = ldns_rdf_data(ldns_rr_rdf(rr, 0))[0];
 	p->iterations = ldns_rdf2native_int16(ldns_rr_rdf(rr, 2));
@@ -40,13 +40,16 @@ static bool proof_shape_ok(const ldns_rr *rr)
 		 * chops a label off it and asserts on what the root leaves), and
 		 * for SHA-1 the label is the hash in base32hex, 32 octets. */
 		const ldns_rdf *o = ldns_rr_owner(rr);
-		if (ldns_rdf_size(o) < 2 || (n >= 1 && ldns_rdf_size(ldns_rr_rdf(rr, 0)) == 1 &&
-					     ldns_rdf_data(ldns_rr_rdf(rr, 0))[0] == 1 && ldns_rdf_data(o)[0] != 32))
+		if (ldns_rdf_size(o) < 2 ||
+		    (n >= 1 && ldns_rdf_size(ldns_rr_rdf(rr, 0)) == 1 &&
+		     ldns_rdf_data(ldns_rr_rdf(rr, 0))[0] == 1 && ldns_rdf_data(o)[0] != 32))
 			return false;
-		if (n < 5 || n > 6 || ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 1 || ldns_rdf_size(ldns_rr_rdf(rr, 1)) != 1 ||
+		if (n < 5 || n > 6 || ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 1 ||
+		    ldns_rdf_size(ldns_rr_rdf(rr, 1)) != 1 ||
 		    ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 2 || !prefixed_ok(ldns_rr_rdf(rr, 3)) ||
 		    !prefixed_ok(ldns_rr_rdf(rr, 4)) ||
-		    !dd_nsec3_hash_len_ok(ldns_rdf_data(ldns_rr_rdf(rr, 0))[0], ldns_rdf_data(ldns_rr_rdf(rr, 4))[0]))
+		    !dd_nsec3_hash_len_ok(ldns_rdf_data(ldns_rr_rdf(rr, 0))[0],
+					  ldns_rdf_data(ldns_rr_rdf(rr, 4))[0]))
 			return false;
 		bitmap = n == 6 ? ldns_rr_rdf(rr, 5) : NULL;
 	} else {
@@ -62,14 +65,17 @@ static void nsec3_advice(ctx_t *c, const char *zone, const nsec3_params_t *p, co
 	if (!p->iterations && !p->salt_len)
 		return;
 	char buf[200];
-	snprintf(buf, sizeof(buf), " %u extra iteration%s and a %u-octet salt%s", p->iterations, p->iterations == 1 ? "" : "s",
-		 p->salt_len,
-		 p->iterations > c->pol.nsec3_iter_limit ? " (above the limit resolvers enforce: its negative answers are insecure)" : "");
+	snprintf(buf, sizeof(buf), " %u extra iteration%s and a %u-octet salt%s", p->iterations,
+		 p->iterations == 1 ? "" : "s", p->salt_len,
+		 p->iterations > c->pol.nsec3_iter_limit
+		     ? " (above the limit resolvers enforce: its negative answers are insecure)"
+		     : "");
 	an_add_finding(c, AN_F_NSEC3_PARAMETERS, zone, NULL, buf, NULL, server, 0);
 }
 
 /* Does NSEC3 record `rr` (of zone `zone`) cover the hash of `name`? */
-static bool nsec3_covers(const ctx_t *c, const ldns_rr *rr, const ldns_rdf *name, const ldns_rdf *zone)
+static bool nsec3_covers(const ctx_t *c, const ldns_rr *rr, const ldns_rdf *name,
+			 const ldns_rdf *zone)
 {
 	/* The hash label (33 octets) and the zone must make a name. */
 	if (!proof_shape_ok(rr) || ldns_rdf_size(zone) + 33 > 255 || !an_work_nsec3(c, 1))
@@ -85,7 +91,8 @@ static bool nsec3_covers(const ctx_t *c, const ldns_rr *rr, const ldns_rdf *name
 }
 
 /* NXDOMAIN proven with NSEC3: does the NSEC3 covering the next closer name have opt-out set? */
-static bool nxdomain_optout(const ctx_t *c, const ldns_rr_list *nsec3, const char *qname, uint16_t qtype)
+static bool nxdomain_optout(const ctx_t *c, const ldns_rr_list *nsec3, const char *qname,
+			    uint16_t qtype)
 {
 	ldns_rdf *qn = ldns_dname_new_frm_str(qname);
 	if (!qn || !an_work_nsec3(c, ldns_dname_label_count(qn) + 1u)) {
@@ -94,10 +101,15 @@ static bool nxdomain_optout(const ctx_t *c, const ldns_rr_list *nsec3, const cha
 	}
 	ldns_dname2canonical(qn);
 	bool optout = false;
-	ldns_rdf *ce = ldns_dnssec_nsec3_closest_encloser(qn, (ldns_rr_type)qtype, (ldns_rr_list *)nsec3);
+	ldns_rdf *ce =
+	    ldns_dnssec_nsec3_closest_encloser(qn, (ldns_rr_type)qtype, (ldns_rr_list *)nsec3);
 	if (ce && ldns_dname_label_count(qn) > ldns_dname_label_count(ce)) {
-		ldns_rdf *nc = ldns_dname_clone_from(qn, (uint16_t)(ldns_dname_label_count(qn) - ldns_dname_label_count(ce) - 1));
-		ldns_rdf *zone = ldns_rr_list_rr_count(nsec3) ? ldns_dname_left_chop(ldns_rr_owner(ldns_rr_list_rr(nsec3, 0))) : NULL;
+		ldns_rdf *nc = ldns_dname_clone_from(
+		    qn, (uint16_t)(ldns_dname_label_count(qn) - ldns_dname_label_count(ce) - 1));
+		ldns_rdf *zone =
+		    ldns_rr_list_rr_count(nsec3)
+			? ldns_dname_left_chop(ldns_rr_owner(ldns_rr_list_rr(nsec3, 0)))
+			: NULL;
 		for (size_t i = 0; nc && zone && i < ldns_rr_list_rr_count(nsec3) && !optout; i++) {
 			ldns_rr *rr = ldns_rr_list_rr(nsec3, i);
 			optout = nsec3_covers(c, rr, nc, zone) && ldns_nsec3_optout(rr);
@@ -112,12 +124,15 @@ static bool nxdomain_optout(const ctx_t *c, const ldns_rr_list *nsec3, const cha
 
 /* The SOA that comes with a negative answer is signed data like the proof: validators
  * check its signature too (RFC 4035 §5.4, §3.1.3), and fail the answer if it does not hold. */
-static void check_negative_soa(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt, const char *server)
+static void check_negative_soa(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt,
+			       const char *server)
 {
 	ldns_rdf *apex = ldns_dname_new_frm_str(zone);
-	ldns_rr_list *soa = apex ? an_section_rrs(pkt, apex, LDNS_RR_TYPE_SOA, LDNS_SECTION_AUTHORITY) : NULL;
+	ldns_rr_list *soa =
+	    apex ? an_section_rrs(pkt, apex, LDNS_RR_TYPE_SOA, LDNS_SECTION_AUTHORITY) : NULL;
 	if (soa && ldns_rr_list_rr_count(soa)) {
-		ldns_rr_list *sigs = an_sigs_over(pkt, apex, LDNS_RR_TYPE_SOA, LDNS_SECTION_AUTHORITY);
+		ldns_rr_list *sigs =
+		    an_sigs_over(pkt, apex, LDNS_RR_TYPE_SOA, LDNS_SECTION_AUTHORITY);
 		char *rrset = dd_asprintf("%s SOA", zone);
 		sigcheck_t sc;
 		an_check_sigs(c, zone, soa, sigs, keys, &sc);
@@ -134,7 +149,7 @@ static void check_negative_soa(ctx_t *c, const char *zone, const ldns_rr_list *k
 
 /* Does `pkt` prove that qname/qtype does not exist (signatures and logic)? */
 int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt,
-			const char *qname, uint16_t qtype, const char *server, const char *rrset)
+		    const char *qname, uint16_t qtype, const char *server, const char *rrset)
 {
 	check_negative_soa(c, zone, keys, pkt, server);
 	ldns_rr_list *nsec = an_section_rrs(pkt, NULL, LDNS_RR_TYPE_NSEC, LDNS_SECTION_AUTHORITY);
@@ -173,10 +188,12 @@ int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_p
 	ldns_rr_list *proof = (nsec3 && ldns_rr_list_rr_count(nsec3)) ? nsec3 : nsec;
 	if (!proof || !ldns_rr_list_rr_count(proof)) {
 		an_add_finding(c, AN_F_DENIAL_MISSING, zone, rrset,
-			    misshapen ? " (its NSEC3 records are malformed, which makes them no proof)"
-			    : seen3   ? " (its NSEC3 records use an unknown hash algorithm, which validators ignore)"
-				      : "",
-			    NULL, server, 0);
+			       misshapen
+				   ? " (its NSEC3 records are malformed, which makes them no proof)"
+			       : seen3 ? " (its NSEC3 records use an unknown hash algorithm, which "
+					 "validators ignore)"
+				       : "",
+			       NULL, server, 0);
 		goto out;
 	}
 	ldns_rr_type ptype = proof == nsec3 ? LDNS_RR_TYPE_NSEC3 : LDNS_RR_TYPE_NSEC;
@@ -186,7 +203,8 @@ int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_p
 	for (size_t i = 0; i < ldns_rr_list_rr_count(proof); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(proof, i);
 		ldns_rr_list *one = ldns_rr_list_new();
-		ldns_rr_list *sigs = an_sigs_over(pkt, ldns_rr_owner(rr), ptype, LDNS_SECTION_AUTHORITY);
+		ldns_rr_list *sigs =
+		    an_sigs_over(pkt, ldns_rr_owner(rr), ptype, LDNS_SECTION_AUTHORITY);
 		sigcheck_t sc;
 		if (one) {
 			ldns_rr_list_push_rr(one, rr);
@@ -213,8 +231,10 @@ int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_p
 		nsec3_advice(c, zone, &worst, server);
 		if (worst.iterations > c->pol.nsec3_iter_limit) {
 			char buf[120];
-			snprintf(buf, sizeof(buf), " (%u iterations; the limit is %u)", worst.iterations, c->pol.nsec3_iter_limit);
-			an_add_finding(c, AN_F_NSEC3_ITERATIONS_INSECURE, zone, rrset, buf, NULL, server, 0);
+			snprintf(buf, sizeof(buf), " (%u iterations; the limit is %u)",
+				 worst.iterations, c->pol.nsec3_iter_limit);
+			an_add_finding(c, AN_F_NSEC3_ITERATIONS_INSECURE, zone, rrset, buf, NULL,
+				       server, 0);
 			ok = DENIAL_INSECURE;
 			sigs_ok = false; /* no hashing at all */
 		}
@@ -231,11 +251,13 @@ int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_p
 			/* ldns hashes each of the name's ancestors (the closest
 			 * encloser), the name, and the wildcard once per record. */
 			if (ptype == LDNS_RR_TYPE_NSEC3 &&
-			    !an_work_nsec3(c, ldns_dname_label_count(ldns_rr_owner(q)) + ldns_rr_list_rr_count(proof) + 2u))
+			    !an_work_nsec3(c, ldns_dname_label_count(ldns_rr_owner(q)) +
+						  ldns_rr_list_rr_count(proof) + 2u))
 				st = LDNS_STATUS_ERR; /* not computed: the check is capped */
 			else if (ptype == LDNS_RR_TYPE_NSEC3)
-				st = ldns_dnssec_verify_denial_nsec3(q, proof, allsigs, ldns_pkt_get_rcode(pkt),
-								     (ldns_rr_type)qtype, ldns_pkt_ancount(pkt) == 0);
+				st = ldns_dnssec_verify_denial_nsec3(
+				    q, proof, allsigs, ldns_pkt_get_rcode(pkt), (ldns_rr_type)qtype,
+				    ldns_pkt_ancount(pkt) == 0);
 			else
 				st = ldns_dnssec_verify_denial(q, proof, allsigs);
 		}
@@ -243,9 +265,11 @@ int an_check_denial(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_p
 		ldns_rr_free(q);
 		if (st == LDNS_STATUS_OK) {
 			ok = DENIAL_PROVEN;
-			if (ptype == LDNS_RR_TYPE_NSEC3 && ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NXDOMAIN &&
+			if (ptype == LDNS_RR_TYPE_NSEC3 &&
+			    ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NXDOMAIN &&
 			    nxdomain_optout(c, proof, qname, qtype)) {
-				an_add_finding(c, AN_F_NSEC3_OPT_OUT, zone, rrset, "", NULL, server, 0);
+				an_add_finding(c, AN_F_NSEC3_OPT_OUT, zone, rrset, "", NULL, server,
+					       0);
 				ok = DENIAL_OPTOUT;
 			}
 		} else if (!c->work->capped) {
@@ -268,8 +292,9 @@ out:
  * §7.2.6): an NSEC covering the name, or an NSEC3 covering the hash of the
  * "next closer" name. The proving records must carry valid signatures.
  */
-int an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt, const ldns_rdf *owner,
-			   const ldns_rr_list *sigs, const char *server, const char *rrset)
+int an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns_pkt *pkt,
+		      const ldns_rdf *owner, const ldns_rr_list *sigs, const char *server,
+		      const char *rrset)
 {
 	size_t owner_labels = ldns_dname_label_count(owner), labels = owner_labels;
 	for (size_t i = 0; sigs && i < ldns_rr_list_rr_count(sigs); i++) {
@@ -302,15 +327,17 @@ int an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns
 				nsec3_params_t np;
 				if (!nsec3_params(rr, &np) || np.hash != 1)
 					continue;
-				/* Validators do not hash this many times (RFC 9276 §3.2): insecure, but
-				 * only when the record is signed (checked below): a forged one is not. */
+				/* Validators do not hash this many times (RFC 9276 §3.2): insecure,
+				 * but only when the record is signed (checked below): a forged one
+				 * is not. */
 				over = np.iterations > c->pol.nsec3_iter_limit ? np.iterations : 0;
 				covers = !over && nsec3_covers(c, rr, next_closer, apex);
 			}
 			if (!covers && !over)
 				continue;
 			ldns_rr_list *one = ldns_rr_list_new();
-			ldns_rr_list *rsigs = an_sigs_over(pkt, ldns_rr_owner(rr), type, LDNS_SECTION_AUTHORITY);
+			ldns_rr_list *rsigs =
+			    an_sigs_over(pkt, ldns_rr_owner(rr), type, LDNS_SECTION_AUTHORITY);
 			sigcheck_t sc;
 			if (one) {
 				ldns_rr_list_push_rr(one, rr);
@@ -328,12 +355,15 @@ int an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns
 	int result = DENIAL_PROVEN;
 	if (!proven && over_limit) {
 		char buf[120];
-		snprintf(buf, sizeof(buf), " (%u iterations; the limit is %u)", over_limit, c->pol.nsec3_iter_limit);
-		an_add_finding(c, AN_F_NSEC3_ITERATIONS_INSECURE, zone, rrset, buf, NULL, server, 0);
+		snprintf(buf, sizeof(buf), " (%u iterations; the limit is %u)", over_limit,
+			 c->pol.nsec3_iter_limit);
+		an_add_finding(c, AN_F_NSEC3_ITERATIONS_INSECURE, zone, rrset, buf, NULL, server,
+			       0);
 		result = DENIAL_INSECURE;
 	} else if (!proven) {
 		if (!c->work->capped)
-			an_add_finding(c, AN_F_WILDCARD_PROOF_MISSING, zone, rrset, "", NULL, server, 0);
+			an_add_finding(c, AN_F_WILDCARD_PROOF_MISSING, zone, rrset, "", NULL,
+				       server, 0);
 		result = DENIAL_BOGUS;
 	}
 	ldns_rdf_deep_free(next_closer);
@@ -341,7 +371,8 @@ int an_check_wildcard(ctx_t *c, const char *zone, const ldns_rr_list *keys, ldns
 	return result;
 }
 
-/* NSEC3PARAM at the apex of a zone that holds an answer: RFC 9276 advice even for positive answers. */
+/* NSEC3PARAM at the apex of a zone that holds an answer: RFC 9276 advice even for positive answers.
+ */
 void an_check_nsec3param(ctx_t *c, size_t zi)
 {
 	zst_t *s = &c->zs[zi];
@@ -354,7 +385,8 @@ void an_check_nsec3param(ctx_t *c, size_t zi)
 		if (x->purpose != EV_P_NSEC3PARAM || strcmp(x->zone, s->z->name) != 0 || !pkt ||
 		    ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR || !ldns_pkt_aa(pkt))
 			continue;
-		ldns_rr_list *p = an_section_rrs(pkt, apex, LDNS_RR_TYPE_NSEC3PARAM, LDNS_SECTION_ANSWER);
+		ldns_rr_list *p =
+		    an_section_rrs(pkt, apex, LDNS_RR_TYPE_NSEC3PARAM, LDNS_SECTION_ANSWER);
 		for (size_t k = 0; p && k < ldns_rr_list_rr_count(p); k++) {
 			nsec3_params_t np;
 			if (nsec3_params(ldns_rr_list_rr(p, k), &np) && np.hash == 1)

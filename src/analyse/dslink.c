@@ -11,7 +11,8 @@ char *an_expected_ds(const ldns_rr_list *keys, const ldns_rr_list *signers)
 	char *out = strdup("");
 	for (size_t i = 0; out && src && i < ldns_rr_list_rr_count(src); i++) {
 		ldns_rr *k = ldns_rr_list_rr(src, i);
-		if (ldns_rr_get_type(k) != LDNS_RR_TYPE_DNSKEY || ldns_rr_rd_count(k) < 4 || !an_key_usable(k))
+		if (ldns_rr_get_type(k) != LDNS_RR_TYPE_DNSKEY || ldns_rr_rd_count(k) < 4 ||
+		    !an_key_usable(k))
 			continue;
 		if (!(ldns_rdf2native_int16(ldns_rr_rdf(k, 0)) & LDNS_KEY_SEP_KEY))
 			continue;
@@ -67,7 +68,8 @@ void an_link_add_keys(an_link_t *l, const ldns_rr_list *keys)
 		uint16_t flags = ldns_rdf2native_int16(ldns_rr_rdf(k, 0));
 		bool have = false;
 		for (size_t j = 0; j < l->n_keys && !have; j++)
-			have = l->keys[j].tag == tag && l->keys[j].algorithm == alg && l->keys[j].flags == flags;
+			have = l->keys[j].tag == tag && l->keys[j].algorithm == alg &&
+			       l->keys[j].flags == flags;
 		if (have)
 			continue;
 		an_key_t *n = realloc(l->keys, (l->n_keys + 1) * sizeof(*n));
@@ -114,7 +116,8 @@ static bool asked_ds_at(const ctx_t *c, const char *zone, const char *addr)
 {
 	for (size_t k = 0; k < c->ev->n_xs; k++) {
 		const ev_exchange_t *x = &c->ev->xs[k];
-		if (x->purpose == EV_P_DS && strcmp(x->zone, zone) == 0 && strcmp(x->server, addr) == 0)
+		if (x->purpose == EV_P_DS && strcmp(x->zone, zone) == 0 &&
+		    strcmp(x->server, addr) == 0)
 			return true;
 	}
 	return false;
@@ -135,11 +138,13 @@ void an_collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 		/* The DS answer of each parent server; else its referral, when the
 		 * referral carries the DS RRset or the proof that there is none. */
 		ldns_pkt_section sec = LDNS_SECTION_ANSWER;
-		if (x->purpose == EV_P_NS && pkt && dd_referral_has_ds(pkt, owner) && !asked_ds_at(c, s->z->name, x->server))
+		if (x->purpose == EV_P_NS && pkt && dd_referral_has_ds(pkt, owner) &&
+		    !asked_ds_at(c, s->z->name, x->server))
 			sec = LDNS_SECTION_AUTHORITY;
 		else if (x->purpose != EV_P_DS)
 			continue;
-		if (strcmp(x->zone, s->z->name) != 0 || !pkt || !an_is_zone_server(ps->z, x->server))
+		if (strcmp(x->zone, s->z->name) != 0 || !pkt ||
+		    !an_is_zone_server(ps->z, x->server))
 			continue;
 		ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
 		if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN)
@@ -152,8 +157,10 @@ void an_collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 				sigcheck_t sc;
 				an_check_sigs(c, pname, ds, sigs, ps->keys, &sc);
 				if (!sc.valid) {
-					an_emit_sig_findings(c, pname, rrset, x->server, &sc, false, NULL);
-					accept = !ps->keys_validated; /* judge the child anyway when the parent is broken */
+					an_emit_sig_findings(c, pname, rrset, x->server, &sc, false,
+							     NULL);
+					accept = !ps->keys_validated; /* judge the child anyway when
+									 the parent is broken */
 				} else {
 					an_note_expiry(c, pname, rrset, x->server, &sc);
 				}
@@ -164,7 +171,8 @@ void an_collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 				with_ds++;
 			}
 		} else if (!ps->insecure && ps->keys) {
-			int d = an_check_denial(c, pname, ps->keys, pkt, s->z->name, LDNS_RR_TYPE_DS, x->server, rrset);
+			int d = an_check_denial(c, pname, ps->keys, pkt, s->z->name,
+						LDNS_RR_TYPE_DS, x->server, rrset);
 			if (d != DENIAL_BOGUS)
 				without++;
 			if (d == DENIAL_INSECURE)
@@ -175,9 +183,10 @@ void an_collect_ds(ctx_t *c, an_link_t *link, size_t zi)
 		ldns_rr_list_free(ds);
 	}
 	if (with_ds && without)
-		an_add_finding(c, AN_F_SERVERS_DIFFER, pname, rrset,
-			    ": some of its servers publish a DS for the child, others prove there is none", NULL,
-			    NULL, 0);
+		an_add_finding(
+		    c, AN_F_SERVERS_DIFFER, pname, rrset,
+		    ": some of its servers publish a DS for the child, others prove there is none",
+		    NULL, NULL, 0);
 	for (size_t i = 0; s->ds && i < ldns_rr_list_rr_count(s->ds); i++)
 		link_add_ds(link, ldns_rr_list_rr(s->ds, i));
 	if (!with_ds && without)
@@ -193,9 +202,11 @@ bool an_whatif_ds(ctx_t *c, an_link_t *link, size_t zi)
 	zst_t *s = &c->zs[zi];
 	ldns_rdf *apex = ldns_dname_new_frm_str(s->z->name);
 	bool any = false;
-	for (size_t i = 0; apex && c->pol.ds_whatif && i < ldns_rr_list_rr_count(c->pol.ds_whatif); i++) {
+	for (size_t i = 0; apex && c->pol.ds_whatif && i < ldns_rr_list_rr_count(c->pol.ds_whatif);
+	     i++) {
 		ldns_rr *d = ldns_rr_list_rr(c->pol.ds_whatif, i);
-		if (ldns_rr_get_type(d) != LDNS_RR_TYPE_DS || ldns_dname_compare(ldns_rr_owner(d), apex) != 0)
+		if (ldns_rr_get_type(d) != LDNS_RR_TYPE_DS ||
+		    ldns_dname_compare(ldns_rr_owner(d), apex) != 0)
 			continue;
 		if (!s->ds)
 			s->ds = ldns_rr_list_new();

@@ -20,7 +20,7 @@ static bool str_eq(const char *a, const char *b)
 }
 
 an_finding_t *an_add_finding(ctx_t *c, an_fid_t id, const char *zone, const char *rrset,
-				 const char *detail, const char *data, const char *server, int64_t when)
+			     const char *detail, const char *data, const char *server, int64_t when)
 {
 	an_result_t *r = c->r;
 	if (!detail)
@@ -66,7 +66,8 @@ an_finding_t *an_add_finding(ctx_t *c, an_fid_t id, const char *zone, const char
 	return f;
 }
 
-/* Expand {zone} {parent} {rrset} {detail} {data}; keep "{?...?}" only with data, "{!...!}" only without. */
+/* Expand {zone} {parent} {rrset} {detail} {data}; keep "{?...?}" only with data, "{!...!}" only
+ * without. */
 char *an_expand(const char *tpl, const an_finding_t *f, const char *parent)
 {
 	size_t cap = strlen(tpl) + 256, len = 0;
@@ -77,7 +78,8 @@ char *an_expand(const char *tpl, const an_finding_t *f, const char *parent)
 	for (const char *p = tpl; *p;) {
 		const char *val = NULL;
 		size_t skip = 0;
-		if ((p[0] == '{' && (p[1] == '?' || p[1] == '!')) || ((p[0] == '?' || p[0] == '!') && p[1] == '}')) {
+		if ((p[0] == '{' && (p[1] == '?' || p[1] == '!')) ||
+		    ((p[0] == '?' || p[0] == '!') && p[1] == '}')) {
 			bool open = p[0] == '{', want_data = (open ? p[1] : p[0]) == '?';
 			if (open && want_data != has_data) {
 				const char *end = strstr(p + 2, want_data ? "?}" : "!}");
@@ -88,9 +90,10 @@ char *an_expand(const char *tpl, const an_finding_t *f, const char *parent)
 			continue;
 		}
 		if (*p == '{') {
-			static const char *keys[] = {"{zone}", "{parent}", "{rrset}", "{detail}", "{data}"};
-			const char *vals[] = {f->zone, parent ? parent : "the parent", f->rrset ? f->rrset : f->zone,
-					      f->detail, f->data};
+			static const char *keys[] = {"{zone}", "{parent}", "{rrset}", "{detail}",
+						     "{data}"};
+			const char *vals[] = {f->zone, parent ? parent : "the parent",
+					      f->rrset ? f->rrset : f->zone, f->detail, f->data};
 			for (unsigned k = 0; k < 5; k++)
 				if (strncmp(p, keys[k], strlen(keys[k])) == 0) {
 					val = vals[k] ? vals[k] : "";
@@ -146,8 +149,9 @@ static char *replace_all(const char *s, const char *from, const char *to)
  * management, not at a registrar. Reword a fix written for a registrar (in place). */
 void an_tld_fix(an_finding_t *f)
 {
-	static const char *const from[] = {"At the registrar (or parent operator) of ", "At the registrar of ",
-					   "at the registrar", "the registrar"};
+	static const char *const from[] = {"At the registrar (or parent operator) of ",
+					   "At the registrar of ", "at the registrar",
+					   "the registrar"};
 	static const char *const to[] = {"Through a root zone change request to IANA, for ",
 					 "Through a root zone change request to IANA, for ",
 					 "in the root zone (through IANA)", "IANA (the root zone)"};

@@ -64,7 +64,8 @@ void an_ds_policy(zst_t *s)
 		ldns_rr *d = ldns_rr_list_rr(s->ds, i);
 		if (ldns_rr_rd_count(d) < 4)
 			continue;
-		unsigned alg = ldns_rdf2native_int8(ldns_rr_rdf(d, 1)), dt = ldns_rdf2native_int8(ldns_rr_rdf(d, 2));
+		unsigned alg = ldns_rdf2native_int8(ldns_rr_rdf(d, 1)),
+			 dt = ldns_rdf2native_int8(ldns_rr_rdf(d, 2));
 		any_alg |= an_alg_allowed(alg);
 		if (an_alg_allowed(alg) && an_digest_supported(dt)) {
 			ldns_rr_list_push_rr(usable, ldns_rr_clone(d));
@@ -72,7 +73,8 @@ void an_ds_policy(zst_t *s)
 		} else {
 			size_t l = strlen(bad);
 			snprintf(bad + l, sizeof(bad) - l, "%s%s %u", l ? ", " : "",
-				 an_alg_allowed(alg) ? "digest type" : "algorithm", an_alg_allowed(alg) ? dt : alg);
+				 an_alg_allowed(alg) ? "digest type" : "algorithm",
+				 an_alg_allowed(alg) ? dt : alg);
 		}
 	}
 	if (!usable)
@@ -118,21 +120,26 @@ size_t an_key_bits(const ldns_rr *k)
 void an_key_policy(ctx_t *c, size_t zi)
 {
 	zst_t *s = &c->zs[zi];
-	for (size_t i = 0; s->keys_validated && s->keys && i < ldns_rr_list_rr_count(s->keys); i++) {
+	for (size_t i = 0; s->keys_validated && s->keys && i < ldns_rr_list_rr_count(s->keys);
+	     i++) {
 		ldns_rr *k = ldns_rr_list_rr(s->keys, i);
-		if (ldns_rr_get_type(k) != LDNS_RR_TYPE_DNSKEY || ldns_rr_rd_count(k) < 4 || !an_key_usable(k))
+		if (ldns_rr_get_type(k) != LDNS_RR_TYPE_DNSKEY || ldns_rr_rd_count(k) < 4 ||
+		    !an_key_usable(k))
 			continue;
 		unsigned alg = ldns_rdf2native_int8(ldns_rr_rdf(k, 2));
 		char buf[120];
 		if (alg == 5 || alg == 7) {
-			snprintf(buf, sizeof(buf), " (algorithm %u, %s; key tag %u)", alg, alg == 5 ? "RSASHA1" : "RSASHA1-NSEC3-SHA1",
-				 ldns_calc_keytag(k));
-			an_add_finding(c, AN_F_DNSKEY_ALGORITHM_DEPRECATED, s->z->name, NULL, buf, NULL, NULL, 0);
+			snprintf(buf, sizeof(buf), " (algorithm %u, %s; key tag %u)", alg,
+				 alg == 5 ? "RSASHA1" : "RSASHA1-NSEC3-SHA1", ldns_calc_keytag(k));
+			an_add_finding(c, AN_F_DNSKEY_ALGORITHM_DEPRECATED, s->z->name, NULL, buf,
+				       NULL, NULL, 0);
 		}
 		size_t bits = an_key_bits(k);
 		if ((alg == 5 || alg == 7 || alg == 8 || alg == 10) && bits && bits < 2048) {
-			snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u: %zu bits)", ldns_calc_keytag(k), alg, bits);
-			an_add_finding(c, AN_F_DNSKEY_RSA_SHORT, s->z->name, NULL, buf, NULL, NULL, 0);
+			snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u: %zu bits)",
+				 ldns_calc_keytag(k), alg, bits);
+			an_add_finding(c, AN_F_DNSKEY_RSA_SHORT, s->z->name, NULL, buf, NULL, NULL,
+				       0);
 		}
 	}
 }

@@ -14,7 +14,8 @@ bool an_is_zone_server(const ev_zone_t *z, const char *addr)
  * a query with EDNS means the server does not do EDNS; the rest is lame. */
 an_fid_t an_rcode_finding(ldns_pkt_rcode rc, const ev_exchange_t *x)
 {
-	return rc == LDNS_RCODE_FORMERR && !(x->qflags & EV_F_NOEDNS) ? AN_F_SERVER_NO_EDNS : AN_F_SERVER_LAME;
+	return rc == LDNS_RCODE_FORMERR && !(x->qflags & EV_F_NOEDNS) ? AN_F_SERVER_NO_EDNS
+								      : AN_F_SERVER_LAME;
 }
 
 /* Did `addr` answer the plain (no EDNS) SOA query for `zone` with NOERROR? */
@@ -22,8 +23,9 @@ static bool answers_plain(const ctx_t *c, const char *zone, const char *addr)
 {
 	for (size_t k = 0; k < c->ev->n_xs; k++) {
 		const ev_exchange_t *x = &c->ev->xs[k];
-		if (x->purpose == EV_P_NOEDNS && !x->err && c->pkts[k] && strcmp(x->server, addr) == 0 &&
-		    strcmp(x->zone, zone) == 0 && ldns_pkt_get_rcode(c->pkts[k]) == LDNS_RCODE_NOERROR)
+		if (x->purpose == EV_P_NOEDNS && !x->err && c->pkts[k] &&
+		    strcmp(x->server, addr) == 0 && strcmp(x->zone, zone) == 0 &&
+		    ldns_pkt_get_rcode(c->pkts[k]) == LDNS_RCODE_NOERROR)
 			return true;
 	}
 	return false;
@@ -45,7 +47,8 @@ void an_check_reachability(ctx_t *c, size_t zi)
 		}
 		for (size_t j = 0; j < srv->n_addrs; j++) {
 			const char *a = srv->addrs[j];
-			unsigned n = 0, fail = 0, fail_dropped = 0, fail_notcp = 0, ok = 0, ok_trunc = 0, oversized = 0;
+			unsigned n = 0, fail = 0, fail_dropped = 0, fail_notcp = 0, ok = 0,
+				 ok_trunc = 0, oversized = 0;
 			unsigned skipped = 0, local = 0;
 			const char *why = NULL, *skip_why = NULL, *notcp_what = NULL;
 			bool lame = false;
@@ -55,8 +58,8 @@ void an_check_reachability(ctx_t *c, size_t zi)
 			for (size_t k = 0; k < c->ev->n_xs; k++) {
 				const ev_exchange_t *x = &c->ev->xs[k];
 				if (strcmp(x->server, a) != 0 || strcmp(x->zone, z->name) != 0 ||
-				    (x->purpose != EV_P_DNSKEY && x->purpose != EV_P_SOA && x->purpose != EV_P_APEX_NS &&
-				     x->purpose != EV_P_ANSWER))
+				    (x->purpose != EV_P_DNSKEY && x->purpose != EV_P_SOA &&
+				     x->purpose != EV_P_APEX_NS && x->purpose != EV_P_ANSWER))
 					continue;
 				if (x->err == DD_EREFUSEDADDR) {
 					/* Not asked by policy (serve): neither dead nor alive. */
@@ -77,7 +80,8 @@ void an_check_reachability(ctx_t *c, size_t zi)
 					fail_notcp += x->err == DD_ETCP && x->udp_truncated;
 					if (x->err == DD_ETCP && x->udp_truncated && !notcp_what)
 						notcp_what = x->qname;
-					if (!why) /* the first reason: later ones say "not asked again" */
+					if (!why) /* the first reason: later ones say "not asked
+						     again" */
 						why = x->why ? x->why : dd_strerror(x->err);
 					continue;
 				}
@@ -91,27 +95,33 @@ void an_check_reachability(ctx_t *c, size_t zi)
 						lame = true;
 						lame_id = an_rcode_finding(rc, x);
 						char *rcs = ldns_pkt_rcode2str(rc);
-						snprintf(lame_why, sizeof(lame_why), ": %s answered %s%s", a,
-							 rcs ? rcs : "?", ldns_pkt_aa(pkt) ? "" : " without the AA bit");
+						snprintf(lame_why, sizeof(lame_why),
+							 ": %s answered %s%s", a, rcs ? rcs : "?",
+							 ldns_pkt_aa(pkt) ? ""
+									  : " without the AA bit");
 						free(rcs);
 					}
 				}
 			}
 			if (!n && local && !skipped) {
-				refused++; /* not asked here, for want of a socket: no verdict on it */
+				refused++; /* not asked here, for want of a socket: no verdict on it
+					    */
 				continue;
 			}
 			if (!n && skipped) {
 				char sbuf[300];
-				snprintf(sbuf, sizeof(sbuf), " (%s at %s: %s)", srv->name, a, skip_why ? skip_why : "not allowed");
-				an_add_finding(c, AN_F_SERVER_NOT_QUERIED, z->name, NULL, sbuf, NULL, a, 0);
+				snprintf(sbuf, sizeof(sbuf), " (%s at %s: %s)", srv->name, a,
+					 skip_why ? skip_why : "not allowed");
+				an_add_finding(c, AN_F_SERVER_NOT_QUERIED, z->name, NULL, sbuf,
+					       NULL, a, 0);
 				refused++;
 				continue;
 			}
 			if (!n) {
 				an_add_finding(c, AN_F_SERVER_NOT_TESTED, z->name, NULL,
-					    strchr(a, ':') ? " (IPv6 is not available here)" : " (IPv4 is not used)",
-					    NULL, a, 0);
+					       strchr(a, ':') ? " (IPv6 is not available here)"
+							      : " (IPv4 is not used)",
+					       NULL, a, 0);
 				untested++;
 				continue;
 			}
@@ -127,7 +137,9 @@ void an_check_reachability(ctx_t *c, size_t zi)
 						  ? AN_F_SERVER_NO_EDNS
 						  : AN_F_SERVER_UNREACHABLE;
 				if (id == AN_F_SERVER_NO_EDNS)
-					snprintf(buf, sizeof(buf), " (%s: no answer to queries with EDNS, an answer without)",
+					snprintf(buf, sizeof(buf),
+						 " (%s: no answer to queries with EDNS, an answer "
+						 "without)",
 						 srv->name);
 				an_add_finding(c, id, z->name, NULL, buf, NULL, a, 0);
 				continue;
@@ -138,7 +150,8 @@ void an_check_reachability(ctx_t *c, size_t zi)
 			if (lame && lame_id == AN_F_SERVER_NO_EDNS) {
 				/* It answers only without EDNS, so without signatures: whether that
 				 * breaks validation depends on the DS (judged in zone.c). */
-				const char **nd = realloc(s->no_dnssec, (s->n_no_dnssec + 1) * sizeof(*nd));
+				const char **nd =
+				    realloc(s->no_dnssec, (s->n_no_dnssec + 1) * sizeof(*nd));
 				if (nd) {
 					s->no_dnssec = nd;
 					nd[s->n_no_dnssec++] = a;
@@ -147,14 +160,19 @@ void an_check_reachability(ctx_t *c, size_t zi)
 				}
 			}
 			if (fail_notcp) {
-				/* Only some answers (a large DNSKEY RRset) need TCP, and TCP fails. */
-				snprintf(buf, sizeof(buf), " (%s, for %s)", srv->name, notcp_what ? notcp_what : "?");
-				an_add_finding(c, AN_F_SERVER_NO_TCP, z->name, NULL, buf, NULL, a, 0);
+				/* Only some answers (a large DNSKEY RRset) need TCP, and TCP fails.
+				 */
+				snprintf(buf, sizeof(buf), " (%s, for %s)", srv->name,
+					 notcp_what ? notcp_what : "?");
+				an_add_finding(c, AN_F_SERVER_NO_TCP, z->name, NULL, buf, NULL, a,
+					       0);
 			}
 			if (ok_trunc == ok)
-				an_add_finding(c, AN_F_SERVER_NEEDS_TCP, z->name, NULL, "", NULL, a, 0);
+				an_add_finding(c, AN_F_SERVER_NEEDS_TCP, z->name, NULL, "", NULL, a,
+					       0);
 			if (oversized)
-				an_add_finding(c, AN_F_SERVER_UDP_TOO_LARGE, z->name, NULL, "", NULL, a, 0);
+				an_add_finding(c, AN_F_SERVER_UDP_TOO_LARGE, z->name, NULL, "",
+					       NULL, a, 0);
 		}
 	}
 	if (!tested && (refused || untested)) {
@@ -165,13 +183,15 @@ void an_check_reachability(ctx_t *c, size_t zi)
 	}
 	if (z->ns_total > z->n_servers) {
 		char buf[80];
-		snprintf(buf, sizeof(buf), " (%u listed, the first %zu checked)", z->ns_total, z->n_servers);
+		snprintf(buf, sizeof(buf), " (%u listed, the first %zu checked)", z->ns_total,
+			 z->n_servers);
 		an_add_finding(c, AN_F_NS_SET_TRUNCATED, z->name, NULL, buf, NULL, NULL, 0);
 	}
 	if ((tested && !answered) || (!addrs && z->n_servers)) {
 		s->unreachable = true;
 		an_add_finding(c, AN_F_ZONE_UNREACHABLE, z->name, NULL,
-			    addrs ? "" : " (none of its name servers has an address)", NULL, NULL, 0);
+			       addrs ? "" : " (none of its name servers has an address)", NULL,
+			       NULL, 0);
 	}
 }
 

@@ -19,14 +19,16 @@
 
 const char *an_diagnosis_name(an_diagnosis_t d)
 {
-	static const char *n[] = {"unknown", "none", "dnssec", "not-dnssec", "intermittent", "resolver-specific"};
+	static const char *n[] = {"unknown",	"none",		"dnssec",
+				  "not-dnssec", "intermittent", "resolver-specific"};
 	return (unsigned)d < DD_ARRAY_LEN(n) ? n[d] : "unknown";
 }
 
 void an_rcode_text(int rcode, char out[16])
 {
-	static const char *n[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-				  "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "DSOTYPENI"};
+	static const char *n[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+				  "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+				  "NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPENI"};
 	if (rcode >= 0 && (size_t)rcode < DD_ARRAY_LEN(n))
 		snprintf(out, 16, "%s", n[rcode]);
 	else if (rcode == 16)
@@ -46,9 +48,9 @@ static void ede_free(an_ede_seen_t *e, size_t n)
 
 /* One exchange with a resolver, parsed. */
 typedef struct rview {
-	int rcode;      /* -1: no usable answer */
+	int rcode; /* -1: no usable answer */
 	bool ad;
-	char *error;    /* why there is no answer */
+	char *error; /* why there is no answer */
 	an_ede_seen_t *ede;
 	size_t n_ede;
 	char **answer;
@@ -77,13 +79,15 @@ static int view_parse(const ev_exchange_t *x, const an_result_t *r, rview_t *v)
 		const char *why = x->why ? x->why : dd_strerror(x->err ? x->err : DD_ENETWORK);
 		if (x->err == DD_ETIMEOUT && !x->why && r->status == AN_UNREACHABLE)
 			/* Not a dead resolver: it is still retrying the zone's dead servers. */
-			v->error = dd_asprintf("no answer in time (%u tries): a resolver still retrying dead name servers "
+			v->error = dd_asprintf("no answer in time (%u tries): a resolver still "
+					       "retrying dead name servers "
 					       "can take 10 s or more to give up",
 					       x->tries);
 		else
-			v->error = x->err == DD_ETIMEOUT && !x->why
-					   ? dd_asprintf("no answer (timed out after %u tries)", x->tries)
-					   : dd_asprintf("%s", why);
+			v->error =
+			    x->err == DD_ETIMEOUT && !x->why
+				? dd_asprintf("no answer (timed out after %u tries)", x->tries)
+				: dd_asprintf("%s", why);
 		return v->error ? 0 : DD_ENOMEM;
 	}
 	dd_wire_summary_t sum;
@@ -141,7 +145,8 @@ static bool our_break_is_partial(const an_result_t *r)
 	bool partial = false;
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const an_finding_t *f = &r->findings[i];
-		if (an_finding_def(f->id)->severity != AN_ERROR || !f->zone || strcmp(f->zone, r->broken_zone) != 0)
+		if (an_finding_def(f->id)->severity != AN_ERROR || !f->zone ||
+		    strcmp(f->zone, r->broken_zone) != 0)
 			continue;
 		if (f->n_servers == 0 || f->n_servers >= f->n_zone_servers)
 			return false;
@@ -155,7 +160,8 @@ static char *label_of(const an_resolver_t *v)
 	if (v->label)
 		return v->port == 53 ? dd_asprintf("%s (%s)", v->label, v->address)
 				     : dd_asprintf("%s (%s#%u)", v->label, v->address, v->port);
-	return v->port == 53 ? dd_asprintf("%s", v->address) : dd_asprintf("%s#%u", v->address, v->port);
+	return v->port == 53 ? dd_asprintf("%s", v->address)
+			     : dd_asprintf("%s#%u", v->address, v->port);
 }
 
 /* "A, B and C" of the resolvers selected by `pick`. */
@@ -170,7 +176,11 @@ static char *list_of(const an_result_t *r, bool (*pick)(const an_resolver_t *))
 			continue;
 		char *l = label_of(&r->resolvers[i]);
 		n++;
-		char *o = dd_asprintf("%s%s%s", out, n == 1 ? "" : n == total ? " and " : ", ", l ? l : "?");
+		char *o = dd_asprintf("%s%s%s", out,
+				      n == 1	   ? ""
+				      : n == total ? " and "
+						   : ", ",
+				      l ? l : "?");
 		free(l);
 		free(out);
 		out = o;
@@ -190,7 +200,8 @@ static bool pick_fails(const an_resolver_t *v)
 
 static void diagnose(an_result_t *r)
 {
-	size_t answered = 0, all_fail = 0, cd_servfail = 0, fingerprint = 0, fails = 0, validating_ok = 0, cd_ok = 0;
+	size_t answered = 0, all_fail = 0, cd_servfail = 0, fingerprint = 0, fails = 0,
+	       validating_ok = 0, cd_ok = 0;
 	for (size_t i = 0; i < r->n_resolvers; i++) {
 		const an_resolver_t *v = &r->resolvers[i];
 		cd_ok += v->rcode_cd >= 0 && answers(v->rcode_cd);
@@ -209,71 +220,89 @@ static void diagnose(an_result_t *r)
 	char *who = NULL;
 	if (r->n_resolvers == 0) {
 		r->diagnosis = AN_DIAG_UNKNOWN;
-		r->diagnosis_text = dd_strdup("No resolver was asked: the verdict comes from our own walk of the chain alone.");
+		r->diagnosis_text = dd_strdup("No resolver was asked: the verdict comes from our "
+					      "own walk of the chain alone.");
 	} else if (s == AN_UNREACHABLE && !cd_ok) {
-		/* SERVFAIL or silence, in any mix, with +cd as without: the servers, not validation. */
+		/* SERVFAIL or silence, in any mix, with +cd as without: the servers, not
+		 * validation. */
 		r->diagnosis = AN_DIAG_NOT_DNSSEC;
-		r->diagnosis_text = dd_asprintf(
-			"Not DNSSEC: no name server of %s answers, and no resolver gets an answer even with checking "
-			"disabled (+cd): they answer SERVFAIL or not at all (validating resolvers may take 10 s or more "
-			"to give up on dead servers). Validation is not what stops it.",
-			r->broken_zone ? r->broken_zone : "the zone");
+		r->diagnosis_text =
+		    dd_asprintf("Not DNSSEC: no name server of %s answers, and no resolver gets an "
+				"answer even with checking "
+				"disabled (+cd): they answer SERVFAIL or not at all (validating "
+				"resolvers may take 10 s or more "
+				"to give up on dead servers). Validation is not what stops it.",
+				r->broken_zone ? r->broken_zone : "the zone");
 	} else if (answered == 0) {
 		r->diagnosis = AN_DIAG_UNKNOWN;
-		r->diagnosis_text = dd_strdup("No resolver answered, so there is no outside confirmation; the verdict comes from our own walk of the chain.");
+		r->diagnosis_text =
+		    dd_strdup("No resolver answered, so there is no outside confirmation; the "
+			      "verdict comes from our own walk of the chain.");
 	} else if (all_fail == answered && cd_servfail) {
 		r->diagnosis = AN_DIAG_NOT_DNSSEC;
-		r->diagnosis_text = dd_strdup(
-			"Not DNSSEC: every resolver fails, even with checking disabled (+cd), so validation is not "
-			"what stops it. Check the name servers: dead, lame or unreachable servers fail everywhere.");
+		r->diagnosis_text = dd_strdup("Not DNSSEC: every resolver fails, even with "
+					      "checking disabled (+cd), so validation is not "
+					      "what stops it. Check the name servers: dead, lame "
+					      "or unreachable servers fail everywhere.");
 	} else if (our_break_is_partial(r)) {
 		r->diagnosis = AN_DIAG_INTERMITTENT;
 		r->diagnosis_text = dd_asprintf(
-			"Intermittent DNSSEC failure: some servers of %s serve data that fails validation. A resolver "
-			"fails whenever it asks one of them and succeeds when it asks another, so users see failures "
-			"come and go%s.",
-			r->broken_zone, fails ? "" : " (none of the resolvers asked is failing at this moment)");
+		    "Intermittent DNSSEC failure: some servers of %s serve data that fails "
+		    "validation. A resolver "
+		    "fails whenever it asks one of them and succeeds when it asks another, so "
+		    "users see failures "
+		    "come and go%s.",
+		    r->broken_zone,
+		    fails ? "" : " (none of the resolvers asked is failing at this moment)");
 	} else if (fingerprint && !chain_ok) {
 		who = list_of(r, pick_fp);
 		r->diagnosis = AN_DIAG_DNSSEC;
-		r->diagnosis_text = dd_asprintf(
-			"It is DNSSEC: %s answer%s SERVFAIL, and the same quer%s with checking disabled (+cd) get%s an "
-			"answer. Validation is what fails.",
-			who ? who : "validating resolvers", fingerprint == 1 ? "s" : "", fingerprint == 1 ? "y" : "ies",
-			fingerprint == 1 ? "s" : "");
+		r->diagnosis_text =
+		    dd_asprintf("It is DNSSEC: %s answer%s SERVFAIL, and the same quer%s with "
+				"checking disabled (+cd) get%s an "
+				"answer. Validation is what fails.",
+				who ? who : "validating resolvers", fingerprint == 1 ? "s" : "",
+				fingerprint == 1 ? "y" : "ies", fingerprint == 1 ? "s" : "");
 	} else if (fails && chain_ok) {
 		who = list_of(r, pick_fails);
 		r->diagnosis = AN_DIAG_RESOLVER_SPECIFIC;
 		r->diagnosis_text = dd_asprintf(
-			"Resolver-specific: %s fail%s, but our analysis finds the chain %s%s. Most likely a bogus answer "
-			"is still in that resolver's cache: it clears on its own when the cached entry expires (at most "
-			"the records' TTL, and at most the resolver's own cap, often 1 to 24 hours), and nothing on the "
-			"zone side speeds that up. The resolver's operator can flush the name.",
-			who ? who : "a resolver", fails == 1 ? "s" : "", an_status_name(s),
-			validating_ok ? " and other validating resolvers answer" : "");
+		    "Resolver-specific: %s fail%s, but our analysis finds the chain %s%s. Most "
+		    "likely a bogus answer "
+		    "is still in that resolver's cache: it clears on its own when the cached entry "
+		    "expires (at most "
+		    "the records' TTL, and at most the resolver's own cap, often 1 to 24 hours), "
+		    "and nothing on the "
+		    "zone side speeds that up. The resolver's operator can flush the name.",
+		    who ? who : "a resolver", fails == 1 ? "s" : "", an_status_name(s),
+		    validating_ok ? " and other validating resolvers answer" : "");
 	} else if (s == AN_BOGUS) {
 		r->diagnosis = AN_DIAG_UNKNOWN;
-		r->diagnosis_text = dd_strdup(
-			"Inconclusive: our analysis finds the chain broken, yet no validating resolver asked fails. They "
-			"may still answer from cache (the failure shows once the cached records expire), or they may not "
-			"validate. Both views are shown below.");
+		r->diagnosis_text = dd_strdup("Inconclusive: our analysis finds the chain broken, "
+					      "yet no validating resolver asked fails. They "
+					      "may still answer from cache (the failure shows once "
+					      "the cached records expire), or they may not "
+					      "validate. Both views are shown below.");
 	} else if (chain_ok) {
 		r->diagnosis = AN_DIAG_NONE;
-		r->diagnosis_text = dd_strdup(validating_ok ? "No failure: validating resolvers answer normally."
-							    : "No failure: the resolvers asked answer normally (none of them is known to validate).");
+		r->diagnosis_text =
+		    dd_strdup(validating_ok ? "No failure: validating resolvers answer normally."
+					    : "No failure: the resolvers asked answer normally "
+					      "(none of them is known to validate).");
 	} else {
 		r->diagnosis = AN_DIAG_UNKNOWN;
-		r->diagnosis_text = dd_asprintf("Inconclusive: our own check is %s and the resolvers do not show the "
-						"fingerprint of a DNSSEC failure.",
-						an_status_name(s));
+		r->diagnosis_text = dd_asprintf(
+		    "Inconclusive: our own check is %s and the resolvers do not show the "
+		    "fingerprint of a DNSSEC failure.",
+		    an_status_name(s));
 	}
 	free(who);
 	if (!r->diagnosis_text)
 		r->diagnosis = AN_DIAG_UNKNOWN;
 }
 
-static void view_move(rview_t *v, int *rcode, bool *ad, char **error, an_ede_seen_t **ede, size_t *n_ede,
-		      char ***answer, size_t *n_answer)
+static void view_move(rview_t *v, int *rcode, bool *ad, char **error, an_ede_seen_t **ede,
+		      size_t *n_ede, char ***answer, size_t *n_answer)
 {
 	*rcode = v->rcode;
 	*ad = v->ad;
@@ -306,15 +335,19 @@ int an_resolvers(const evidence_t *ev, an_result_t *r)
 		v->rtt_ms = er->q[EV_RQ_PLAIN].rtt_ms;
 		v->rtt_cd_ms = er->q[EV_RQ_CD].rtt_ms;
 		rview_t p, cd, chk;
-		if (view_parse(&er->q[EV_RQ_PLAIN], r, &p) || view_parse(&er->q[EV_RQ_CD], r, &cd) ||
+		if (view_parse(&er->q[EV_RQ_PLAIN], r, &p) ||
+		    view_parse(&er->q[EV_RQ_CD], r, &cd) ||
 		    view_parse(&er->q[EV_RQ_CHECK], r, &chk))
 			return DD_ENOMEM;
-		view_move(&p, &v->rcode, &v->ad, &v->error, &v->ede, &v->n_ede, &v->answer, &v->n_answer);
-		view_move(&cd, &v->rcode_cd, &v->ad_cd, &v->error_cd, &v->ede_cd, &v->n_ede_cd, NULL, NULL);
+		view_move(&p, &v->rcode, &v->ad, &v->error, &v->ede, &v->n_ede, &v->answer,
+			  &v->n_answer);
+		view_move(&cd, &v->rcode_cd, &v->ad_cd, &v->error_cd, &v->ede_cd, &v->n_ede_cd,
+			  NULL, NULL);
 		/* Does it validate? AD on the anchored zone's SOA (or on the answer)
 		 * says yes; SERVFAIL that checking-disabled cures says yes; an
 		 * answer for the anchored zone without AD says no. */
-		if ((chk.rcode == 0 && chk.ad) || (p.rcode >= 0 && p.ad) || (p.rcode == SERVFAIL && answers(cd.rcode)))
+		if ((chk.rcode == 0 && chk.ad) || (p.rcode >= 0 && p.ad) ||
+		    (p.rcode == SERVFAIL && answers(cd.rcode)))
 			v->validating = 1;
 		else if (chk.rcode == 0 && !chk.ad)
 			v->validating = 0;

@@ -65,7 +65,8 @@ void an_vcache_stats(an_vcache_t *v, unsigned long *hits, unsigned long *misses)
 	pthread_mutex_unlock(&v->m);
 }
 
-/* SHA-256 with the digest fetched once (OpenSSL 3 looks it up on every EVP_sha256() use otherwise). */
+/* SHA-256 with the digest fetched once (OpenSSL 3 looks it up on every EVP_sha256() use otherwise).
+ */
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
@@ -104,7 +105,8 @@ static ldns_buffer *signed_data(const ldns_rr_list *rrset, const ldns_rr *sig)
 		uint8_t have = ldns_dname_label_count(ldns_rr_owner(rr));
 		if (labels < have) {
 			ldns_rdf *star = NULL;
-			ldns_rdf *encl = ldns_dname_clone_from(ldns_rr_owner(rr), (uint16_t)(have - labels));
+			ldns_rdf *encl =
+			    ldns_dname_clone_from(ldns_rr_owner(rr), (uint16_t)(have - labels));
 			ok = encl && ldns_str2rdf_dname(&star, "*") == LDNS_STATUS_OK &&
 			     ldns_dname_cat(star, encl) == LDNS_STATUS_OK;
 			ldns_rdf_deep_free(encl);
@@ -170,7 +172,8 @@ static bool hash_rr(EVP_MD_CTX *ctx, uint8_t tag, const ldns_rr *rr)
  * (no buffer that a large RRset could overflow). Equal keys mean equal
  * signed data, signature and keys, so an equal result; the signed data
  * itself is only built when the cache misses. */
-static bool hash_input(const ldns_rr_list *rrset, const ldns_rr *sig, const ldns_rr_list *keys, uint8_t out[32])
+static bool hash_input(const ldns_rr_list *rrset, const ldns_rr *sig, const ldns_rr_list *keys,
+		       uint8_t out[32])
 {
 	pthread_once(&sha256_once, sha256_fetch);
 	EVP_MD_CTX *ctx = sha256_md ? EVP_MD_CTX_new() : NULL;
@@ -267,7 +270,8 @@ static EVP_PKEY *ecdsa_key(uint8_t alg, const ldns_rdf *pub)
 }
 
 /* One ECDSA signature over `data` by one key: LDNS_STATUS_OK or CRYPTO_BOGUS. */
-static ldns_status ecdsa_verify(uint8_t alg, const ldns_buffer *data, const ldns_rr *sig, const ldns_rr *key)
+static ldns_status ecdsa_verify(uint8_t alg, const ldns_buffer *data, const ldns_rr *sig,
+				const ldns_rr *key)
 {
 	EVP_PKEY *pk = ecdsa_key(alg, ldns_rr_rdf(key, 3));
 	if (!pk)
@@ -279,10 +283,11 @@ static ldns_status ecdsa_verify(uint8_t alg, const ldns_buffer *data, const ldns
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	ldns_status st = LDNS_STATUS_CRYPTO_BOGUS;
 	/* DNSSEC carries r|s (RFC 6605 §4); OpenSSL wants DER, which ldns makes. */
-	if (der && ctx && md && ldns_convert_ecdsa_rrsig_rdf2asn1(der, ldns_rr_rrsig_sig(sig)) == LDNS_STATUS_OK &&
+	if (der && ctx && md &&
+	    ldns_convert_ecdsa_rrsig_rdf2asn1(der, ldns_rr_rrsig_sig(sig)) == LDNS_STATUS_OK &&
 	    EVP_DigestVerifyInit(ctx, NULL, md, NULL, pk) == 1 &&
-	    EVP_DigestVerify(ctx, ldns_buffer_begin(der), ldns_buffer_position(der), ldns_buffer_begin(data),
-			     ldns_buffer_position(data)) == 1)
+	    EVP_DigestVerify(ctx, ldns_buffer_begin(der), ldns_buffer_position(der),
+			     ldns_buffer_begin(data), ldns_buffer_position(data)) == 1)
 		st = LDNS_STATUS_OK;
 	EVP_MD_CTX_free(ctx);
 	ldns_buffer_free(der);
@@ -295,18 +300,21 @@ static ldns_status ecdsa_verify(uint8_t alg, const ldns_buffer *data, const ldns
  * with the RRSIG's key tag and algorithm verifies it), with ECDSA (13, 14)
  * done here on the prepared data and a kept key; other algorithms by ldns.
  */
-static ldns_status verify(ldns_rr_list *rrset, ldns_rr *sig, const ldns_rr_list *keys, const ldns_buffer *data)
+static ldns_status verify(ldns_rr_list *rrset, ldns_rr *sig, const ldns_rr_list *keys,
+			  const ldns_buffer *data)
 {
 	uint8_t alg = ldns_rdf2native_int8(ldns_rr_rrsig_algorithm(sig));
 	if (!data || (alg != LDNS_ECDSAP256SHA256 && alg != LDNS_ECDSAP384SHA384)) {
 		/* ldns lower-cases the RRSIG's owner in place: give it a copy, so
 		 * that messages shared between checks stay as they came. */
 		ldns_rr *copy = ldns_rr_clone(sig);
-		ldns_status st = copy ? ldns_verify_rrsig_keylist_notime(rrset, copy, keys, NULL) : LDNS_STATUS_MEM_ERR;
+		ldns_status st = copy ? ldns_verify_rrsig_keylist_notime(rrset, copy, keys, NULL)
+				      : LDNS_STATUS_MEM_ERR;
 		ldns_rr_free(copy);
 		return st;
 	}
-	if (ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig)) != ldns_rr_get_type(ldns_rr_list_rr(rrset, 0)))
+	if (ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig)) !=
+	    ldns_rr_get_type(ldns_rr_list_rr(rrset, 0)))
 		return LDNS_STATUS_CRYPTO_TYPE_COVERED_ERR;
 	uint16_t tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
 	ldns_status st = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;

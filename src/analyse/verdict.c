@@ -27,7 +27,8 @@ static void work_verdict(ctx_t *c)
 		return;
 	char buf[200];
 	bool sigs = w->validations + 1 > w->max_validations;
-	snprintf(buf, sizeof(buf), " (more than %lu %s)", sigs ? w->max_validations : w->max_nsec3_hashes,
+	snprintf(buf, sizeof(buf), " (more than %lu %s)",
+		 sigs ? w->max_validations : w->max_nsec3_hashes,
 		 sigs ? "signature validations" : "NSEC3 hash computations");
 	an_add_finding(c, AN_F_WORK_LIMIT_REACHED, c->ev->qname, NULL, buf, NULL, NULL, 0);
 	if (r->status == AN_UNREACHABLE)
@@ -73,7 +74,8 @@ static tverdict_t target_verdict(const ctx_t *c, long zi, size_t ti)
 	long path[AN_MAX_PATH];
 	size_t n = path_to(c, zi, path, AN_MAX_PATH);
 	bool insecure = false;
-	/* Validation starts at the closest enclosing trust anchor: what lies above it does not matter. */
+	/* Validation starts at the closest enclosing trust anchor: what lies above it does not
+	 * matter. */
 	size_t start = 0;
 	for (size_t i = 0; i < n; i++)
 		if (c->zs[path[i]].anchored)
@@ -123,7 +125,8 @@ static bool only_denial_errors(const ctx_t *c, const char *zone)
 		const an_finding_t *f = &c->r->findings[i];
 		if (strcmp(f->zone, zone) != 0 || an_finding_def(f->id)->severity != AN_ERROR)
 			continue;
-		if (f->id != AN_F_DENIAL_MISSING && f->id != AN_F_DENIAL_INVALID && f->id != AN_F_WILDCARD_PROOF_MISSING)
+		if (f->id != AN_F_DENIAL_MISSING && f->id != AN_F_DENIAL_INVALID &&
+		    f->id != AN_F_WILDCARD_PROOF_MISSING)
 			return false;
 	}
 	return true;
@@ -155,7 +158,8 @@ void an_finish(actx_t *a)
 		zone_ede(r, r->broken_zone);
 		for (size_t i = 0; i < ev->n_targets; i++) {
 			long path[AN_MAX_PATH];
-			size_t n = path_to(c, an_zone_index(c, ev->targets[i].zone), path, AN_MAX_PATH);
+			size_t n =
+			    path_to(c, an_zone_index(c, ev->targets[i].zone), path, AN_MAX_PATH);
 			for (size_t k = 0; k < n; k++)
 				zone_ede(r, c->zs[path[k]].z->name);
 		}
@@ -176,7 +180,8 @@ void an_finish(actx_t *a)
 	}
 	if (ev->probe_err) {
 		char buf[200];
-		snprintf(buf, sizeof(buf), " (%s)", ev->probe_why ? ev->probe_why : dd_strerror(ev->probe_err));
+		snprintf(buf, sizeof(buf), " (%s)",
+			 ev->probe_why ? ev->probe_why : dd_strerror(ev->probe_err));
 		an_add_finding(c, AN_F_CHECK_INCOMPLETE, ev->qname, NULL, buf, NULL, NULL, 0);
 	}
 	work_verdict(c);
@@ -187,7 +192,8 @@ void an_finish(actx_t *a)
 		char buf[1200];
 		bool loop = strcmp(ev->cname_stop, "loop") == 0;
 		snprintf(buf, sizeof(buf), " (%zu names, the last %s)", ev->n_targets, last->name);
-		an_add_finding(c, loop ? AN_F_CNAME_LOOP : AN_F_CNAME_CHAIN_TOO_LONG, last->zone, rrset, buf, NULL, NULL, 0);
+		an_add_finding(c, loop ? AN_F_CNAME_LOOP : AN_F_CNAME_CHAIN_TOO_LONG, last->zone,
+			       rrset, buf, NULL, NULL, 0);
 		free(rrset);
 		free(tt);
 	}
@@ -208,11 +214,12 @@ void an_finish(actx_t *a)
 			an_link_t *l = &a->links[zi];
 			const zst_t *s = &c->zs[zi];
 			l->anchored = s->anchored;
-			l->status = s->unreachable && an_zone_only_unreachable(c, s->z->name) ? AN_UNREACHABLE
-				    : s->has_errors && !only_denial_errors(c, s->z->name)	    ? AN_BOGUS
-				    : s->insecure					    ? AN_INSECURE
-				    : s->indeterminate || s->not_asked			    ? AN_INDETERMINATE
-											    : AN_SECURE;
+			l->status = s->unreachable && an_zone_only_unreachable(c, s->z->name)
+					? AN_UNREACHABLE
+				    : s->has_errors && !only_denial_errors(c, s->z->name) ? AN_BOGUS
+				    : s->insecure		       ? AN_INSECURE
+				    : s->indeterminate || s->not_asked ? AN_INDETERMINATE
+								       : AN_SECURE;
 			r->chain[r->n_chain++] = *l;
 			memset(l, 0, sizeof(*l));
 		}
@@ -228,7 +235,8 @@ void an_finish(actx_t *a)
 		f->summary = an_expand(d->summary, f, parent);
 		f->fix = an_expand(d->fix, f, parent);
 		f->who = d->who;
-		if (dd_name_is_tld(f->zone) && (d->who == AN_WHO_REGISTRAR || d->who == AN_WHO_DNS_OPERATOR)) {
+		if (dd_name_is_tld(f->zone) &&
+		    (d->who == AN_WHO_REGISTRAR || d->who == AN_WHO_DNS_OPERATOR)) {
 			f->who = AN_WHO_TLD_OPERATOR;
 			an_tld_fix(f);
 		}
@@ -236,9 +244,12 @@ void an_finish(actx_t *a)
 			for (size_t k = 0; k < c->zs[zi].z->n_servers; k++)
 				f->n_zone_servers += c->zs[zi].z->servers[k].n_addrs;
 		/* A failure at some servers only: say so, it is what makes it intermittent. */
-		if (d->severity == AN_ERROR && f->n_servers && f->n_servers < f->n_zone_servers && f->summary) {
-			char *n = dd_asprintf("%s Seen at %zu of the zone's %zu server addresses: resolvers that ask the others succeed, so failures come and go.",
-					    f->summary, f->n_servers, f->n_zone_servers);
+		if (d->severity == AN_ERROR && f->n_servers && f->n_servers < f->n_zone_servers &&
+		    f->summary) {
+			char *n = dd_asprintf(
+			    "%s Seen at %zu of the zone's %zu server addresses: resolvers that ask "
+			    "the others succeed, so failures come and go.",
+			    f->summary, f->n_servers, f->n_zone_servers);
 			free(f->summary);
 			f->summary = n;
 		}

@@ -62,7 +62,8 @@ static void zone_signers(ctx_t *c, ldns_rr_list *keys, const ldns_rr_list *sigs,
 			if (!one)
 				continue;
 			ldns_rr_list_push_rr(one, key);
-			if (an_work_validations(c, 1) && an_verify(c->pol.vcache, keys, sig, one) == LDNS_STATUS_OK) {
+			if (an_work_validations(c, 1) &&
+			    an_verify(c->pol.vcache, keys, sig, one) == LDNS_STATUS_OK) {
 				ldns_rr_list *tmp = ldns_rr_list_new();
 				if (tmp) {
 					ldns_rr_list_push_rr(tmp, key);
@@ -82,7 +83,7 @@ typedef struct ds_keys {
 	unsigned revoked;	  /* DS-matched keys with the REVOKE bit */
 	unsigned nonzone;	  /* DS-matched keys without the Zone Key flag */
 	char unmatched_tags[160]; /* "tag/alg, ..." of the DS records that match no key */
-	char nonzone_tags[80];	  /* "tag/alg, ..." of the DS-matched keys without the Zone Key flag */
+	char nonzone_tags[80]; /* "tag/alg, ..." of the DS-matched keys without the Zone Key flag */
 } ds_keys_t;
 
 static void append_key(char *buf, size_t size, const ldns_rr *rr, unsigned tag, unsigned alg)
@@ -112,7 +113,8 @@ static void zone_ds_keys(const zst_t *s, an_link_t *link, const ldns_rr_list *ke
 				} else {
 					dk->nonzone++;
 					append_key(dk->nonzone_tags, sizeof(dk->nonzone_tags), key,
-						   ldns_calc_keytag(key), ldns_rdf2native_int8(ldns_rr_rdf(key, 2)));
+						   ldns_calc_keytag(key),
+						   ldns_rdf2native_int8(ldns_rr_rdf(key, 2)));
 				}
 				an_key_t *lk =
 				    an_link_key(link, ldns_calc_keytag(key),
@@ -180,7 +182,8 @@ static void zone_dnskey_at(actx_t *a, size_t zi, const ev_exchange_t *x, ldns_rr
 		} else if (dk.nonzone) {
 			/* A DS does match, but only keys that validators must not use. */
 			snprintf(buf, sizeof(buf), " (key tag/algorithm %s)", dk.nonzone_tags);
-			an_add_finding(c, AN_F_DS_KEY_NOT_ZONE_KEY, z->name, NULL, buf, exp, x->server, 0);
+			an_add_finding(c, AN_F_DS_KEY_NOT_ZONE_KEY, z->name, NULL, buf, exp,
+				       x->server, 0);
 		} else {
 			an_add_finding(c, id, z->name, NULL, buf, exp, x->server, 0);
 		}
@@ -194,9 +197,10 @@ static void zone_dnskey_at(actx_t *a, size_t zi, const ev_exchange_t *x, ldns_rr
 		if (dk.revoked && dk.revoked == ldns_rr_list_rr_count(matched) && !s->anchored) {
 			char buf[80];
 			ldns_rr *rk = ldns_rr_list_rr(matched, 0);
-			snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u)", ldns_calc_keytag(rk),
-				 ldns_rdf2native_int8(ldns_rr_rdf(rk, 2)));
-			an_add_finding(c, AN_F_DS_KEY_REVOKED, z->name, NULL, buf, NULL, x->server, 0);
+			snprintf(buf, sizeof(buf), " (key tag %u, algorithm %u)",
+				 ldns_calc_keytag(rk), ldns_rdf2native_int8(ldns_rr_rdf(rk, 2)));
+			an_add_finding(c, AN_F_DS_KEY_REVOKED, z->name, NULL, buf, NULL, x->server,
+				       0);
 		}
 		sigcheck_t sc;
 		an_check_sigs(c, z->name, keys, sigs, matched, &sc);
@@ -238,7 +242,8 @@ static void zone_unfetched(ctx_t *c, size_t zi)
 	zst_t *s = &c->zs[zi];
 	const ev_zone_t *z = s->z;
 	bool has_ds = (s->ds && ldns_rr_list_rr_count(s->ds)) || s->anchor_keys;
-	if (!s->insecure && has_ds && !s->tested && !s->unreachable && !s->indeterminate && !s->not_asked) {
+	if (!s->insecure && has_ds && !s->tested && !s->unreachable && !s->indeterminate &&
+	    !s->not_asked) {
 		const char *why = NULL;
 		for (size_t i = 0; i < c->ev->n_xs && !why; i++) {
 			const ev_exchange_t *x = &c->ev->xs[i];
@@ -354,12 +359,14 @@ void an_analyse_zone(actx_t *a, size_t zi)
 	if (!s->insecure && has_ds)
 		for (size_t k = 0; k < s->n_no_dnssec; k++)
 			an_add_finding(c, AN_F_ZONE_NO_DNSSEC, z->name, NULL,
-				       " (FORMERR to every query with EDNS, answers without signatures otherwise)",
+				       " (FORMERR to every query with EDNS, answers without "
+				       "signatures otherwise)",
 				       NULL, s->no_dnssec[k], 0);
 	/* Which keys sign the DNSKEY RRset is a fact about the signatures, whatever the DS says. */
 	for (size_t k = 0; signers && k < ldns_rr_list_rr_count(signers); k++) {
 		ldns_rr *key = ldns_rr_list_rr(signers, k);
-		an_key_t *lk = an_link_key(link, ldns_calc_keytag(key), ldns_rdf2native_int8(ldns_rr_rdf(key, 2)));
+		an_key_t *lk = an_link_key(link, ldns_calc_keytag(key),
+					   ldns_rdf2native_int8(ldns_rr_rdf(key, 2)));
 		if (lk)
 			lk->signs_dnskey = true;
 	}

@@ -54,7 +54,9 @@ int dd_check_setup(dd_opts_t *o, char *err, size_t err_size)
 	dd_check_selftest(o);
 	if (!o->hints_given) {
 		if (dd_offline()) {
-			snprintf(err, err_size, "DNSSEC_DOCTOR_OFFLINE is set: the built-in root servers are refused; give --root-hints FILE");
+			snprintf(err, err_size,
+				 "DNSSEC_DOCTOR_OFFLINE is set: the built-in root servers are "
+				 "refused; give --root-hints FILE");
 			return DD_EOFFLINE;
 		}
 		if (dd_builtin_hints(&o->hints)) {
@@ -69,10 +71,14 @@ int dd_check_setup(dd_opts_t *o, char *err, size_t err_size)
 	o->v6_route = !o->v4_only && have_route(AF_INET6);
 	if (!o->no_resolvers && o->n_resolvers == 0) {
 		if (dd_offline()) {
-			snprintf(err, err_size, "DNSSEC_DOCTOR_OFFLINE is set: the built-in public resolvers and the system resolver are refused; give --resolver ADDR or --no-resolvers");
+			snprintf(
+			    err, err_size,
+			    "DNSSEC_DOCTOR_OFFLINE is set: the built-in public resolvers and the "
+			    "system resolver are refused; give --resolver ADDR or --no-resolvers");
 			return DD_EOFFLINE;
 		}
-		if (dd_default_resolvers(o->v6_route, "/etc/resolv.conf", &o->resolvers, &o->n_resolvers)) {
+		if (dd_default_resolvers(o->v6_route, "/etc/resolv.conf", &o->resolvers,
+					 &o->n_resolvers)) {
 			snprintf(err, err_size, "out of memory");
 			return DD_ENOMEM;
 		}
@@ -80,8 +86,8 @@ int dd_check_setup(dd_opts_t *o, char *err, size_t err_size)
 	return 0;
 }
 
-int dd_check_probe(const dd_opts_t *o, const char *name, uint16_t qtype, int64_t now, evidence_t **ev,
-		   char *err, size_t err_size)
+int dd_check_probe(const dd_opts_t *o, const char *name, uint16_t qtype, int64_t now,
+		   evidence_t **ev, char *err, size_t err_size)
 {
 	probe_cfg_t pc;
 	probe_cfg_default(&pc);
@@ -102,8 +108,9 @@ int dd_check_probe(const dd_opts_t *o, const char *name, uint16_t qtype, int64_t
 	int r = probe_run(&pc, name, qtype, ev);
 	if (r)
 		snprintf(err, err_size, "%s: %s", name,
-			 r == DD_EINVAL ? "the root hints hold no usable server, or the name lies outside them"
-					: dd_strerror(r));
+			 r == DD_EINVAL
+			     ? "the root hints hold no usable server, or the name lies outside them"
+			     : dd_strerror(r));
 	return r;
 }
 
@@ -114,7 +121,8 @@ int dd_check_analyse(const dd_opts_t *o, const evidence_t *ev, an_result_t **res
 	ldns_rr_list *whatif = NULL;
 	if (o->n_ds_whatif) {
 		/* Bare RDATA is for the zone that holds the queried name. */
-		const char *zone = ev->n_targets && ev->targets[0].zone ? ev->targets[0].zone : ev->qname;
+		const char *zone =
+		    ev->n_targets && ev->targets[0].zone ? ev->targets[0].zone : ev->qname;
 		whatif = ldns_rr_list_new();
 		for (size_t i = 0; whatif && i < o->n_ds_whatif; i++) {
 			ldns_rr *rr = NULL;

@@ -25,10 +25,10 @@ bool dd_offline(void);
 void dd_check_selftest(dd_opts_t *o);
 
 /*
- * Complete `o` for checks (and run the crypto self-test): built-in root hints and anchors when none were
- * given, the default resolvers when none were given and --no-resolvers was
- * not, and whether this machine has an IPv6 route. Returns 0, or
- * DD_EOFFLINE / DD_ENOMEM with a one-line message in `err`.
+ * Complete `o` for checks (and run the crypto self-test): built-in root hints and anchors when none
+ * were given, the default resolvers when none were given and --no-resolvers was not, and whether
+ * this machine has an IPv6 route. Returns 0, or DD_EOFFLINE / DD_ENOMEM with a one-line message in
+ * `err`.
  */
 int dd_check_setup(dd_opts_t *o, char *err, size_t err_size);
 
@@ -38,8 +38,8 @@ int dd_check_setup(dd_opts_t *o, char *err, size_t err_size);
  * error with a one-line message in `err` (DD_EINVAL: the name lies outside
  * the hints, or the hints hold no usable server).
  */
-int dd_check_probe(const dd_opts_t *o, const char *name, uint16_t qtype, int64_t now, evidence_t **ev,
-		   char *err, size_t err_size);
+int dd_check_probe(const dd_opts_t *o, const char *name, uint16_t qtype, int64_t now,
+		   evidence_t **ev, char *err, size_t err_size);
 
 /* Analyse evidence at --at, or else at the time it was probed. Returns 0 or DD_ENOMEM. */
 int dd_check_analyse(const dd_opts_t *o, const evidence_t *ev, an_result_t **res);

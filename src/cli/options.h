@@ -15,46 +15,56 @@
 #include "analyse/analyse.h"
 #include "probe/probe.h"
 
-typedef enum dd_cmd { DD_CMD_CHECK, DD_CMD_PROBE, DD_CMD_ANALYSE, DD_CMD_SCAN, DD_CMD_SERVE } dd_cmd_t;
+typedef enum dd_cmd {
+	DD_CMD_CHECK,
+	DD_CMD_PROBE,
+	DD_CMD_ANALYSE,
+	DD_CMD_SCAN,
+	DD_CMD_SERVE
+} dd_cmd_t;
 typedef enum dd_format { DD_FMT_TEXT, DD_FMT_JSON, DD_FMT_SVG, DD_FMT_NAGIOS } dd_format_t;
 
 typedef struct dd_opts {
 	dd_cmd_t cmd;
 	dd_format_t format;
-	char *name;               /* canonical query name (check/probe) */
+	char *name; /* canonical query name (check/probe) */
 	uint16_t qtype;
-	char *evidence_file;      /* analyse; scan: the input ("-" for standard input) */
+	char *evidence_file;	   /* analyse; scan: the input ("-" for standard input) */
 	unsigned scan_concurrency; /* scan: checks at once (default 16) */
-	bool scan_unordered;      /* scan: print results as they come */
+	bool scan_unordered;	   /* scan: print results as they come */
 	bool have_at;
-	int64_t at;               /* --at */
+	int64_t at; /* --at */
 	an_policy_t policy;
-	ldns_rr_list *anchors;    /* owned; NULL until set */
-	bool anchors_given;       /* --trust-anchor */
-	ldns_rr_list *hints;      /* owned */
-	bool hints_given;         /* --root-hints */
+	ldns_rr_list *anchors;	     /* owned; NULL until set */
+	bool anchors_given;	     /* --trust-anchor */
+	ldns_rr_list *hints;	     /* owned */
+	bool hints_given;	     /* --root-hints */
 	probe_resolver_t *resolvers; /* --resolver, parsed; owned */
 	size_t n_resolvers;
 	bool no_resolvers;
 	bool v4_only, v6_only;
-	bool v6_route;            /* this machine can reach IPv6 (set by dd_check_setup) */
-	probe_cache_t *pcache;    /* scan: root and TLD answers shared by its checks (not an option) */
-	char **ds_whatif;         /* --ds, as given */
+	bool v6_route;	       /* this machine can reach IPv6 (set by dd_check_setup) */
+	probe_cache_t *pcache; /* scan: root and TLD answers shared by its checks (not an option) */
+	char **ds_whatif;      /* --ds, as given */
 	size_t n_ds_whatif;
-	int color;                /* -1 auto, 0 never, 1 always */
+	int color; /* -1 auto, 0 never, 1 always */
 	engine_cfg_t engine;
 	bool help, version, list_findings;
 	/* serve */
-	char listen[80];          /* ADDR:PORT or [V6]:PORT; default 127.0.0.1:8053 */
-	bool allow_private;       /* query private, loopback, link-local ... addresses */
-	unsigned max_checks;      /* checks running at once (worker processes); default 4 */
-	unsigned rate_per_min;    /* checks per client address (IPv6: /64) per minute; default 20 */
-	unsigned target_budget;   /* queries per server address per minute, all checks; default 1200 */
-	char user[64];            /* --user: whom to run as when started as root; "" = nobody */
+	char listen[80];       /* ADDR:PORT or [V6]:PORT; default 127.0.0.1:8053 */
+	bool allow_private;    /* query private, loopback, link-local ... addresses */
+	unsigned max_checks;   /* checks running at once (worker processes); default 4 */
+	unsigned rate_per_min; /* checks per client address (IPv6: /64) per minute; default 20 */
+	unsigned
+	    target_budget; /* queries per server address per minute, all checks; default 1200 */
+	char user[64];	   /* --user: whom to run as when started as root; "" = nobody */
 	unsigned header_timeout_s; /* a request head must arrive whole within this; default 10 */
-	unsigned max_conns;        /* connections at once, all clients; default 4096 (lowered to fit the fd limit) */
-	unsigned max_client_conns; /* connections at once per client address (IPv6: /64); default 64 */
-	/* Set by serve, not by the command line: consulted before each query (see probe_cfg_t.gate). */
+	unsigned max_conns; /* connections at once, all clients; default 4096 (lowered to fit the fd
+			       limit) */
+	unsigned
+	    max_client_conns; /* connections at once per client address (IPv6: /64); default 64 */
+	/* Set by serve, not by the command line: consulted before each query (see
+	 * probe_cfg_t.gate). */
 	int (*gate)(void *arg, const char *addr, bool resolver, char *why, size_t why_size);
 	void (*ungate)(void *arg, const char *addr);
 	void *gate_arg;
@@ -62,7 +72,8 @@ typedef struct dd_opts {
 
 /* A query from text: the canonical name (caller frees) and the type (NULL: A).
  * Returns 0, or DD_EINVAL with a message in `err`. */
-int dd_parse_query(const char *name, const char *type, char **canon, uint16_t *qtype, char *err, size_t err_size);
+int dd_parse_query(const char *name, const char *type, char **canon, uint16_t *qtype, char *err,
+		   size_t err_size);
 
 /* Parse argv. Returns 0, or DD_EINVAL with `err` holding the message. */
 int dd_opts_parse(int argc, char **argv, dd_opts_t *o, char *err, size_t err_size);
@@ -73,12 +84,13 @@ void dd_opts_free(dd_opts_t *o);
  * from `path`. `what` is "--trust-anchor" or "--root-hints" for messages.
  * Returns 0 and an owned list, or DD_EIO/DD_EPARSE with a message in `err`.
  */
-int dd_read_rrs(const char *path, const char *what, bool anchors, ldns_rr_list **out, char *err, size_t err_size);
+int dd_read_rrs(const char *path, const char *what, bool anchors, ldns_rr_list **out, char *err,
+		size_t err_size);
 
 /* The same from an open stream (not closed); `path` only names it in messages.
  * At most 1000 records; $INCLUDE is refused. */
-int dd_read_rrs_fp(FILE *f, const char *path, const char *what, bool anchors, ldns_rr_list **out, char *err,
-		   size_t err_size);
+int dd_read_rrs_fp(FILE *f, const char *path, const char *what, bool anchors, ldns_rr_list **out,
+		   char *err, size_t err_size);
 
 /* The compiled-in IANA root anchors and root hints. */
 int dd_builtin_anchors(ldns_rr_list **out);

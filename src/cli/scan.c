@@ -31,10 +31,10 @@
 
 typedef struct slot {
 	bool done;
-	char *text;   /* the JSON line, without the newline */
+	char *text; /* the JSON line, without the newline */
 	int exit_code;
 	an_status_t status;
-	bool error;   /* the line could not be checked */
+	bool error; /* the line could not be checked */
 } slot_t;
 
 typedef struct scan {
@@ -51,11 +51,11 @@ typedef struct scan {
 	bool eof;
 	/* results */
 	slot_t *win;
-	size_t w;                  /* window size */
-	unsigned long next_out;    /* ordered: next seq to print; unordered: lines printed */
-	unsigned long read;        /* lines handed out */
-	bool stop;                 /* output closed or failed */
-	bool flushing;             /* ordered: one thread prints the finished head of the window */
+	size_t w;		/* window size */
+	unsigned long next_out; /* ordered: next seq to print; unordered: lines printed */
+	unsigned long read;	/* lines handed out */
+	bool stop;		/* output closed or failed */
+	bool flushing;		/* ordered: one thread prints the finished head of the window */
 	/* counts */
 	unsigned long n_status[5], n_error;
 	int worst;
@@ -123,7 +123,8 @@ static void check_line(const dd_opts_t *o, char *line, slot_t *sl)
 		sl->text = error_line(canon, type, "out of memory during analysis");
 	} else {
 		json_t *j = rep_json(res, ev);
-		sl->text = j ? json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+		sl->text =
+		    j ? json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 		json_decref(j);
 		sl->error = false;
 		sl->status = res->status;
@@ -145,14 +146,16 @@ static void progress(scan_t *s, bool final)
 	double el = t - s->t0 > 1e-6 ? t - s->t0 : 1e-6;
 	unsigned long done = s->next_out;
 	if (final)
-		fprintf(stderr, "%sscan: %lu names in %.1f s (%.0f names/s): %lu secure, %lu insecure, %lu bogus, "
-				"%lu unreachable, %lu indeterminate (%lu could not be checked)\n",
+		fprintf(stderr,
+			"%sscan: %lu names in %.1f s (%.0f names/s): %lu secure, %lu insecure, %lu "
+			"bogus, "
+			"%lu unreachable, %lu indeterminate (%lu could not be checked)\n",
 			s->tty ? "\r\033[K" : "", done, el, done / el, s->n_status[AN_SECURE],
-			s->n_status[AN_INSECURE], s->n_status[AN_BOGUS], s->n_status[AN_UNREACHABLE],
-			s->n_status[AN_INDETERMINATE], s->n_error);
+			s->n_status[AN_INSECURE], s->n_status[AN_BOGUS],
+			s->n_status[AN_UNREACHABLE], s->n_status[AN_INDETERMINATE], s->n_error);
 	else
-		fprintf(stderr, "\r\033[Kscan: %lu names, %.0f names/s, %lu bogus so far", done, done / el,
-			s->n_status[AN_BOGUS]);
+		fprintf(stderr, "\r\033[Kscan: %lu names, %.0f names/s, %lu bogus so far", done,
+			done / el, s->n_status[AN_BOGUS]);
 }
 
 /* Print one result (lock held; released around the write). */
@@ -168,7 +171,8 @@ static void emit(scan_t *s, slot_t *sl)
 	pthread_mutex_unlock(&s->m);
 	if (text && !stop) {
 		flockfile(s->out); /* a whole line at a time, whichever thread writes */
-		bool bad = fputs(text, s->out) < 0 || fputc('\n', s->out) < 0 || fflush(s->out) != 0;
+		bool bad =
+		    fputs(text, s->out) < 0 || fputc('\n', s->out) < 0 || fflush(s->out) != 0;
 		funlockfile(s->out);
 		if (bad) {
 			pthread_mutex_lock(&s->m);
@@ -422,7 +426,8 @@ int dd_scan(const dd_opts_t *opts, FILE *in, FILE *out)
 	 * over them as coroutines: a thread switches between its checks
 	 * instead of the kernel between threads. */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned nworkers = cores > 0 && (unsigned long)cores < nthreads ? (unsigned)cores : nthreads;
+	unsigned nworkers =
+	    cores > 0 && (unsigned long)cores < nthreads ? (unsigned)cores : nthreads;
 	worker_arg_t *wargs = calloc(nworkers, sizeof(worker_arg_t));
 	unsigned started = 0;
 	for (; wargs && started < nworkers; started++) {
@@ -486,8 +491,10 @@ int dd_scan(const dd_opts_t *opts, FILE *in, FILE *out)
 		unsigned long ph, pm, vh, vm;
 		probe_cache_stats(shared.pcache, &ph, &pm);
 		an_vcache_stats(shared.policy.vcache, &vh, &vm);
-		fprintf(stderr, "scan: answer cache %lu hits, %lu misses; signature cache %lu hits, %lu verifications\n", ph,
-			pm, vh, vm);
+		fprintf(stderr,
+			"scan: answer cache %lu hits, %lu misses; signature cache %lu hits, %lu "
+			"verifications\n",
+			ph, pm, vh, vm);
 	}
 	probe_cache_free(shared.pcache);
 	an_vcache_free(shared.policy.vcache);

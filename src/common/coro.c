@@ -27,7 +27,7 @@ struct coro {
 	ucontext_t ctx, caller;
 	void (*fn)(void *);
 	void *arg;
-	char *map;	/* guard page + stack */
+	char *map; /* guard page + stack */
 	size_t map_size, page;
 	bool done;
 	void *fake_stack;	   /* ASan: this coroutine's fake stack while it is switched out */
@@ -65,7 +65,8 @@ static void trampoline(unsigned lo, unsigned hi)
 	c->fn(c->arg);
 	c->done = true;
 #ifdef CORO_ASAN
-	__sanitizer_start_switch_fiber(NULL, c->caller_bottom, c->caller_size); /* this fiber ends */
+	__sanitizer_start_switch_fiber(NULL, c->caller_bottom,
+				       c->caller_size); /* this fiber ends */
 #endif
 	/* Returning switches to uc_link: the resumer. */
 }
@@ -79,7 +80,8 @@ coro_t *coro_new(void (*fn)(void *), void *arg, size_t stack_size)
 	c->page = pg > 0 ? (size_t)pg : 4096;
 	stack_size = (stack_size + c->page - 1) / c->page * c->page;
 	c->map_size = stack_size + c->page;
-	c->map = mmap(NULL, c->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	c->map = mmap(NULL, c->map_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (c->map == MAP_FAILED) {
 		free(c);
 		return NULL;
@@ -96,7 +98,8 @@ coro_t *coro_new(void (*fn)(void *), void *arg, size_t stack_size)
 	c->ctx.uc_stack.ss_size = stack_size;
 	c->ctx.uc_link = &c->caller;
 	uintptr_t p = (uintptr_t)c;
-	makecontext(&c->ctx, (void (*)(void))trampoline, 2, (unsigned)(p & 0xffffffffu), (unsigned)(p >> 32));
+	makecontext(&c->ctx, (void (*)(void))trampoline, 2, (unsigned)(p & 0xffffffffu),
+		    (unsigned)(p >> 32));
 #ifdef CORO_VALGRIND
 	c->vg_id = VALGRIND_STACK_REGISTER(c->map + c->page, c->map + c->map_size);
 #endif

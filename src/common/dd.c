@@ -14,7 +14,7 @@ struct err_entry {
 
 static const struct err_entry err_table[] = {
 #define DD_ERR_ROW(sym, val, msg) {val, #sym, msg},
-	DD_ERRORS(DD_ERR_ROW)
+    DD_ERRORS(DD_ERR_ROW)
 #undef DD_ERR_ROW
 };
 
@@ -32,15 +32,23 @@ const char *dd_errtoken(int err)
 		int code;
 		const char *tok;
 	} toks[] = {
-		{DD_OK, "ok"},           {DD_ENOMEM, "nomem"},
-		{DD_EINVAL, "invalid"},  {DD_EMALFORMED, "malformed"},
-		{DD_ETIMEOUT, "timeout"}, {DD_ENETWORK, "network"},
-		{DD_ELIMIT, "limit"},    {DD_EDEADLINE, "deadline"},
-		{DD_ECANCELLED, "cancelled"}, {DD_EIO, "io"},
-		{DD_EOFFLINE, "offline"}, {DD_EPARSE, "parse"},
-		{DD_ENOTFOUND, "notfound"}, {DD_ETCP, "tcp"},
-		{DD_ETRUNCATED, "truncated"}, {DD_EREFUSEDADDR, "refused-address"},
-		{DD_ENOSPACE, "nospace"},
+	    {DD_OK, "ok"},
+	    {DD_ENOMEM, "nomem"},
+	    {DD_EINVAL, "invalid"},
+	    {DD_EMALFORMED, "malformed"},
+	    {DD_ETIMEOUT, "timeout"},
+	    {DD_ENETWORK, "network"},
+	    {DD_ELIMIT, "limit"},
+	    {DD_EDEADLINE, "deadline"},
+	    {DD_ECANCELLED, "cancelled"},
+	    {DD_EIO, "io"},
+	    {DD_EOFFLINE, "offline"},
+	    {DD_EPARSE, "parse"},
+	    {DD_ENOTFOUND, "notfound"},
+	    {DD_ETCP, "tcp"},
+	    {DD_ETRUNCATED, "truncated"},
+	    {DD_EREFUSEDADDR, "refused-address"},
+	    {DD_ENOSPACE, "nospace"},
 	};
 	for (unsigned i = 0; i < DD_ARRAY_LEN(toks); i++)
 		if (toks[i].code == err)

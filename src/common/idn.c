@@ -18,7 +18,8 @@ int dd_name_idn(const char *in, char *out, size_t out_size, const char **why)
 	while (*in == ' ' || *in == '\t' || *in == '\r' || *in == '\n')
 		in++;
 	size_t n = strlen(in);
-	while (n && (in[n - 1] == ' ' || in[n - 1] == '\t' || in[n - 1] == '\r' || in[n - 1] == '\n'))
+	while (n &&
+	       (in[n - 1] == ' ' || in[n - 1] == '\t' || in[n - 1] == '\r' || in[n - 1] == '\n'))
 		n--;
 	if (!n) {
 		*why = "empty name";
@@ -46,9 +47,10 @@ int dd_name_idn(const char *in, char *out, size_t out_size, const char **why)
 	int rc = idn2_to_ascii_8z(u, &a, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
 	free(u);
 	if (rc != IDN2_OK || !a) {
-		*why = rc == IDN2_TOO_BIG_DOMAIN || rc == IDN2_TOO_BIG_LABEL ? "not valid IDNA2008: name or label too long"
-		       : rc == IDN2_ENCODING_ERROR				      ? "not valid UTF-8"
-										      : "not valid IDNA2008 (RFC 5891)";
+		*why = rc == IDN2_TOO_BIG_DOMAIN || rc == IDN2_TOO_BIG_LABEL
+			   ? "not valid IDNA2008: name or label too long"
+		       : rc == IDN2_ENCODING_ERROR ? "not valid UTF-8"
+						   : "not valid IDNA2008 (RFC 5891)";
 		idn2_free(a);
 		return DD_EINVAL;
 	}

@@ -10,7 +10,8 @@
 
 bool dd_referral_has_ds(const ldns_pkt *pkt, const ldns_rdf *child)
 {
-	if (!pkt || ldns_pkt_aa(pkt) || ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR || ldns_pkt_ancount(pkt))
+	if (!pkt || ldns_pkt_aa(pkt) || ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR ||
+	    ldns_pkt_ancount(pkt))
 		return false;
 	const ldns_rr_list *auth = ldns_pkt_authority(pkt);
 	bool ns = false, ds = false, denial = false, sig = false;
@@ -38,14 +39,16 @@ char *dd_name_text(const ldns_rdf *name)
 
 char *dd_ds_text(const ldns_rr *rr)
 {
-	if (!rr || ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS || ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
-	    ldns_rr_rd_count(rr) != 4)
+	if (!rr || ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS ||
+	    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN || ldns_rr_rd_count(rr) != 4)
 		return NULL;
-	const ldns_rdf *owner = ldns_rr_owner(rr), *tag = ldns_rr_rdf(rr, 0), *alg = ldns_rr_rdf(rr, 1),
-		       *dt = ldns_rr_rdf(rr, 2), *dig = ldns_rr_rdf(rr, 3);
-	if (!owner || ldns_rdf_get_type(owner) != LDNS_RDF_TYPE_DNAME || ldns_rdf_size(owner) == 0 ||
-	    ldns_rdf_size(owner) > 255 || ldns_rdf_size(tag) != 2 || ldns_rdf_size(alg) != 1 ||
-	    ldns_rdf_size(dt) != 1 || ldns_rdf_get_type(dig) != LDNS_RDF_TYPE_HEX || ldns_rdf_size(dig) == 0 ||
+	const ldns_rdf *owner = ldns_rr_owner(rr), *tag = ldns_rr_rdf(rr, 0),
+		       *alg = ldns_rr_rdf(rr, 1), *dt = ldns_rr_rdf(rr, 2),
+		       *dig = ldns_rr_rdf(rr, 3);
+	if (!owner || ldns_rdf_get_type(owner) != LDNS_RDF_TYPE_DNAME ||
+	    ldns_rdf_size(owner) == 0 || ldns_rdf_size(owner) > 255 || ldns_rdf_size(tag) != 2 ||
+	    ldns_rdf_size(alg) != 1 || ldns_rdf_size(dt) != 1 ||
+	    ldns_rdf_get_type(dig) != LDNS_RDF_TYPE_HEX || ldns_rdf_size(dig) == 0 ||
 	    ldns_rdf_size(dig) > 1024)
 		return NULL;
 	char name[1024];

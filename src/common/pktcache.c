@@ -89,7 +89,8 @@ ldns_pkt *dd_pkt_shared(const uint8_t *wire, size_t len, bool *owned)
 		return ldns_wire2pkt(&pkt, wire, len) == LDNS_STATUS_OK ? pkt : NULL;
 	/* The ends of the message tell messages apart (ID and question first,
 	 * signatures last) at a fraction of hashing all of it. */
-	uint64_t h = len <= 128 ? fnv1a(wire, len) : fnv1a(wire, 64) ^ (fnv1a(wire + len - 64, 64) * 31u) ^ len;
+	uint64_t h = len <= 128 ? fnv1a(wire, len)
+				: fnv1a(wire, 64) ^ (fnv1a(wire + len - 64, 64) * 31u) ^ len;
 	slot_t *victim = NULL;
 	for (size_t i = 0; i < PKT_SLOTS; i++) {
 		slot_t *s = &t->s[i];
@@ -99,7 +100,8 @@ ldns_pkt *dd_pkt_shared(const uint8_t *wire, size_t len, bool *owned)
 			*owned = false;
 			return s->pkt;
 		}
-		if (s->epoch != t->epoch && (!victim || !s->pkt || (victim->pkt && s->used < victim->used)))
+		if (s->epoch != t->epoch &&
+		    (!victim || !s->pkt || (victim->pkt && s->used < victim->used)))
 			victim = s;
 	}
 	if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK)
@@ -110,7 +112,8 @@ ldns_pkt *dd_pkt_shared(const uint8_t *wire, size_t len, bool *owned)
 	ldns_pkt_free(victim->pkt);
 	free(victim->wire);
 	memcpy(copy, wire, len);
-	*victim = (slot_t){.hash = h, .len = len, .wire = copy, .pkt = pkt, .epoch = t->epoch, .used = ++t->tick};
+	*victim = (slot_t){
+	    .hash = h, .len = len, .wire = copy, .pkt = pkt, .epoch = t->epoch, .used = ++t->tick};
 	*owned = false;
 	return pkt;
 }

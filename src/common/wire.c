@@ -481,7 +481,7 @@ static bool nsec_rdata_ok(dd_cursor_t c, const dd_cursor_t *msgc, uint16_t type)
 		c.pos = nc.pos;
 	} else {
 		uint8_t alg = dd_cursor_u8(&c);
-		dd_cursor_skip(&c, 3); /* flags, iterations */
+		dd_cursor_skip(&c, 3);		      /* flags, iterations */
 		dd_cursor_skip(&c, dd_cursor_u8(&c)); /* salt */
 		uint8_t hlen = dd_cursor_u8(&c);
 		if (c.err || !dd_nsec3_hash_len_ok(alg, hlen))
@@ -742,9 +742,11 @@ int dd_wire_check(const uint8_t *msg, size_t len, dd_wire_summary_t *sum, const 
 				if (ret < 0)
 					return ret;
 			} else if (!rdata_ok(&c, type, rd_end)) {
-				*why = type == DD_TYPE_NSEC3  ? "NSEC3 RDATA malformed (next hashed owner length or type bitmap)"
-				       : type == DD_TYPE_NSEC ? "NSEC RDATA malformed (next name or type bitmap)"
-							      : "RDATA does not match its type's layout";
+				*why = type == DD_TYPE_NSEC3 ? "NSEC3 RDATA malformed (next hashed "
+							       "owner length or type bitmap)"
+				       : type == DD_TYPE_NSEC
+					   ? "NSEC RDATA malformed (next name or type bitmap)"
+					   : "RDATA does not match its type's layout";
 				return DD_EMALFORMED;
 			}
 			c.pos = rd_end;

@@ -14,9 +14,9 @@
 
 typedef struct dd_cursor {
 	const uint8_t *base; /* start of the whole message (for compression) */
-	size_t len;          /* length of the whole message */
-	size_t pos;          /* read position */
-	int err;             /* 0 or DD_EMALFORMED; sticky */
+	size_t len;	     /* length of the whole message */
+	size_t pos;	     /* read position */
+	int err;	     /* 0 or DD_EMALFORMED; sticky */
 } dd_cursor_t;
 
 void dd_cursor_init(dd_cursor_t *c, const uint8_t *buf, size_t len);
@@ -69,7 +69,7 @@ void dd_cursor_name(dd_cursor_t *c, uint8_t out[255], size_t *out_len);
 typedef struct dd_wire_summary {
 	uint16_t id;
 	uint16_t flags; /* QR, opcode, AA, TC, RD, RA, Z, AD, CD as in the header
-	                   (the header's second word with the rcode bits cleared) */
+			   (the header's second word with the rcode bits cleared) */
 	uint16_t rcode; /* low 4 bits from the header, extended with OPT's upper 8 bits (12 bits) */
 	uint16_t qdcount, ancount, nscount, arcount;
 	uint8_t qname[255];
@@ -78,7 +78,7 @@ typedef struct dd_wire_summary {
 	bool has_opt;
 	uint16_t udp_size;    /* from OPT, 0 without OPT */
 	uint8_t edns_version; /* from OPT */
-	bool do_bit;          /* DO in OPT */
+	bool do_bit;	      /* DO in OPT */
 	/* Extended DNS Errors (RFC 8914) found in OPT, at most 8 kept. */
 	unsigned n_ede;
 	struct {

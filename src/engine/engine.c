@@ -54,10 +54,10 @@
 
 enum qstate { Q_QUEUED, Q_UDP, Q_TCP, Q_DEFERRED };
 
-#define USOCK_RECENT 64	    /* IDs of finished tries remembered per socket */
-#define USOCK_IDLE_KEEP 16  /* idle UDP sockets kept open per engine */
-#define POOL_MAX 64	    /* sockets a thread keeps between its checks */
-#define POOL_CHECKS 8	    /* checks one socket serves, at most */
+#define USOCK_RECENT 64			     /* IDs of finished tries remembered per socket */
+#define USOCK_IDLE_KEEP 16		     /* idle UDP sockets kept open per engine */
+#define POOL_MAX 64			     /* sockets a thread keeps between its checks */
+#define POOL_CHECKS 8			     /* checks one socket serves, at most */
 #define POOL_IDLE_NS (1000ull * 1000 * 1000) /* a socket idle this long is closed */
 
 struct query;
@@ -74,10 +74,10 @@ struct usock {
 	struct query_list waiting; /* queries with a try on the wire here */
 	unsigned answers;	   /* answers received (the address is alive) */
 	uint16_t recent[USOCK_RECENT];
-	unsigned n_recent; /* total ever remembered; the ring holds the last USOCK_RECENT */
-	unsigned n_unsent; /* tries prepared in this kick, sent together by flush_sends() */
-	unsigned checks;   /* engines (checks) it has served: see the thread's pool */
-	bool faulted;	   /* a send or receive error: never pooled */
+	unsigned n_recent;	/* total ever remembered; the ring holds the last USOCK_RECENT */
+	unsigned n_unsent;	/* tries prepared in this kick, sent together by flush_sends() */
+	unsigned checks;	/* engines (checks) it has served: see the thread's pool */
+	bool faulted;		/* a send or receive error: never pooled */
 	uint64_t idle_since_ns; /* in the pool: when it went there */
 };
 
@@ -96,16 +96,16 @@ struct query {
 	engine_cb cb;
 	void *arg;
 
-	int fd;		    /* TCP only */
+	int fd;		     /* TCP only */
 	struct event *ev_io; /* TCP only */
 	struct event *ev_timer;
-	struct usock *us;	     /* UDP: the socket the current try waits on */
+	struct usock *us;	 /* UDP: the socket the current try waits on */
 	TAILQ_ENTRY(query) wait; /* in us->waiting */
 	uint16_t id;
-	uint16_t prev_id;	     /* the previous try's ID (tries > 1) */
+	uint16_t prev_id; /* the previous try's ID (tries > 1) */
 	uint64_t prev_try_start_ns;
-	bool answered_prev;	     /* the answer came to the previous try's ID */
-	bool unsent;		     /* in us->waiting, its datagram not yet handed to the kernel */
+	bool answered_prev;	    /* the answer came to the previous try's ID */
+	bool unsent;		    /* in us->waiting, its datagram not yet handed to the kernel */
 	uint8_t pkt[2 + QUERY_MAX]; /* 2-byte TCP length prefix, then the query */
 	size_t pkt_len;		    /* without the prefix */
 
@@ -133,21 +133,21 @@ struct engine {
 	struct query_list all;
 	struct query_list queue;
 	struct query_list deferred; /* ENGINE_F_IF_SILENT queries still waiting to decide */
-	unsigned n_outstanding; /* queued + active */
-	unsigned n_active;	/* on the wire */
-	unsigned n_queries;	/* accepted engine_query() calls */
+	unsigned n_outstanding;	    /* queued + active */
+	unsigned n_active;	    /* on the wire */
+	unsigned n_queries;	    /* accepted engine_query() calls */
 	uint64_t start_ns;
 	struct event *ev_kick;
 	struct event *ev_deadline;
 	bool deadline_passed;
 	bool freeing;
 	bool on_thread_loop; /* counted in thread_engines */
-	bool batching; /* in kick_cb: UDP tries are sent per socket with sendmmsg */
+	bool batching;	     /* in kick_cb: UDP tries are sent per socket with sendmmsg */
 	struct usock_list usocks;
 	unsigned n_usocks;
-	uint8_t idpool[128];	/* random bytes for query IDs, drawn in batches */
+	uint8_t idpool[128]; /* random bytes for query IDs, drawn in batches */
 	size_t idpool_left;
-	unsigned max_rtt_ms;	/* slowest UDP answer so far (adaptive timeouts) */
+	unsigned max_rtt_ms; /* slowest UDP answer so far (adaptive timeouts) */
 	bool have_rtt;
 };
 
@@ -240,16 +240,16 @@ static void query_destroy(struct query *q)
  * free it. Always runs from a loop callback or engine_free(), so the
  * callback may call engine_query() (which only enqueues).
  */
-static void finish_ex(struct query *q, int err, const char *why, const uint8_t *wire, size_t wire_len,
-		      bool not_needed);
+static void finish_ex(struct query *q, int err, const char *why, const uint8_t *wire,
+		      size_t wire_len, bool not_needed);
 
 static void finish(struct query *q, int err, const char *why, const uint8_t *wire, size_t wire_len)
 {
 	finish_ex(q, err, why, wire, wire_len, false);
 }
 
-static void finish_ex(struct query *q, int err, const char *why, const uint8_t *wire, size_t wire_len,
-		      bool not_needed)
+static void finish_ex(struct query *q, int err, const char *why, const uint8_t *wire,
+		      size_t wire_len, bool not_needed)
 {
 	engine_t *e = q->e;
 	engine_result_t res = {
@@ -324,8 +324,8 @@ static bool usock_id_taken(const struct usock *us, uint16_t id)
 {
 	const struct query *w;
 	TAILQ_FOREACH(w, &us->waiting, wait)
-		if (w->id == id || (w->tries > 1 && w->prev_id == id))
-			return true;
+	if (w->id == id || (w->tries > 1 && w->prev_id == id))
+		return true;
 	return usock_recent(us, id);
 }
 
@@ -418,14 +418,15 @@ static bool truncated_answer(const struct query *q, const uint8_t *msg, size_t l
 	dd_cursor_name(&c, name, &nlen);
 	uint16_t qt = dd_cursor_u16(&c);
 	uint16_t qc = dd_cursor_u16(&c);
-	return !c.err && id_of_query(q, id) && (fl & DNS_FLAG_QR) && (fl & DNS_FLAG_TC) && qd == 1 &&
-	       qt == q->qtype && qc == DNS_CLASS_IN &&
+	return !c.err && id_of_query(q, id) && (fl & DNS_FLAG_QR) && (fl & DNS_FLAG_TC) &&
+	       qd == 1 && qt == q->qtype && qc == DNS_CLASS_IN &&
 	       dd_name_equal(name, nlen, q->qname, q->qname_len);
 }
 
 /* ---- sockets ----------------------------------------------------------- */
 
-#define LOCAL_SHORTAGE_WHY "no socket could be opened on this machine (open-file or buffer limit reached)"
+#define LOCAL_SHORTAGE_WHY                                                                         \
+	"no socket could be opened on this machine (open-file or buffer limit reached)"
 
 /* A socket() failure that says nothing about the server. */
 static bool local_shortage(int e)
@@ -496,8 +497,9 @@ static void pool_expire(uint64_t now)
 /* An engine ends: keep this socket for the thread's next check? */
 static bool pool_put(engine_t *e, struct usock *us)
 {
-	if (!e->base || e->base != coro_thread_base() || us->faulted || us->fd < 0 || !us->answers ||
-	    !TAILQ_EMPTY(&us->waiting) || us->checks + 1 >= POOL_CHECKS || upool.n >= POOL_MAX)
+	if (!e->base || e->base != coro_thread_base() || us->faulted || us->fd < 0 ||
+	    !us->answers || !TAILQ_EMPTY(&us->waiting) || us->checks + 1 >= POOL_CHECKS ||
+	    upool.n >= POOL_MAX)
 		return false;
 	/* Still watched: what arrives meanwhile is read and dropped (scan's
 	 * workers wait on their loop only while engine_thread_busy()). */
@@ -518,9 +520,9 @@ static struct usock *pool_take(engine_t *e, const struct query *q)
 	pool_expire(mono_ns());
 	struct usock *us;
 	LIST_FOREACH(us, &upool.socks, link)
-		if (us->addrlen == q->addrlen && memcmp(&us->addr, &q->addr, q->addrlen) == 0 &&
-		    event_get_base(us->ev) == e->base)
-			break;
+	if (us->addrlen == q->addrlen && memcmp(&us->addr, &q->addr, q->addrlen) == 0 &&
+	    event_get_base(us->ev) == e->base)
+		break;
 	if (!us)
 		return NULL;
 	LIST_REMOVE(us, link);
@@ -558,8 +560,8 @@ static struct usock *usock_get(struct query *q, const char **why, int *err)
 	engine_t *e = q->e;
 	struct usock *us;
 	LIST_FOREACH(us, &e->usocks, link)
-		if (us->addrlen == q->addrlen && memcmp(&us->addr, &q->addr, q->addrlen) == 0)
-			return us;
+	if (us->addrlen == q->addrlen && memcmp(&us->addr, &q->addr, q->addrlen) == 0)
+		return us;
 	struct usock *next;
 	for (us = LIST_FIRST(&e->usocks); us && e->n_usocks >= USOCK_IDLE_KEEP; us = next) {
 		next = LIST_NEXT(us, link);
@@ -614,8 +616,8 @@ static bool addr_answered(const engine_t *e, const struct query *q)
 {
 	const struct usock *us;
 	LIST_FOREACH(us, &e->usocks, link)
-		if (same_addr(q, us))
-			return us->answers > 0;
+	if (same_addr(q, us))
+		return us->answers > 0;
 	return false;
 }
 
@@ -627,14 +629,15 @@ static void settle_deferred(struct usock *us, int err, const char *why)
 	for (;;) {
 		struct query *q;
 		TAILQ_FOREACH(q, &e->deferred, queue)
-			if (same_addr(q, us))
-				break;
+		if (same_addr(q, us))
+			break;
 		if (!q)
 			return;
 		if (err)
 			finish(q, err, why, NULL, 0);
 		else
-			finish_ex(q, DD_ECANCELLED, "not needed: the address answered", NULL, 0, true);
+			finish_ex(q, DD_ECANCELLED, "not needed: the address answered", NULL, 0,
+				  true);
 	}
 }
 
@@ -656,7 +659,8 @@ static void udp_datagram(struct usock *us, const uint8_t *msg, size_t len)
 	const char *why = NULL;
 	int bad = dd_wire_check(msg, len, &sum, &why);
 	struct query *q;
-	TAILQ_FOREACH(q, &us->waiting, wait) {
+	TAILQ_FOREACH(q, &us->waiting, wait)
+	{
 		if (!bad && answers_query(q, &sum)) {
 			q->answered_prev = sum.id != q->id;
 			us->answers++;
@@ -664,7 +668,8 @@ static void udp_datagram(struct usock *us, const uint8_t *msg, size_t len)
 				q->udp_truncated = true;
 				tcp_start(q);
 			} else {
-				q->udp_oversized = !(q->flags & ENGINE_F_NOEDNS) && len > e->cfg.edns_bufsize;
+				q->udp_oversized =
+				    !(q->flags & ENGINE_F_NOEDNS) && len > e->cfg.edns_bufsize;
 				finish(q, 0, NULL, msg, len);
 			}
 			if (!TAILQ_EMPTY(&e->deferred))
@@ -685,9 +690,10 @@ static void udp_datagram(struct usock *us, const uint8_t *msg, size_t len)
 	struct query *owner = NULL;
 	if (!bad)
 		TAILQ_FOREACH(q, &us->waiting, wait)
-			if (id_of_query(q, sum.id))
-				owner = q;
-	TAILQ_FOREACH(q, &us->waiting, wait) {
+	if (id_of_query(q, sum.id))
+		owner = q;
+	TAILQ_FOREACH(q, &us->waiting, wait)
+	{
 		if (owner && q != owner)
 			continue;
 		q->dropped++;
@@ -716,7 +722,8 @@ static uint8_t *thread_rxbuf(void)
 	if (!rx_key_ok)
 		return NULL;
 	uint8_t *b = pthread_getspecific(rx_key);
-	if (!b && (b = malloc((size_t)RX_BATCH * UDP_MAX)) != NULL && pthread_setspecific(rx_key, b) != 0) {
+	if (!b && (b = malloc((size_t)RX_BATCH * UDP_MAX)) != NULL &&
+	    pthread_setspecific(rx_key, b) != 0) {
 		free(b);
 		b = NULL;
 	}
@@ -768,7 +775,8 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		for (int i = 0; i < n; i++)
-			if (!TAILQ_EMPTY(&us->waiting)) /* else nothing to answer: read and forget */
+			if (!TAILQ_EMPTY(
+				&us->waiting)) /* else nothing to answer: read and forget */
 				udp_datagram(us, iov[i].iov_base, msgs[i].msg_len);
 		if (n < RX_BATCH)
 			return; /* drained: the loop calls again when more comes */
@@ -823,13 +831,15 @@ static void send_failed(struct usock *us, struct query *q, int err)
 static void flush_sends(engine_t *e)
 {
 	struct usock *us;
-	LIST_FOREACH(us, &e->usocks, link) {
+	LIST_FOREACH(us, &e->usocks, link)
+	{
 		while (us->n_unsent > 0) {
 			struct query *batch[SEND_BATCH], *q;
 			struct mmsghdr msgs[SEND_BATCH];
 			struct iovec iov[SEND_BATCH];
 			unsigned n = 0;
-			TAILQ_FOREACH(q, &us->waiting, wait) {
+			TAILQ_FOREACH(q, &us->waiting, wait)
+			{
 				if (!q->unsent)
 					continue;
 				iov[n].iov_base = q->pkt + 2;
@@ -857,7 +867,8 @@ static void flush_sends(engine_t *e)
 					continue;
 				send_failed(us, batch[done], err);
 				if (err == ECONNREFUSED)
-					break; /* every query waiting here ended, the unsent ones too */
+					break; /* every query waiting here ended, the unsent ones
+						  too */
 				done++;
 			}
 		}
@@ -902,7 +913,8 @@ static void udp_try(struct query *q)
 	 * slowest answer seen, never less than the floor nor more than the
 	 * configured timeout; the retry waits the full timeout, so a slow server
 	 * is not called dead while a dead one costs floor + timeout. */
-	unsigned wait = (q->tries == 1 && !(q->flags & ENGINE_F_IF_SILENT)) ? first_try_ms(e) : e->cfg.timeout_ms;
+	unsigned wait = (q->tries == 1 && !(q->flags & ENGINE_F_IF_SILENT)) ? first_try_ms(e)
+									    : e->cfg.timeout_ms;
 	struct timeval tv = ms_tv(wait);
 	event_add(q->ev_timer, &tv);
 }
@@ -1055,7 +1067,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (q->state == Q_DEFERRED) {
 		/* Decision time: sent if nothing has come from the address. */
 		if (addr_answered(e, q)) {
-			finish_ex(q, DD_ECANCELLED, "not needed: the address answered", NULL, 0, true);
+			finish_ex(q, DD_ECANCELLED, "not needed: the address answered", NULL, 0,
+				  true);
 			return;
 		}
 		TAILQ_REMOVE(&e->deferred, q, queue);

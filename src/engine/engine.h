@@ -21,28 +21,28 @@
 typedef struct engine engine_t;
 
 typedef struct engine_cfg {
-	unsigned timeout_ms;     /* per UDP try; default 800 */
-	unsigned timeout_floor_ms; /* adaptive first try: 4 x the slowest answer so far, at least this,
-	                            at most timeout_ms; 0 = not adaptive; default 400 */
-	unsigned retries;        /* extra UDP tries after the first; default 1 */
-	unsigned tcp_timeout_ms; /* whole TCP exchange; default 2000 */
-	unsigned max_inflight;   /* queries on the wire at once; more are queued; default 256 */
-	unsigned max_queries;    /* engine_query() calls per engine lifetime (one check); a
-	                            query's UDP retries and TCP fallback do not count extra;
-	                            default 600 */
-	unsigned deadline_ms;    /* from engine_new(); 0 = none; default 10000 */
-	uint16_t edns_bufsize;   /* advertised; default 1232 */
+	unsigned timeout_ms;	   /* per UDP try; default 800 */
+	unsigned timeout_floor_ms; /* adaptive first try: 4 x the slowest answer so far, at least
+				    this, at most timeout_ms; 0 = not adaptive; default 400 */
+	unsigned retries;	   /* extra UDP tries after the first; default 1 */
+	unsigned tcp_timeout_ms;   /* whole TCP exchange; default 2000 */
+	unsigned max_inflight;	   /* queries on the wire at once; more are queued; default 256 */
+	unsigned max_queries;	   /* engine_query() calls per engine lifetime (one check); a
+				      query's UDP retries and TCP fallback do not count extra;
+				      default 600 */
+	unsigned deadline_ms;	   /* from engine_new(); 0 = none; default 10000 */
+	uint16_t edns_bufsize;	   /* advertised; default 1232 */
 } engine_cfg_t;
 
 /* Fill `cfg` with the defaults above. */
 void engine_cfg_default(engine_cfg_t *cfg);
 
 /* Query flags. */
-#define ENGINE_F_DO 0x01    /* set DO in EDNS0 */
-#define ENGINE_F_CD 0x02    /* set CD */
-#define ENGINE_F_RD 0x04    /* set RD (resolvers) */
+#define ENGINE_F_DO 0x01     /* set DO in EDNS0 */
+#define ENGINE_F_CD 0x02     /* set CD */
+#define ENGINE_F_RD 0x04     /* set RD (resolvers) */
 #define ENGINE_F_NOEDNS 0x08 /* send without OPT */
-#define ENGINE_F_TCP 0x10   /* go straight to TCP */
+#define ENGINE_F_TCP 0x10    /* go straight to TCP */
 /* Only if the address stays silent: the query waits as long as a first try
  * to that address would, and is sent (one try, the full timeout) only if no
  * answer to any other query has come from the address by then. It ends at
@@ -52,22 +52,22 @@ void engine_cfg_default(engine_cfg_t *cfg);
 #define ENGINE_F_IF_SILENT 0x20
 
 typedef struct engine_result {
-	int err;              /* 0 or DD_ETIMEOUT, DD_ENETWORK, DD_ETCP, DD_ETRUNCATED,
-	                         DD_EMALFORMED, DD_ELIMIT, DD_EDEADLINE, DD_ECANCELLED
-	                         (DD_ENOMEM / DD_EIO on local resource failures) */
-	const char *why;      /* static detail for err (may be NULL) */
-	const uint8_t *wire;  /* the accepted response; valid only during the callback */
+	int err;	     /* 0 or DD_ETIMEOUT, DD_ENETWORK, DD_ETCP, DD_ETRUNCATED,
+				DD_EMALFORMED, DD_ELIMIT, DD_EDEADLINE, DD_ECANCELLED
+				(DD_ENOMEM / DD_EIO on local resource failures) */
+	const char *why;     /* static detail for err (may be NULL) */
+	const uint8_t *wire; /* the accepted response; valid only during the callback */
 	size_t wire_len;
 	unsigned rtt_ms;      /* of the try that answered (or total elapsed on failure) */
-	unsigned tries;       /* UDP tries sent */
-	bool tcp;             /* the answer came over TCP */
+	unsigned tries;	      /* UDP tries sent */
+	bool tcp;	      /* the answer came over TCP */
 	bool udp_truncated;   /* a TC=1 answer arrived over UDP (then TCP was tried) */
 	unsigned dropped;     /* UDP datagrams dropped as mismatched or malformed */
 	const char *drop_why; /* static: why the last of them was dropped (NULL if none) */
 	bool not_needed;      /* ENGINE_F_IF_SILENT: never sent, the address answered
-	                         (err is DD_ECANCELLED) */
+				 (err is DD_ECANCELLED) */
 	bool udp_oversized;   /* the UDP answer was larger than the EDNS buffer size we
-	                         advertised (accepted all the same) */
+				 advertised (accepted all the same) */
 } engine_result_t;
 
 typedef void (*engine_cb)(const engine_result_t *res, void *arg);
@@ -113,9 +113,8 @@ unsigned engine_thread_busy(void);
  * On TC=1 over UDP the query is repeated over TCP (unless ENGINE_F_TCP was given,
  * in which case TCP is used from the start).
  */
-int engine_query(engine_t *e, const struct sockaddr *addr, socklen_t addrlen,
-		 const uint8_t *qname, size_t qname_len, uint16_t qtype, unsigned flags,
-		 engine_cb cb, void *arg);
+int engine_query(engine_t *e, const struct sockaddr *addr, socklen_t addrlen, const uint8_t *qname,
+		 size_t qname_len, uint16_t qtype, unsigned flags, engine_cb cb, void *arg);
 
 /* Run the loop until no query of this engine is outstanding (or the deadline
  * fires and cancels them). Returns 0, or DD_EDEADLINE if the deadline fired,

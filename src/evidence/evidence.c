@@ -19,7 +19,7 @@
 
 static const char *purpose_names[] = {
 #define EV_P_STR(sym, str) str,
-	EV_PURPOSES(EV_P_STR)
+    EV_PURPOSES(EV_P_STR)
 #undef EV_P_STR
 };
 
@@ -222,10 +222,12 @@ int ev_add_target(evidence_t *ev, const char *name, const char *zone)
 	return 0;
 }
 
-ev_resolver_t *ev_add_resolver(evidence_t *ev, const char *address, uint16_t port, const char *label)
+ev_resolver_t *ev_add_resolver(evidence_t *ev, const char *address, uint16_t port,
+			       const char *label)
 {
 	ev_priv_t *p = (ev_priv_t *)ev;
-	if (ev_grow((void **)&ev->resolvers, &p->cap_resolvers, ev->n_resolvers, sizeof(ev_resolver_t)))
+	if (ev_grow((void **)&ev->resolvers, &p->cap_resolvers, ev->n_resolvers,
+		    sizeof(ev_resolver_t)))
 		return NULL;
 	ev_resolver_t *r = &ev->resolvers[ev->n_resolvers];
 	memset(r, 0, sizeof(*r));
@@ -237,7 +239,8 @@ ev_resolver_t *ev_add_resolver(evidence_t *ev, const char *address, uint16_t por
 		return NULL;
 	}
 	r->port = port;
-	static const ev_purpose_t purposes[EV_RQ__COUNT] = {EV_P_RESOLVER, EV_P_RESOLVER_CD, EV_P_RESOLVER_CHECK};
+	static const ev_purpose_t purposes[EV_RQ__COUNT] = {EV_P_RESOLVER, EV_P_RESOLVER_CD,
+							    EV_P_RESOLVER_CHECK};
 	for (unsigned k = 0; k < EV_RQ__COUNT; k++) {
 		r->q[k].purpose = purposes[k];
 		r->q[k].port = port;
@@ -331,7 +334,8 @@ json_t *ev_to_json(const evidence_t *ev)
 		json_t *jz = json_object();
 		json_object_set_new(jz, "zone", json_string(z->name));
 		json_object_set_new(jz, "parent", jstr_or_null(z->parent));
-		json_object_set_new(jz, "parent_serves_child", json_boolean(z->parent_serves_child));
+		json_object_set_new(jz, "parent_serves_child",
+				    json_boolean(z->parent_serves_child));
 		if (z->ns_total)
 			json_object_set_new(jz, "ns_total", json_integer(z->ns_total));
 		json_t *servers = json_array();
@@ -405,7 +409,8 @@ static const char *ld_str(ld_t *l, const json_t *obj, const char *key, bool null
 		return NULL;
 	if (!json_is_string(v) || json_string_length(v) > EV_MAX_STR ||
 	    strlen(json_string_value(v)) != json_string_length(v)) {
-		ld_fail(l, "evidence: field \"%s\" must be a string of at most 1100 characters", key);
+		ld_fail(l, "evidence: field \"%s\" must be a string of at most 1100 characters",
+			key);
 		return NULL;
 	}
 	return json_string_value(v);
@@ -433,10 +438,10 @@ static const json_t *ld_arr(ld_t *l, const json_t *obj, const char *key, size_t 
 
 static int err_from_token(const char *tok)
 {
-	static const int codes[] = {DD_ENOMEM, DD_EINVAL, DD_EMALFORMED, DD_ETIMEOUT,
-				    DD_ENETWORK, DD_ELIMIT, DD_EDEADLINE, DD_ECANCELLED,
-				    DD_EIO, DD_EOFFLINE, DD_EPARSE, DD_ENOTFOUND,
-				    DD_ETCP, DD_ETRUNCATED, DD_EREFUSEDADDR};
+	static const int codes[] = {DD_ENOMEM,	 DD_EINVAL,	DD_EMALFORMED,	DD_ETIMEOUT,
+				    DD_ENETWORK, DD_ELIMIT,	DD_EDEADLINE,	DD_ECANCELLED,
+				    DD_EIO,	 DD_EOFFLINE,	DD_EPARSE,	DD_ENOTFOUND,
+				    DD_ETCP,	 DD_ETRUNCATED, DD_EREFUSEDADDR};
 	for (unsigned i = 0; i < DD_ARRAY_LEN(codes); i++)
 		if (strcmp(tok, dd_errtoken(codes[i])) == 0)
 			return codes[i];
@@ -462,7 +467,8 @@ static int exchange_from_json(ld_t *l, const json_t *v, ev_exchange_t *x, bool r
 	const char *pn = ld_str(l, v, "purpose", false);
 	if (pn && ev_purpose_from_name(pn, &x->purpose))
 		ld_fail(l, "evidence: unknown purpose \"%s\"", pn);
-	bool rp = x->purpose == EV_P_RESOLVER || x->purpose == EV_P_RESOLVER_CD || x->purpose == EV_P_RESOLVER_CHECK;
+	bool rp = x->purpose == EV_P_RESOLVER || x->purpose == EV_P_RESOLVER_CD ||
+		  x->purpose == EV_P_RESOLVER_CHECK;
 	if (!l->failed && rp != resolver)
 		ld_fail(l, "evidence: purpose \"%s\" does not belong here", pn);
 	x->server = dd_strdup(ld_str(l, v, "server", false));
@@ -488,14 +494,15 @@ static int exchange_from_json(ld_t *l, const json_t *v, ev_exchange_t *x, bool r
 	const json_t *w = json_object_get(v, "wire");
 	if (l->failed)
 		return -1;
-	if ((!resolver && (!x->zone || !name_ok(x->zone))) || (x->zone && !name_ok(x->zone)) || !x->server ||
-	    !x->qname || !name_ok(x->qname)) {
+	if ((!resolver && (!x->zone || !name_ok(x->zone))) || (x->zone && !name_ok(x->zone)) ||
+	    !x->server || !x->qname || !name_ok(x->qname)) {
 		ld_fail(l, "evidence: exchange %s has a bad zone, server or qname", "entry");
 		return -1;
 	}
 	if (w && !json_is_null(w)) {
 		size_t blen = json_is_string(w) ? json_string_length(w) : 0;
-		if (!json_is_string(w) || blen == 0 || blen % 4 != 0 || blen > 4 * ((EV_MAX_WIRE + 2) / 3)) {
+		if (!json_is_string(w) || blen == 0 || blen % 4 != 0 ||
+		    blen > 4 * ((EV_MAX_WIRE + 2) / 3)) {
 			ld_fail(l, "evidence: exchange %s: \"wire\" must be base64", "entry");
 			return -1;
 		}
@@ -532,11 +539,13 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 	}
 	const char *fmt = ld_str(&l, root, "format", false);
 	if (fmt && strcmp(fmt, "dnssec-doctor-evidence") != 0)
-		ld_fail(&l, "evidence: \"format\" is \"%s\", expected \"dnssec-doctor-evidence\"", fmt);
+		ld_fail(&l, "evidence: \"format\" is \"%s\", expected \"dnssec-doctor-evidence\"",
+			fmt);
 	if (l.failed)
 		return DD_EPARSE;
 	if (ld_int(&l, root, "version", 1, 1) != 1 || l.failed) {
-		snprintf(err, err_size, "evidence: unsupported \"version\" (this program reads version 1)");
+		snprintf(err, err_size,
+			 "evidence: unsupported \"version\" (this program reads version 1)");
 		return DD_EPARSE;
 	}
 	evidence_t *ev = ev_new();
@@ -563,7 +572,8 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 	ev->probe_why = dd_strdup(ld_str(&l, root, "probe_why", true));
 	const char *cs = ld_str(&l, root, "cname_stop", true);
 	if (cs && strcmp(cs, "loop") != 0 && strcmp(cs, "limit") != 0)
-		ld_fail(&l, "evidence: \"cname_stop\" must be \"loop\" or \"limit\", not \"%s\"", cs);
+		ld_fail(&l, "evidence: \"cname_stop\" must be \"loop\" or \"limit\", not \"%s\"",
+			cs);
 	ev->cname_stop = dd_strdup(cs);
 
 	const json_t *anchors = ld_arr(&l, root, "anchors", EV_MAX_ANCHORS);
@@ -600,7 +610,8 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 				ld_fail(&l, "%s", "out of memory");
 				break;
 			}
-			z->parent_serves_child = json_is_true(json_object_get(v, "parent_serves_child"));
+			z->parent_serves_child =
+			    json_is_true(json_object_get(v, "parent_serves_child"));
 			if (json_object_get(v, "ns_total"))
 				z->ns_total = (unsigned)ld_int(&l, v, "ns_total", 0, 100000);
 			const json_t *servers = ld_arr(&l, v, "servers", EV_MAX_SERVERS);
@@ -610,7 +621,8 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 				json_array_foreach(servers, j, s)
 				{
 					if (!json_is_object(s)) {
-						ld_fail(&l, "evidence: %s entries must be objects", "servers");
+						ld_fail(&l, "evidence: %s entries must be objects",
+							"servers");
 						break;
 					}
 					const char *sn = ld_str(&l, s, "name", false);
@@ -622,18 +634,25 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 						break;
 					}
 					es->from_glue = json_is_true(json_object_get(s, "glue"));
-					es->addr_error = dd_strdup(ld_str(&l, s, "address_error", true));
-					const json_t *addrs = ld_arr(&l, s, "addresses", EV_MAX_ADDRS);
+					es->addr_error =
+					    dd_strdup(ld_str(&l, s, "address_error", true));
+					const json_t *addrs =
+					    ld_arr(&l, s, "addresses", EV_MAX_ADDRS);
 					size_t k;
 					const json_t *a;
 					if (addrs)
 						json_array_foreach(addrs, k, a)
 						{
-							if (!json_is_string(a) || json_string_length(a) > 64) {
-								ld_fail(&l, "evidence: %s entries must be short strings", "addresses");
+							if (!json_is_string(a) ||
+							    json_string_length(a) > 64) {
+								ld_fail(&l,
+									"evidence: %s entries must "
+									"be short strings",
+									"addresses");
 								break;
 							}
-							ev_server_add_addr(es, json_string_value(a));
+							ev_server_add_addr(es,
+									   json_string_value(a));
 						}
 				}
 		}
@@ -669,7 +688,9 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 			if (exchange_from_json(&l, v, x, false))
 				break;
 		}
-	const json_t *res = json_object_get(root, "resolvers") ? ld_arr(&l, root, "resolvers", EV_MAX_RESOLVERS) : NULL;
+	const json_t *res = json_object_get(root, "resolvers")
+				? ld_arr(&l, root, "resolvers", EV_MAX_RESOLVERS)
+				: NULL;
 	if (res && !l.failed)
 		json_array_foreach(res, i, v)
 		{
@@ -697,8 +718,10 @@ int ev_from_json(const json_t *root, evidence_t **out, char *err, size_t err_siz
 				if (exchange_from_json(&l, json_array_get(qs, k), &r->q[k], true))
 					break;
 				if (r->q[k].purpose != want)
-					ld_fail(&l, "evidence: resolver queries must be %s, in that order",
-						"resolver, resolver-cd, resolver-check");
+					ld_fail(
+					    &l,
+					    "evidence: resolver queries must be %s, in that order",
+					    "resolver, resolver-cd, resolver-check");
 			}
 		}
 	if (l.failed) {

@@ -23,27 +23,29 @@
 #define EV_MAX_EXCHANGES 20000
 
 /* Why a query was sent; the analyser selects exchanges by zone and purpose. */
-#define EV_PURPOSES(X)                                                        \
-	X(EV_P_NS, "ns")         /* NS at a candidate cut, asked of the parent */  \
-	X(EV_P_SOA, "soa")       /* SOA at the zone apex */                        \
-	X(EV_P_DS, "ds")         /* DS of the zone, asked of the parent's servers */\
-	X(EV_P_DNSKEY, "dnskey") /* DNSKEY at the apex, asked of the zone's servers */\
-	X(EV_P_ANSWER, "answer") /* the queried name (or a CNAME target) */        \
-	X(EV_P_ADDR, "addr")     /* A/AAAA of a name server without glue */     \
-	X(EV_P_APEX_NS, "apex-ns") /* NS at the apex, asked of the zone's own servers */ \
-	X(EV_P_NSEC3PARAM, "nsec3param") /* NSEC3PARAM at the apex of a zone holding a target */ \
-	X(EV_P_CDS, "cds")         /* CDS at the apex of a zone holding a target */     \
-	X(EV_P_CDNSKEY, "cdnskey") /* CDNSKEY at the apex of a zone holding a target */ \
-	X(EV_P_RESOLVER, "resolver")       /* the query, RD+DO, asked of a resolver */     \
-	X(EV_P_RESOLVER_CD, "resolver-cd") /* the same with CD (checking disabled) */      \
-	X(EV_P_RESOLVER_CHECK, "resolver-check") /* SOA of the anchored start zone: does it set AD? */ \
-	X(EV_P_NOEDNS, "soa-noedns") /* SOA at the apex without EDNS: does a server silent to EDNS answer? */
+#define EV_PURPOSES(X)                                                                             \
+	X(EV_P_NS, "ns")		   /* NS at a candidate cut, asked of the parent */        \
+	X(EV_P_SOA, "soa")		   /* SOA at the zone apex */                              \
+	X(EV_P_DS, "ds")		   /* DS of the zone, asked of the parent's servers */     \
+	X(EV_P_DNSKEY, "dnskey")	   /* DNSKEY at the apex, asked of the zone's servers */   \
+	X(EV_P_ANSWER, "answer")	   /* the queried name (or a CNAME target) */              \
+	X(EV_P_ADDR, "addr")		   /* A/AAAA of a name server without glue */              \
+	X(EV_P_APEX_NS, "apex-ns")	   /* NS at the apex, asked of the zone's own servers */   \
+	X(EV_P_NSEC3PARAM, "nsec3param")   /* NSEC3PARAM at the apex of a zone holding a target */ \
+	X(EV_P_CDS, "cds")		   /* CDS at the apex of a zone holding a target */        \
+	X(EV_P_CDNSKEY, "cdnskey")	   /* CDNSKEY at the apex of a zone holding a target */    \
+	X(EV_P_RESOLVER, "resolver")	   /* the query, RD+DO, asked of a resolver */             \
+	X(EV_P_RESOLVER_CD, "resolver-cd") /* the same with CD (checking disabled) */              \
+	X(EV_P_RESOLVER_CHECK,                                                                     \
+	  "resolver-check") /* SOA of the anchored start zone: does it set AD? */                  \
+	X(EV_P_NOEDNS,                                                                             \
+	  "soa-noedns") /* SOA at the apex without EDNS: does a server silent to EDNS answer? */
 
 typedef enum ev_purpose {
 #define EV_P_ENUM(sym, str) sym,
 	EV_PURPOSES(EV_P_ENUM)
 #undef EV_P_ENUM
-	EV_P__COUNT
+	    EV_P__COUNT
 } ev_purpose_t;
 
 const char *ev_purpose_name(ev_purpose_t p);
@@ -52,60 +54,63 @@ int ev_purpose_from_name(const char *s, ev_purpose_t *out);
 /* The flags a query was sent with, as the evidence records them ("qflags"). The
  * values are part of the version-1 evidence JSON and equal the engine's
  * ENGINE_F_* (the probe checks this at compile time). */
-#define EV_F_DO 0x01        /* DO set in EDNS0 */
-#define EV_F_CD 0x02        /* CD set */
-#define EV_F_RD 0x04        /* RD set (resolvers) */
+#define EV_F_DO 0x01	    /* DO set in EDNS0 */
+#define EV_F_CD 0x02	    /* CD set */
+#define EV_F_RD 0x04	    /* RD set (resolvers) */
 #define EV_F_NOEDNS 0x08    /* sent without OPT */
-#define EV_F_TCP 0x10       /* straight to TCP */
+#define EV_F_TCP 0x10	    /* straight to TCP */
 #define EV_F_IF_SILENT 0x20 /* sent only if the address was still silent */
 
 typedef struct ev_exchange {
-	char *zone;       /* the zone this exchange is evidence for (NULL for resolvers) */
+	char *zone; /* the zone this exchange is evidence for (NULL for resolvers) */
 	ev_purpose_t purpose;
-	char *server;     /* IP address text (no port) */
-	uint16_t port;    /* 53 unless a test world says otherwise */
-	char *ns_name;    /* name server name, may be NULL */
+	char *server;  /* IP address text (no port) */
+	uint16_t port; /* 53 unless a test world says otherwise */
+	char *ns_name; /* name server name, may be NULL */
 	char *qname;
 	uint16_t qtype;
 	unsigned qflags;  /* EV_F_* used */
-	int err;          /* 0 or DD_E* */
-	char *why;        /* detail for err, may be NULL */
+	int err;	  /* 0 or DD_E* */
+	char *why;	  /* detail for err, may be NULL */
 	unsigned sent_ms; /* when it was sent, ms after the check started */
 	unsigned rtt_ms;
 	unsigned tries;
 	bool tcp;
 	bool udp_truncated;
-	bool cached;      /* taken from the process's cache of root and TLD answers */
+	bool cached;	    /* taken from the process's cache of root and TLD answers */
 	bool udp_oversized; /* the UDP answer exceeded the EDNS buffer size we advertised */
-	unsigned dropped; /* UDP datagrams dropped (malformed or not matching); why says why */
-	uint8_t *wire;    /* response bytes, NULL when err != 0 */
+	unsigned dropped;   /* UDP datagrams dropped (malformed or not matching); why says why */
+	uint8_t *wire;	    /* response bytes, NULL when err != 0 */
 	size_t wire_len;
-	bool unneeded;    /* probe only: never sent, see ev_drop_unneeded() */
-	bool wire_checked; /* in memory only: the engine's pre-pass (dd_wire_check) accepted `wire` */
-	void *parsed;     /* in memory only: `wire` as the probe parsed it (an ldns_pkt), freed with the evidence */
+	bool unneeded;	   /* probe only: never sent, see ev_drop_unneeded() */
+	bool wire_checked; /* in memory only: the engine's pre-pass (dd_wire_check) accepted `wire`
+			    */
+	void *parsed; /* in memory only: `wire` as the probe parsed it (an ldns_pkt), freed with the
+			 evidence */
 } ev_exchange_t;
 
 typedef struct ev_server {
-	char *name;       /* NS name */
-	char **addrs;     /* IP address text */
+	char *name;   /* NS name */
+	char **addrs; /* IP address text */
 	size_t n_addrs;
-	bool from_glue;   /* addresses came from the referral's glue */
+	bool from_glue;	  /* addresses came from the referral's glue */
 	char *addr_error; /* why no address could be found, or NULL */
 } ev_server_t;
 
 typedef struct ev_zone {
 	char *name;
-	char *parent;     /* NULL for the first zone (where the walk starts) */
+	char *parent;	      /* NULL for the first zone (where the walk starts) */
 	ev_server_t *servers; /* the zone's own NS set, as used for the probe */
 	size_t n_servers;
 	bool parent_serves_child; /* a parent server answered for the child itself */
-	unsigned ns_total; /* NS names the delegation listed (n_servers may be capped); 0: not recorded */
+	unsigned ns_total; /* NS names the delegation listed (n_servers may be capped); 0: not
+			      recorded */
 } ev_zone_t;
 
 /* The names whose answers were asked, in order: the query, then CNAME targets. */
 typedef struct ev_target {
 	char *name;
-	char *zone;       /* the zone that holds it (deepest cut found) */
+	char *zone; /* the zone that holds it (deepest cut found) */
 } ev_target_t;
 
 /* One resolver and the three questions put to it, in parallel with the walk. */
@@ -114,29 +119,30 @@ typedef struct ev_target {
 #define EV_RQ_CHECK 2 /* purpose resolver-check */
 #define EV_RQ__COUNT 3
 typedef struct ev_resolver {
-	char *address;    /* IP address text */
+	char *address; /* IP address text */
 	uint16_t port;
-	char *label;      /* "Cloudflare", "system", ... or NULL */
+	char *label; /* "Cloudflare", "system", ... or NULL */
 	ev_exchange_t q[EV_RQ__COUNT];
 } ev_resolver_t;
 
 typedef struct evidence {
 	char *qname;
 	uint16_t qtype;
-	int64_t probed_at;        /* seconds since the epoch */
-	char **anchors;           /* trust anchors used, one RR in zone-file syntax each */
+	int64_t probed_at; /* seconds since the epoch */
+	char **anchors;	   /* trust anchors used, one RR in zone-file syntax each */
 	size_t n_anchors;
-	ev_zone_t *zones;         /* root (or anchor) first, in walk order */
+	ev_zone_t *zones; /* root (or anchor) first, in walk order */
 	size_t n_zones;
 	ev_target_t *targets;
 	size_t n_targets;
 	ev_exchange_t *xs;
 	size_t n_xs;
-	int probe_err;            /* 0, or why the walk stopped early (DD_EDEADLINE, DD_ELIMIT, ...) */
-	char *probe_why;          /* text for probe_err, may be NULL */
+	int probe_err;	 /* 0, or why the walk stopped early (DD_EDEADLINE, DD_ELIMIT, ...) */
+	char *probe_why; /* text for probe_err, may be NULL */
 	unsigned elapsed_ms;
 	unsigned queries;
-	char *cname_stop;         /* "loop" or "limit" when a CNAME chain was not followed to its end, else NULL */
+	char *cname_stop; /* "loop" or "limit" when a CNAME chain was not followed to its end, else
+			     NULL */
 	ev_resolver_t *resolvers; /* resolvers asked, in the order given */
 	size_t n_resolvers;
 } evidence_t;
@@ -158,7 +164,8 @@ void ev_drop_unneeded(evidence_t *ev);
 int ev_add_anchor(evidence_t *ev, const char *rr_text);
 int ev_add_target(evidence_t *ev, const char *name, const char *zone);
 /* A resolver with its three exchanges zeroed (purposes and port set). */
-ev_resolver_t *ev_add_resolver(evidence_t *ev, const char *address, uint16_t port, const char *label);
+ev_resolver_t *ev_add_resolver(evidence_t *ev, const char *address, uint16_t port,
+			       const char *label);
 
 /* Lookups (NULL when absent). */
 ev_zone_t *ev_find_zone(const evidence_t *ev, const char *name);

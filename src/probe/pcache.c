@@ -44,7 +44,7 @@ struct probe_cache {
 	size_t n_buckets, n, max;
 	size_t data_size, data_used;
 	unsigned long hits, misses;
-	uint8_t *data;      /* in this mapping, after the buckets */
+	uint8_t *data;	    /* in this mapping, after the buckets */
 	uint32_t buckets[]; /* offset + 1 of the first entry, 0 for none */
 };
 
@@ -120,7 +120,8 @@ void probe_cache_stats(probe_cache_t *c, unsigned long *hits, unsigned long *mis
 	pthread_mutex_unlock(&c->m);
 }
 
-static char *make_key(const char *server, uint16_t port, const char *qname, uint16_t qtype, unsigned flags)
+static char *make_key(const char *server, uint16_t port, const char *qname, uint16_t qtype,
+		      unsigned flags)
 {
 	size_t n = strlen(server) + strlen(qname) + 40;
 	char *k = malloc(n);
@@ -152,8 +153,8 @@ static const uint8_t *entry_wire(const pentry_t *e)
 	return (const uint8_t *)(e + 1) + e->klen;
 }
 
-bool probe_cache_get(probe_cache_t *c, const char *server, uint16_t port, const char *qname, uint16_t qtype,
-		     unsigned flags, int64_t now, uint8_t **wire, size_t *len)
+bool probe_cache_get(probe_cache_t *c, const char *server, uint16_t port, const char *qname,
+		     uint16_t qtype, unsigned flags, int64_t now, uint8_t **wire, size_t *len)
 {
 	*wire = NULL;
 	*len = 0;
@@ -162,7 +163,8 @@ bool probe_cache_get(probe_cache_t *c, const char *server, uint16_t port, const 
 		return false;
 	bool hit = false;
 	lock(c);
-	for (uint32_t ref = c->buckets[hash(k) & (c->n_buckets - 1)]; ref; ref = entry_at(c, ref)->next) {
+	for (uint32_t ref = c->buckets[hash(k) & (c->n_buckets - 1)]; ref;
+	     ref = entry_at(c, ref)->next) {
 		const pentry_t *e = entry_at(c, ref);
 		if (strcmp(entry_key(e), k) != 0 || e->expires <= now)
 			continue;
@@ -203,8 +205,8 @@ static uint32_t answer_ttl(const uint8_t *wire, size_t len)
 	return any ? (ttl > PCACHE_MAX_TTL ? PCACHE_MAX_TTL : ttl) : 0;
 }
 
-void probe_cache_put(probe_cache_t *c, const char *server, uint16_t port, const char *qname, uint16_t qtype,
-		     unsigned flags, int64_t now, const uint8_t *wire, size_t len)
+void probe_cache_put(probe_cache_t *c, const char *server, uint16_t port, const char *qname,
+		     uint16_t qtype, unsigned flags, int64_t now, const uint8_t *wire, size_t len)
 {
 	uint32_t ttl = answer_ttl(wire, len);
 	if (!ttl)
@@ -220,7 +222,8 @@ void probe_cache_put(probe_cache_t *c, const char *server, uint16_t port, const 
 	}
 	size_t b = hash(k) & (c->n_buckets - 1);
 	lock(c);
-	/* Unlink an older entry for the same question (its bytes stay until the next start afresh). */
+	/* Unlink an older entry for the same question (its bytes stay until the next start afresh).
+	 */
 	for (uint32_t *pp = &c->buckets[b]; *pp; pp = &entry_at(c, *pp)->next)
 		if (strcmp(entry_key(entry_at(c, *pp)), k) == 0) {
 			*pp = entry_at(c, *pp)->next;
@@ -231,7 +234,10 @@ void probe_cache_put(probe_cache_t *c, const char *server, uint16_t port, const 
 		clear_all(c);
 	uint32_t ref = (uint32_t)c->data_used + 1;
 	pentry_t *e = entry_at(c, ref);
-	*e = (pentry_t){.next = c->buckets[b], .klen = (uint32_t)klen, .wlen = (uint32_t)len, .expires = now + ttl};
+	*e = (pentry_t){.next = c->buckets[b],
+			.klen = (uint32_t)klen,
+			.wlen = (uint32_t)len,
+			.expires = now + ttl};
 	memcpy((char *)(e + 1), k, klen);
 	memcpy((uint8_t *)(e + 1) + klen, wire, len);
 	c->data_used += need;

@@ -10,7 +10,8 @@
 
 /* The evidence records the engine's query flags as they are (version-1 JSON). */
 _Static_assert(EV_F_DO == ENGINE_F_DO && EV_F_CD == ENGINE_F_CD && EV_F_RD == ENGINE_F_RD &&
-		       EV_F_NOEDNS == ENGINE_F_NOEDNS && EV_F_TCP == ENGINE_F_TCP && EV_F_IF_SILENT == ENGINE_F_IF_SILENT,
+		   EV_F_NOEDNS == ENGINE_F_NOEDNS && EV_F_TCP == ENGINE_F_TCP &&
+		   EV_F_IF_SILENT == ENGINE_F_IF_SILENT,
 	       "evidence flags differ from the engine's");
 
 void probe_cfg_default(probe_cfg_t *cfg)
@@ -28,7 +29,8 @@ void probe_cfg_default(probe_cfg_t *cfg)
 	/* A resolver may have to walk a slow or dead delegation itself before it
 	 * answers (SERVFAIL after its own timeouts): give it time. */
 	cfg->resolver_engine.timeout_ms = 2500;
-	cfg->resolver_engine.timeout_floor_ms = 0; /* resolvers recurse: their latency varies by name */
+	cfg->resolver_engine.timeout_floor_ms =
+	    0; /* resolvers recurse: their latency varies by name */
 	cfg->resolver_engine.retries = 1;
 	cfg->resolver_engine.tcp_timeout_ms = 4000;
 	cfg->resolver_engine.max_queries = 3 * 64;
@@ -38,11 +40,12 @@ typedef struct probe {
 	const probe_cfg_t *cfg;
 	struct event_base *base;
 	engine_t *eng;
-	engine_t *reng; /* resolvers: its own engine on the same loop, so the walk never waits for them */
+	engine_t *
+	    reng; /* resolvers: its own engine on the same loop, so the walk never waits for them */
 	evidence_t *ev;
-	bool stopped; /* deadline, query cap or depth limit: no further phases */
+	bool stopped;	  /* deadline, query cap or depth limit: no further phases */
 	char *budget_out; /* the gate said a server's query budget is used up: its words */
-	bool too_deep; /* the walk hit max_depth */
+	bool too_deep;	  /* the walk hit max_depth */
 } probe_t;
 
 typedef struct qctx {
@@ -97,7 +100,8 @@ static bool addr_family_ok(const probe_t *p, const char *addr)
 	return false;
 }
 
-static int make_sockaddr(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+static int make_sockaddr(const char *addr, uint16_t port, struct sockaddr_storage *ss,
+			 socklen_t *len)
 {
 	memset(ss, 0, sizeof(*ss));
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
@@ -121,11 +125,13 @@ static void record_result(ev_exchange_t *x, const engine_result_t *res)
 {
 	x->err = res->err;
 	if (res->err == DD_ETIMEOUT && res->dropped)
-		x->why = dd_asprintf("no usable answer: %u datagram%s dropped as malformed or not matching the query (%s)",
+		x->why = dd_asprintf("no usable answer: %u datagram%s dropped as malformed or not "
+				     "matching the query (%s)",
 				     res->dropped, res->dropped == 1 ? "" : "s",
 				     res->drop_why ? res->drop_why : "malformed");
 	else if (res->err == DD_ETCP && res->udp_truncated)
-		x->why = dd_asprintf("truncated over UDP, and over TCP: %s", res->why ? res->why : "failed");
+		x->why = dd_asprintf("truncated over UDP, and over TCP: %s",
+				     res->why ? res->why : "failed");
 	else
 		x->why = res->why ? strdup(res->why) : NULL;
 	x->rtt_ms = res->rtt_ms;
@@ -159,8 +165,8 @@ static void on_answer(const engine_result_t *res, void *arg)
 	}
 	record_result(x, res);
 	if (q->cacheable && !x->err && x->wire)
-		probe_cache_put(q->p->cfg->cache, x->server, x->port, x->qname, x->qtype, x->qflags, q->p->cfg->now,
-				x->wire, x->wire_len);
+		probe_cache_put(q->p->cfg->cache, x->server, x->port, x->qname, x->qtype, x->qflags,
+				q->p->cfg->now, x->wire, x->wire_len);
 	if (res->err == DD_EDEADLINE || res->err == DD_ELIMIT)
 		q->p->stopped = true;
 	free(q);
@@ -186,8 +192,8 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	if (purpose == EV_P_NOEDNS)
 		for (size_t i = 0; i < p->ev->n_xs; i++) {
 			const ev_exchange_t *o = &p->ev->xs[i];
-			if (o->purpose == EV_P_SOA && o->cached && !o->err && strcmp(o->server, addr) == 0 &&
-			    strcmp(o->zone, zone) == 0)
+			if (o->purpose == EV_P_SOA && o->cached && !o->err &&
+			    strcmp(o->server, addr) == 0 && strcmp(o->zone, zone) == 0)
 				return 0;
 		}
 	/* A server that already timed out in this check is not asked again:
@@ -225,8 +231,8 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 	 * An address whose answer is cached passed the gate's address policy when
 	 * it was asked, and the policy does not change while the process runs. */
 	bool cache_ok = cacheable(p, zone, purpose);
-	if (cache_ok && probe_cache_get(p->cfg->cache, addr, p->cfg->port, x->qname, qtype, x->qflags, p->cfg->now,
-					&x->wire, &x->wire_len)) {
+	if (cache_ok && probe_cache_get(p->cfg->cache, addr, p->cfg->port, x->qname, qtype,
+					x->qflags, p->cfg->now, &x->wire, &x->wire_len)) {
 		x->cached = true;
 		x->wire_checked = true; /* only what the engine accepted is kept */
 		return 0;
@@ -242,7 +248,8 @@ static int send_one(probe_t *p, const char *zone, ev_purpose_t purpose, const ch
 			 * answer. Stop; the check gets no verdict. */
 			p->stopped = true;
 			if (!p->budget_out)
-				p->budget_out = strdup(x->why ? x->why : "a query budget is used up");
+				p->budget_out =
+				    strdup(x->why ? x->why : "a query budget is used up");
 		}
 		return 0;
 	}
@@ -294,7 +301,8 @@ static void send_zone(probe_t *p, size_t zi, const char *tag_zone, ev_purpose_t 
 			/* Copy: send_one may grow arrays that `s` points into. */
 			char *ns = strdup(s->name), *addr = strdup(s->addrs[j]);
 			if (ns && addr)
-				send_one(p, tag_zone, purpose, ns, addr, qname, qname_txt ? qname_txt : qt, qtype);
+				send_one(p, tag_zone, purpose, ns, addr, qname,
+					 qname_txt ? qname_txt : qt, qtype);
 			free(ns);
 			free(addr);
 			s = &p->ev->zones[zi].servers[i];
@@ -436,7 +444,8 @@ static void resolve_addrs(probe_t *p, const ldns_rdf *name, ev_server_t *out, un
 			if (rc == LDNS_RCODE_NOERROR && ldns_pkt_ancount(pkt) > 0) {
 				take_addrs(p, pkt, LDNS_SECTION_ANSWER, name, out);
 				/* An in-answer CNAME chain: take the target's addresses too. */
-				ldns_rr_list *cn = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_CNAME, LDNS_SECTION_ANSWER);
+				ldns_rr_list *cn = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_CNAME,
+									    LDNS_SECTION_ANSWER);
 				for (size_t c = 0; cn && c < ldns_rr_list_rr_count(cn); c++)
 					take_addrs(p, pkt, LDNS_SECTION_ANSWER,
 						   ldns_rr_rdf(ldns_rr_list_rr(cn, c), 0), out);
@@ -446,7 +455,8 @@ static void resolve_addrs(probe_t *p, const ldns_rdf *name, ev_server_t *out, un
 			} else if (rc == LDNS_RCODE_NXDOMAIN) {
 				done = true;
 			} else if (rc == LDNS_RCODE_NOERROR && !next_zone) {
-				ldns_rr_list *ns = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_NS, LDNS_SECTION_AUTHORITY);
+				ldns_rr_list *ns = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_NS,
+									    LDNS_SECTION_AUTHORITY);
 				if (ns && ldns_rr_list_rr_count(ns) && !ldns_pkt_aa(pkt)) {
 					ldns_rdf *owner = ldns_rr_owner(ldns_rr_list_rr(ns, 0));
 					char *ot = dd_name_text(owner);
@@ -457,12 +467,19 @@ static void resolve_addrs(probe_t *p, const ldns_rdf *name, ev_server_t *out, un
 					     ldns_dname_is_subdomain(name, owner))) {
 						next_zone = ot;
 						ot = NULL;
-						for (size_t r = 0; r < ldns_rr_list_rr_count(ns) && r < p->cfg->max_ns; r++) {
-							ldns_rdf *nsn = ldns_rr_rdf(ldns_rr_list_rr(ns, r), 0);
+						for (size_t r = 0; r < ldns_rr_list_rr_count(ns) &&
+								   r < p->cfg->max_ns;
+						     r++) {
+							ldns_rdf *nsn =
+							    ldns_rr_rdf(ldns_rr_list_rr(ns, r), 0);
 							char *nt = dd_name_text(nsn);
-							ev_server_t *s = nt ? ev_zone_add_server(&next, nt) : NULL;
+							ev_server_t *s =
+							    nt ? ev_zone_add_server(&next, nt)
+							       : NULL;
 							if (s)
-								take_addrs(p, pkt, LDNS_SECTION_ADDITIONAL, nsn, s);
+								take_addrs(p, pkt,
+									   LDNS_SECTION_ADDITIONAL,
+									   nsn, s);
 							free(nt);
 						}
 					}
@@ -526,8 +543,8 @@ static cut_kind_t read_cut(probe_t *p, size_t first, size_t end, const ldns_rdf 
 		if (rc == LDNS_RCODE_NXDOMAIN)
 			nx++;
 		if (rc == LDNS_RCODE_NOERROR) {
-			ldns_rr_list *ns = ldns_pkt_rr_list_by_name_and_type(pkt, cand, LDNS_RR_TYPE_NS,
-									     LDNS_SECTION_ANSWER);
+			ldns_rr_list *ns = ldns_pkt_rr_list_by_name_and_type(
+			    pkt, cand, LDNS_RR_TYPE_NS, LDNS_SECTION_ANSWER);
 			if (ns && ldns_rr_list_rr_count(ns) && ldns_pkt_aa(pkt)) {
 				*same = true;
 			} else {
@@ -535,7 +552,8 @@ static cut_kind_t read_cut(probe_t *p, size_t first, size_t end, const ldns_rdf 
 				ns = ldns_pkt_rr_list_by_name_and_type(pkt, cand, LDNS_RR_TYPE_NS,
 								       LDNS_SECTION_AUTHORITY);
 				if (ns && ldns_pkt_aa(pkt)) {
-					/* Authoritative data with NS in authority is not a referral. */
+					/* Authoritative data with NS in authority is not a
+					 * referral. */
 					ldns_rr_list_deep_free(ns);
 					ns = NULL;
 				}
@@ -621,7 +639,8 @@ static void ask_apex(probe_t *p, size_t zi, bool *asked)
 static void ask_target_zone(probe_t *p, size_t zi)
 {
 	for (size_t i = 0; i < p->ev->n_xs; i++)
-		if (p->ev->xs[i].purpose == EV_P_NSEC3PARAM && strcmp(p->ev->xs[i].zone, p->ev->zones[zi].name) == 0)
+		if (p->ev->xs[i].purpose == EV_P_NSEC3PARAM &&
+		    strcmp(p->ev->xs[i].zone, p->ev->zones[zi].name) == 0)
 			return; /* asked already (a CNAME back into the zone) */
 	ldns_rdf *apex = ldns_dname_new_frm_str(p->ev->zones[zi].name);
 	char *zn = strdup(p->ev->zones[zi].name);
@@ -640,12 +659,13 @@ static void ask_target_zone(probe_t *p, size_t zi)
  * DS of `cand` at each parent address whose answer did not carry it (read_cut
  * noted which did). Not waited for here: it goes out with the child's first
  * questions. */
-static void ask_ds_where_missing(probe_t *p, size_t first, size_t end, const ldns_rdf *cand, const char *cand_txt,
-				 const bool *ds_carried)
+static void ask_ds_where_missing(probe_t *p, size_t first, size_t end, const ldns_rdf *cand,
+				 const char *cand_txt, const bool *ds_carried)
 {
 	for (size_t k = first; k < end && !p->stopped; k++) {
 		const ev_exchange_t *x = &p->ev->xs[k];
-		if (x->purpose != EV_P_NS || strcmp(x->zone, cand_txt) != 0 || (ds_carried && ds_carried[k - first]))
+		if (x->purpose != EV_P_NS || strcmp(x->zone, cand_txt) != 0 ||
+		    (ds_carried && ds_carried[k - first]))
 			continue;
 		/* Copy: send_one may move the exchanges. */
 		char *ns = x->ns_name ? strdup(x->ns_name) : NULL, *addr = strdup(x->server);
@@ -659,9 +679,11 @@ static void ask_ds_where_missing(probe_t *p, size_t first, size_t end, const ldn
 typedef enum answer_kind { ANS_UNCLEAR, ANS_FROM_ZONE, ANS_REFERRAL } answer_kind_t;
 
 /* Does this name appear as an RRSIG signer or SOA owner in the section? */
-static void signers_in(ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rdf *zone, bool *from_zone, bool *from_other)
+static void signers_in(ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rdf *zone, bool *from_zone,
+		       bool *from_other)
 {
-	const ldns_rr_list *l = sec == LDNS_SECTION_ANSWER ? ldns_pkt_answer(pkt) : ldns_pkt_authority(pkt);
+	const ldns_rr_list *l =
+	    sec == LDNS_SECTION_ANSWER ? ldns_pkt_answer(pkt) : ldns_pkt_authority(pkt);
 	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(l, i);
 		const ldns_rdf *who = NULL;
@@ -685,7 +707,8 @@ static void signers_in(ldns_pkt *pkt, ldns_pkt_section sec, const ldns_rdf *zone
  * name is no cut); ANS_REFERRAL when every one referred to `target`;
  * otherwise (an unsigned zone, servers that differ, no answer) unclear.
  */
-static answer_kind_t answer_kind(probe_t *p, size_t first, size_t end, const ldns_rdf *target, const ldns_rdf *zone)
+static answer_kind_t answer_kind(probe_t *p, size_t first, size_t end, const ldns_rdf *target,
+				 const ldns_rdf *zone)
 {
 	unsigned answered = 0, own = 0, referrals = 0;
 	for (size_t k = first; k < end; k++) {
@@ -703,10 +726,10 @@ static answer_kind_t answer_kind(probe_t *p, size_t first, size_t end, const ldn
 			signers_in(pkt, LDNS_SECTION_AUTHORITY, zone, &from_zone, &from_other);
 			if (ldns_pkt_aa(pkt) && from_zone && !from_other)
 				own++;
-			ldns_rr_list *ns = ldns_pkt_rr_list_by_name_and_type(pkt, target, LDNS_RR_TYPE_NS,
-									     LDNS_SECTION_AUTHORITY);
-			if (!ldns_pkt_aa(pkt) && rc == LDNS_RCODE_NOERROR && ns && ldns_rr_list_rr_count(ns) &&
-			    !ldns_pkt_ancount(pkt))
+			ldns_rr_list *ns = ldns_pkt_rr_list_by_name_and_type(
+			    pkt, target, LDNS_RR_TYPE_NS, LDNS_SECTION_AUTHORITY);
+			if (!ldns_pkt_aa(pkt) && rc == LDNS_RCODE_NOERROR && ns &&
+			    ldns_rr_list_rr_count(ns) && !ldns_pkt_ancount(pkt))
 				referrals++;
 			ldns_rr_list_deep_free(ns);
 		}
@@ -739,7 +762,8 @@ static void as_referrals(probe_t *p, size_t first, const char *cand_txt)
  * Walk down to `target` and ask for it. Returns the CNAME target to follow
  * next (caller frees) or NULL.
  */
-static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *asked, size_t asked_cap)
+static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *asked,
+		      size_t asked_cap)
 {
 	/* Where the answers start when the walk asked them already (SIZE_MAX: not asked). */
 	size_t answered_at = SIZE_MAX, *answered_from = &answered_at;
@@ -800,26 +824,32 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 		free(ds_carried);
 		if (last && ak == ANS_UNCLEAR) {
 			if (k == CUT_FOUND)
-				as_referrals(p, first, cand_txt); /* asked at the parent: not the answer */
+				as_referrals(p, first,
+					     cand_txt); /* asked at the parent: not the answer */
 			else
 				*answered_from = first; /* no cut: they are the answer */
 		}
-		if (k == CUT_FOUND && (p->ev->n_zones >= asked_cap || p->ev->n_zones >= EV_MAX_ZONES)) {
-			p->stopped = true; /* a cut we cannot record: no verdict from a wrong zone */
+		if (k == CUT_FOUND &&
+		    (p->ev->n_zones >= asked_cap || p->ev->n_zones >= EV_MAX_ZONES)) {
+			p->stopped =
+			    true; /* a cut we cannot record: no verdict from a wrong zone */
 		} else if (k == CUT_FOUND) {
 			/* Addresses for servers without glue. */
 			for (size_t i = 0; i < child.n_servers && !p->stopped; i++) {
 				if (child.servers[i].n_addrs)
 					continue;
 				ldns_rdf *nsn = ldns_dname_new_frm_str(child.servers[i].name);
-				if (nsn && (ldns_dname_compare(nsn, cand) == 0 || ldns_dname_is_subdomain(nsn, cand))) {
+				if (nsn && (ldns_dname_compare(nsn, cand) == 0 ||
+					    ldns_dname_is_subdomain(nsn, cand))) {
 					/* In-bailiwick without glue: cannot be looked up. */
 					free(child.servers[i].addr_error);
-					child.servers[i].addr_error = strdup("in-bailiwick name server without glue");
+					child.servers[i].addr_error =
+					    strdup("in-bailiwick name server without glue");
 				} else if (nsn) {
 					resolve_addrs(p, nsn, &child.servers[i], 0);
 					if (!child.servers[i].n_addrs)
-						child.servers[i].addr_error = strdup("no address found for this name server");
+						child.servers[i].addr_error =
+						    strdup("no address found for this name server");
 				}
 				ldns_rdf_deep_free(nsn);
 			}
@@ -888,9 +918,10 @@ static ldns_rdf *walk(probe_t *p, const ldns_rdf *target, uint16_t qtype, bool *
 			ldns_pkt *pkt = pkt_of(&p->ev->xs[k]);
 			if (!pkt)
 				continue;
-			ldns_rr_list *cn = ldns_pkt_rr_list_by_name_and_type(pkt, target, LDNS_RR_TYPE_CNAME,
-									     LDNS_SECTION_ANSWER);
-			if (cn && ldns_rr_list_rr_count(cn) && ldns_rr_rdf(ldns_rr_list_rr(cn, 0), 0))
+			ldns_rr_list *cn = ldns_pkt_rr_list_by_name_and_type(
+			    pkt, target, LDNS_RR_TYPE_CNAME, LDNS_SECTION_ANSWER);
+			if (cn && ldns_rr_list_rr_count(cn) &&
+			    ldns_rr_rdf(ldns_rr_list_rr(cn, 0), 0))
 				follow = ldns_rdf_clone(ldns_rr_rdf(ldns_rr_list_rr(cn, 0), 0));
 			ldns_rr_list_deep_free(cn);
 		}
@@ -925,7 +956,8 @@ static void ask_resolvers(probe_t *p, const ldns_rdf *target, uint16_t qtype, co
 	const probe_cfg_t *cfg = p->cfg;
 	for (size_t i = 0; i < cfg->n_resolvers; i++) {
 		const probe_resolver_t *pr = &cfg->resolvers[i];
-		ev_resolver_t *r = ev_add_resolver(p->ev, pr->addr, pr->port, pr->label[0] ? pr->label : NULL);
+		ev_resolver_t *r =
+		    ev_add_resolver(p->ev, pr->addr, pr->port, pr->label[0] ? pr->label : NULL);
 		if (!r)
 			return;
 		size_t ri = (size_t)(r - p->ev->resolvers);
@@ -948,11 +980,14 @@ static void ask_resolvers(probe_t *p, const ldns_rdf *target, uint16_t qtype, co
 			}
 			if (bad || !family) {
 				x->err = DD_ENETWORK;
-				x->why = strdup(bad ? "not an IP address" : "not asked: this machine has no route for its address family");
+				x->why = strdup(bad ? "not an IP address"
+						    : "not asked: this machine has no route for "
+						      "its address family");
 				continue;
 			}
 			char why[200] = "";
-			if (cfg->gate && cfg->gate(cfg->gate_arg, pr->addr, true, why, sizeof(why))) {
+			if (cfg->gate &&
+			    cfg->gate(cfg->gate_arg, pr->addr, true, why, sizeof(why))) {
 				x->err = DD_EREFUSEDADDR;
 				x->why = strdup(why[0] ? why : dd_strerror(DD_EREFUSEDADDR));
 				continue;
@@ -963,8 +998,9 @@ static void ask_resolvers(probe_t *p, const ldns_rdf *target, uint16_t qtype, co
 				continue;
 			}
 			*q = (rctx_t){p, ri, k};
-			int rc = engine_query(p->reng, (struct sockaddr *)&ss, sl, ldns_rdf_data(qn), ldns_rdf_size(qn),
-					      x->qtype, x->qflags, on_resolver_answer, q);
+			int rc = engine_query(p->reng, (struct sockaddr *)&ss, sl,
+					      ldns_rdf_data(qn), ldns_rdf_size(qn), x->qtype,
+					      x->qflags, on_resolver_answer, q);
 			if (rc) {
 				free(q);
 				x->err = rc;
@@ -1032,8 +1068,10 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 		free(nt);
 		for (size_t j = 0; s && j < ldns_rr_list_rr_count(cfg->root_hints); j++) {
 			ldns_rr *a = ldns_rr_list_rr(cfg->root_hints, j);
-			if ((ldns_rr_get_type(a) == LDNS_RR_TYPE_A || ldns_rr_get_type(a) == LDNS_RR_TYPE_AAAA) &&
-			    ldns_dname_compare(ldns_rr_owner(a), ldns_rr_rdf(rr, 0)) == 0 && ldns_rr_rdf(a, 0)) {
+			if ((ldns_rr_get_type(a) == LDNS_RR_TYPE_A ||
+			     ldns_rr_get_type(a) == LDNS_RR_TYPE_AAAA) &&
+			    ldns_dname_compare(ldns_rr_owner(a), ldns_rr_rdf(rr, 0)) == 0 &&
+			    ldns_rr_rdf(a, 0)) {
 				char *at = ldns_rdf2str(ldns_rr_rdf(a, 0));
 				if (at)
 					ev_server_add_addr(s, at);
@@ -1067,7 +1105,8 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 		if (next) {
 			ldns_dname2canonical(next);
 			char *nt = dd_name_text(next);
-			bool inside = ldns_dname_is_subdomain(next, start) || ldns_dname_compare(next, start) == 0;
+			bool inside = ldns_dname_is_subdomain(next, start) ||
+				      ldns_dname_compare(next, start) == 0;
 			bool seen = nt && target_seen(&p, nt);
 			if (nt && !seen && links + 1 <= cfg->max_cnames && inside) {
 				cur = next;
@@ -1095,17 +1134,20 @@ int probe_run(const probe_cfg_t *cfg, const char *qname, uint16_t qtype, evidenc
 		p.ev->probe_why = strdup("the check's deadline passed before the walk finished");
 	} else if (p.too_deep) {
 		p.ev->probe_err = DD_ELIMIT;
-		p.ev->probe_why = dd_asprintf("the name lies more than %u labels below the nearest zone the walk knew; it stops there",
+		p.ev->probe_why = dd_asprintf("the name lies more than %u labels below the nearest "
+					      "zone the walk knew; it stops there",
 					      cfg->max_depth);
 	} else if (p.budget_out) {
 		p.ev->probe_err = DD_ELIMIT;
 		p.ev->probe_why = dd_asprintf("%s; check again in a minute", p.budget_out);
 	} else if (p.stopped) {
 		p.ev->probe_err = DD_ELIMIT;
-		p.ev->probe_why = strdup("the check's query limit was reached before the walk finished");
+		p.ev->probe_why =
+		    strdup("the check's query limit was reached before the walk finished");
 	} else if (shortage) {
 		p.ev->probe_err = DD_EIO;
-		p.ev->probe_why = strdup("this machine could not open a socket for every query (open-file limit reached), "
+		p.ev->probe_why = strdup("this machine could not open a socket for every query "
+					 "(open-file limit reached), "
 					 "so some servers were not asked");
 	}
 	ev_drop_unneeded(p.ev);

@@ -18,34 +18,35 @@
 typedef struct probe_cache probe_cache_t;
 probe_cache_t *probe_cache_new(size_t max_entries);
 void probe_cache_free(probe_cache_t *c);
-bool probe_cache_get(probe_cache_t *c, const char *server, uint16_t port, const char *qname, uint16_t qtype,
-		     unsigned flags, int64_t now, uint8_t **wire, size_t *len);
-void probe_cache_put(probe_cache_t *c, const char *server, uint16_t port, const char *qname, uint16_t qtype,
-		     unsigned flags, int64_t now, const uint8_t *wire, size_t len);
+bool probe_cache_get(probe_cache_t *c, const char *server, uint16_t port, const char *qname,
+		     uint16_t qtype, unsigned flags, int64_t now, uint8_t **wire, size_t *len);
+void probe_cache_put(probe_cache_t *c, const char *server, uint16_t port, const char *qname,
+		     uint16_t qtype, unsigned flags, int64_t now, const uint8_t *wire, size_t len);
 void probe_cache_stats(probe_cache_t *c, unsigned long *hits, unsigned long *misses);
 
 /* A resolver to ask alongside the walk. */
 typedef struct probe_resolver {
-	char addr[48];   /* IPv4 or IPv6 address text */
+	char addr[48]; /* IPv4 or IPv6 address text */
 	uint16_t port;
-	char label[32];  /* "Cloudflare", "system", or "" */
+	char label[32]; /* "Cloudflare", "system", or "" */
 } probe_resolver_t;
 
 typedef struct probe_cfg {
 	engine_cfg_t engine;
-	const ldns_rr_list *root_hints; /* NS, A and AAAA records of the starting zone (not owned) */
-	const ldns_rr_list *anchors;    /* trust anchors, recorded in the evidence (not owned) */
-	bool use_v4, use_v6;            /* address families to query; the other is "not tested" */
-	uint16_t port;                  /* server port, 53 */
-	unsigned max_cnames;            /* CNAME links followed; default 16 */
-	unsigned max_ns;                /* NS names used per zone; default 20 */
-	unsigned max_addrs;             /* addresses used per zone; default 64 */
-	unsigned max_depth;             /* zone cuts followed; default 40 */
-	int64_t now;                    /* recorded as probed_at */
+	const ldns_rr_list
+	    *root_hints;	     /* NS, A and AAAA records of the starting zone (not owned) */
+	const ldns_rr_list *anchors; /* trust anchors, recorded in the evidence (not owned) */
+	bool use_v4, use_v6;	     /* address families to query; the other is "not tested" */
+	uint16_t port;		     /* server port, 53 */
+	unsigned max_cnames;	     /* CNAME links followed; default 16 */
+	unsigned max_ns;	     /* NS names used per zone; default 20 */
+	unsigned max_addrs;	     /* addresses used per zone; default 64 */
+	unsigned max_depth;	     /* zone cuts followed; default 40 */
+	int64_t now;		     /* recorded as probed_at */
 	const probe_resolver_t *resolvers; /* asked in parallel with the walk (not owned) */
 	size_t n_resolvers;
-	engine_cfg_t resolver_engine;   /* resolvers recurse: longer timeouts than name servers */
-	probe_cache_t *cache;           /* root and TLD answers shared across checks, or NULL */
+	engine_cfg_t resolver_engine; /* resolvers recurse: longer timeouts than name servers */
+	probe_cache_t *cache;	      /* root and TLD answers shared across checks, or NULL */
 	/*
 	 * Consulted before each query to an address that is about to be sent
 	 * (after the shared cache had no answer; NULL: every address is

@@ -24,7 +24,8 @@ static const char *query_zone(const an_result_t *r)
 {
 	const char *best = NULL;
 	for (size_t i = 0; i < r->n_chain; i++)
-		if (name_under(r->qname, r->chain[i].zone) && (!best || strlen(r->chain[i].zone) > strlen(best)))
+		if (name_under(r->qname, r->chain[i].zone) &&
+		    (!best || strlen(r->chain[i].zone) > strlen(best)))
 			best = r->chain[i].zone;
 	return best ? best : r->qname;
 }
@@ -32,7 +33,8 @@ static const char *query_zone(const an_result_t *r)
 static const an_server_view_t *server_view(const an_result_t *r, const char *zone, const char *addr)
 {
 	for (size_t i = 0; i < r->n_servers; i++)
-		if (strcmp(r->servers[i].address, addr) == 0 && strcmp(r->servers[i].zone, zone) == 0)
+		if (strcmp(r->servers[i].address, addr) == 0 &&
+		    strcmp(r->servers[i].zone, zone) == 0)
 			return &r->servers[i];
 	return NULL;
 }
@@ -76,7 +78,8 @@ static char *serial_text(const an_result_t *r, const an_finding_t *f)
 
 static bool is_denial(an_fid_t id)
 {
-	return id == AN_F_DENIAL_MISSING || id == AN_F_DENIAL_INVALID || id == AN_F_WILDCARD_PROOF_MISSING;
+	return id == AN_F_DENIAL_MISSING || id == AN_F_DENIAL_INVALID ||
+	       id == AN_F_WILDCARD_PROOF_MISSING;
 }
 
 /* The case a bogus or unreachable verdict is in. */
@@ -84,9 +87,9 @@ typedef struct scope {
 	const an_finding_t *f; /* the finding that explains the verdict, or NULL */
 	const char *broken;    /* the zone where it breaks, or NULL */
 	const char *qzone;     /* the zone of the name asked */
-	bool tld;              /* the break is in a TLD */
-	bool above;            /* ... strictly above the zone of the name asked */
-	bool alias;            /* ... off the name's own path: in a CNAME/DNAME target */
+	bool tld;	       /* the break is in a TLD */
+	bool above;	       /* ... strictly above the zone of the name asked */
+	bool alias;	       /* ... off the name's own path: in a CNAME/DNAME target */
 	bool intermittent;     /* only some of the zone's servers fail */
 } scope_t;
 
@@ -107,7 +110,8 @@ static char *ede_list(const an_result_t *r)
 	char ede[200] = "";
 	for (size_t i = 0; i < r->n_ede; i++) {
 		size_t l = strlen(ede);
-		snprintf(ede + l, sizeof(ede) - l, "%sEDE %d %s", i ? ", " : "", r->ede[i], an_ede_name(r->ede[i]));
+		snprintf(ede + l, sizeof(ede) - l, "%sEDE %d %s", i ? ", " : "", r->ede[i],
+			 an_ede_name(r->ede[i]));
 	}
 	return dd_strdup(ede);
 }
@@ -119,13 +123,16 @@ static char *denial_verdict(const an_result_t *r, const scope_t *s, const char *
 		free(where);
 		where = dd_asprintf("every server of %s", s->f->zone);
 	}
-	const char *what = s->f->id == AN_F_WILDCARD_PROOF_MISSING ? "no closer name than the wildcard exists"
-			   : r->answer_rcode && strcmp(r->answer_rcode, "NXDOMAIN") == 0 ? "does not exist"
-											: "has no records of this type";
-	char *v = dd_asprintf("bogus: the proof that %s %s (NSEC/NSEC3) is %s at %s (%s); the keys of %s are fine, "
-			      "the answer fails validation",
-			      r->qname, what, s->f->id == AN_F_DENIAL_INVALID ? "invalid" : "missing",
-			      where ? where : "?", ede, s->broken);
+	const char *what = s->f->id == AN_F_WILDCARD_PROOF_MISSING
+			       ? "no closer name than the wildcard exists"
+			   : r->answer_rcode && strcmp(r->answer_rcode, "NXDOMAIN") == 0
+			       ? "does not exist"
+			       : "has no records of this type";
+	char *v = dd_asprintf(
+	    "bogus: the proof that %s %s (NSEC/NSEC3) is %s at %s (%s); the keys of %s are fine, "
+	    "the answer fails validation",
+	    r->qname, what, s->f->id == AN_F_DENIAL_INVALID ? "invalid" : "missing",
+	    where ? where : "?", ede, s->broken);
 	free(where);
 	return v;
 }
@@ -140,16 +147,20 @@ static char *indeterminate_text(const an_result_t *r)
 			continue;
 		for (size_t k = 0; k < r->n_findings; k++) {
 			const an_finding_t *f = &r->findings[k];
-			if (strcmp(f->zone, l->zone) == 0 && (f->id == AN_F_SERVER_NOT_TESTED || f->id == AN_F_SERVER_NOT_QUERIED))
-				return dd_asprintf("indeterminate: no name server of %s could be asked from here (%s), so nothing "
+			if (strcmp(f->zone, l->zone) == 0 &&
+			    (f->id == AN_F_SERVER_NOT_TESTED || f->id == AN_F_SERVER_NOT_QUERIED))
+				return dd_asprintf("indeterminate: no name server of %s could be "
+						   "asked from here (%s), so nothing "
 						   "about it was validated",
-						   l->zone, f->id == AN_F_SERVER_NOT_TESTED ? "no route for their address family"
-											   : "their addresses are not allowed");
+						   l->zone,
+						   f->id == AN_F_SERVER_NOT_TESTED
+						       ? "no route for their address family"
+						       : "their addresses are not allowed");
 		}
 	}
 	char *ede = ede_list(r);
-	char *v = dd_asprintf("indeterminate: no verdict could be reached%s%s%s", ede && ede[0] ? " (" : "",
-			      ede ? ede : "", ede && ede[0] ? ")" : "");
+	char *v = dd_asprintf("indeterminate: no verdict could be reached%s%s%s",
+			      ede && ede[0] ? " (" : "", ede ? ede : "", ede && ede[0] ? ")" : "");
 	free(ede);
 	return v;
 }
@@ -158,9 +169,12 @@ static char *verdict_text(const an_result_t *r, const scope_t *s)
 {
 	switch (r->status) {
 	case AN_SECURE:
-		return dd_asprintf("secure: the chain of trust holds from the trust anchor to %s", r->qname);
+		return dd_asprintf("secure: the chain of trust holds from the trust anchor to %s",
+				   r->qname);
 	case AN_INSECURE:
-		return dd_asprintf("insecure: %s is not protected by DNSSEC, and that is provably so (not an error)", r->qname);
+		return dd_asprintf("insecure: %s is not protected by DNSSEC, and that is provably "
+				   "so (not an error)",
+				   r->qname);
 	case AN_BOGUS:
 	case AN_UNREACHABLE:
 		break;
@@ -172,28 +186,37 @@ static char *verdict_text(const an_result_t *r, const scope_t *s)
 	if (!ede)
 		return NULL;
 	if (r->status == AN_UNREACHABLE) {
-		v = dd_asprintf("unreachable: no name server of %s answers (%s); this is not a DNSSEC problem", b, ede);
+		v = dd_asprintf(
+		    "unreachable: no name server of %s answers (%s); this is not a DNSSEC problem",
+		    b, ede);
 	} else if (s->f && s->intermittent) {
 		char *where = servers_text(r, s->f);
-		v = dd_asprintf("bogus at some servers: %zu of the %zu server addresses of %s (%s) serve data that fails "
-				"validation (%s); a validating resolver fails whenever it asks them, so failures come and go",
+		v = dd_asprintf("bogus at some servers: %zu of the %zu server addresses of %s (%s) "
+				"serve data that fails "
+				"validation (%s); a validating resolver fails whenever it asks "
+				"them, so failures come and go",
 				s->f->n_servers, s->f->n_zone_servers, b, where ? where : "?", ede);
 		free(where);
 	} else if (s->f && is_denial(s->f->id) && !s->alias && !s->above) {
 		v = denial_verdict(r, s, ede);
 	} else if (s->tld && s->above) {
-		v = dd_asprintf("bogus: the chain of trust breaks at the TLD %s (%s), above %s, which is fine; validating "
+		v = dd_asprintf("bogus: the chain of trust breaks at the TLD %s (%s), above %s, "
+				"which is fine; validating "
 				"resolvers answer SERVFAIL for every name under %s",
 				b, ede, s->qzone, b);
 	} else if (s->alias) {
-		v = dd_asprintf("bogus: %s leads (through CNAME or DNAME) into %s, where the chain of trust breaks (%s); "
+		v = dd_asprintf("bogus: %s leads (through CNAME or DNAME) into %s, where the chain "
+				"of trust breaks (%s); "
 				"validating resolvers answer SERVFAIL",
 				r->qname, b, ede);
 	} else if (s->above) {
-		v = dd_asprintf("bogus: the chain of trust breaks at %s (%s), above %s; validating resolvers answer SERVFAIL",
+		v = dd_asprintf("bogus: the chain of trust breaks at %s (%s), above %s; validating "
+				"resolvers answer SERVFAIL",
 				b, ede, s->qzone);
 	} else {
-		v = dd_asprintf("bogus: the chain of trust breaks at %s (%s); validating resolvers answer SERVFAIL", b, ede);
+		v = dd_asprintf("bogus: the chain of trust breaks at %s (%s); validating resolvers "
+				"answer SERVFAIL",
+				b, ede);
 	}
 	free(ede);
 	return v;
@@ -202,7 +225,8 @@ static char *verdict_text(const an_result_t *r, const scope_t *s)
 static char *who_text(const an_result_t *r, const scope_t *s)
 {
 	if (r->diagnosis == AN_DIAG_RESOLVER_SPECIFIC)
-		return dd_asprintf("the operator of the failing resolver (flush %s from its cache); nothing needs to change in "
+		return dd_asprintf("the operator of the failing resolver (flush %s from its "
+				   "cache); nothing needs to change in "
 				   "the zone",
 				   r->qname);
 	if (!s->f || (r->status != AN_BOGUS && r->status != AN_UNREACHABLE))
@@ -210,9 +234,11 @@ static char *who_text(const an_result_t *r, const scope_t *s)
 	const char *z = s->f->zone;
 	char *base;
 	if (s->f->who == AN_WHO_TLD_OPERATOR) {
-		base = dd_asprintf("the operator of the TLD %s (the DS of %s is in the root zone, changed through IANA)%s%s%s",
-				   z, z, s->above ? "; nothing needs to change in " : "", s->above ? s->qzone : "",
-				   s->above ? ", which can only wait" : "");
+		base =
+		    dd_asprintf("the operator of the TLD %s (the DS of %s is in the root zone, "
+				"changed through IANA)%s%s%s",
+				z, z, s->above ? "; nothing needs to change in " : "",
+				s->above ? s->qzone : "", s->above ? ", which can only wait" : "");
 	} else if (s->f->who == AN_WHO_REGISTRAR) {
 		base = dd_asprintf("the registrar (parent) of %s", z);
 	} else if (s->intermittent && s->f->who == AN_WHO_DNS_OPERATOR) {
@@ -223,8 +249,9 @@ static char *who_text(const an_result_t *r, const scope_t *s)
 		base = dd_asprintf("the DNS operator of %s", z);
 	}
 	if (base && s->alias) {
-		char *n = dd_asprintf("%s; %s is the alias's target, not necessarily run by the owner of %s", base, s->broken,
-				      s->qzone);
+		char *n = dd_asprintf(
+		    "%s; %s is the alias's target, not necessarily run by the owner of %s", base,
+		    s->broken, s->qzone);
 		free(base);
 		base = n;
 	}
@@ -235,13 +262,19 @@ static char *fix_text(const an_result_t *r, const scope_t *s)
 {
 	if (!s->f || (r->status != AN_BOGUS && r->status != AN_UNREACHABLE))
 		return NULL;
-	/* One server of several serves data that fails: a stale copy, unless the finding says otherwise. */
-	if (s->intermittent && r->status == AN_BOGUS && s->f->who == AN_WHO_DNS_OPERATOR && s->f->id != AN_F_ZONE_NO_DNSSEC) {
+	/* One server of several serves data that fails: a stale copy, unless the finding says
+	 * otherwise. */
+	if (s->intermittent && r->status == AN_BOGUS && s->f->who == AN_WHO_DNS_OPERATOR &&
+	    s->f->id != AN_F_ZONE_NO_DNSSEC) {
 		char *where = servers_text(r, s->f), *serial = serial_text(r, s->f);
-		char *v = dd_asprintf("Make %s serve the current copy of %s%s: find out why it stopped receiving the zone "
-				      "(zone transfers, NOTIFY, a signer that no longer feeds it), then reload it and compare "
-				      "its SOA serial with the other servers'. The DS at %s is correct: do not change it.",
-				      where ? where : "?", s->f->zone, serial ? serial : "", s->f->zone);
+		char *v =
+		    dd_asprintf("Make %s serve the current copy of %s%s: find out why it stopped "
+				"receiving the zone "
+				"(zone transfers, NOTIFY, a signer that no longer feeds it), then "
+				"reload it and compare "
+				"its SOA serial with the other servers'. The DS at %s is correct: "
+				"do not change it.",
+				where ? where : "?", s->f->zone, serial ? serial : "", s->f->zone);
 		free(where);
 		free(serial);
 		return v;
@@ -251,21 +284,28 @@ static char *fix_text(const an_result_t *r, const scope_t *s)
 
 static char *nta_text(const char *z)
 {
-	return dd_asprintf("Operators of validating resolvers can meanwhile add a negative trust anchor for %s "
-			   "(RFC 7646; Unbound: unbound-control insecure_add %s; BIND: rndc nta %s) and remove it once the "
-			   "zone is fixed.",
-			   z, z, z);
+	return dd_asprintf(
+	    "Operators of validating resolvers can meanwhile add a negative trust anchor for %s "
+	    "(RFC 7646; Unbound: unbound-control insecure_add %s; BIND: rndc nta %s) and remove it "
+	    "once the "
+	    "zone is fixed.",
+	    z, z, z);
 }
 
 static char *remove_ds_text(const char *z, bool tld)
 {
 	char *nta = nta_text(z);
-	char *v = dd_asprintf("If the fix cannot be made quickly, %s remove all DS records of %s from the parent zone. Validating resolvers "
-			      "then treat %s as unsigned and resolve it again once the old DS has expired from their caches "
-			      "(up to the DS TTL, often one to two days). The cost: until a new DS is published, answers from "
-			      "%s are not protected against forgery, and DANE or other DNSSEC-dependent services stop working. %s",
-			      tld ? "request an emergency root zone change from IANA to" : "ask the registrar to", z, z, z,
-			      nta ? nta : "");
+	char *v = dd_asprintf("If the fix cannot be made quickly, %s remove all DS records of %s "
+			      "from the parent zone. Validating resolvers "
+			      "then treat %s as unsigned and resolve it again once the old DS has "
+			      "expired from their caches "
+			      "(up to the DS TTL, often one to two days). The cost: until a new DS "
+			      "is published, answers from "
+			      "%s are not protected against forgery, and DANE or other "
+			      "DNSSEC-dependent services stop working. %s",
+			      tld ? "request an emergency root zone change from IANA to"
+				  : "ask the registrar to",
+			      z, z, z, nta ? nta : "");
 	free(nta);
 	return v;
 }
@@ -277,9 +317,12 @@ static char *emergency_text(const an_result_t *r, const scope_t *s)
 	const char *b = s->broken;
 	if (s->intermittent) {
 		char *where = servers_text(r, s->f);
-		char *v = dd_asprintf("Take %s out of service for %s: remove it from the NS set (in the zone and in the "
-				      "delegation at the parent) or stop it answering for %s, so that resolvers ask only the "
-				      "servers whose data validates. The cost: one name server fewer (less redundancy) "
+		char *v = dd_asprintf("Take %s out of service for %s: remove it from the NS set "
+				      "(in the zone and in the "
+				      "delegation at the parent) or stop it answering for %s, so "
+				      "that resolvers ask only the "
+				      "servers whose data validates. The cost: one name server "
+				      "fewer (less redundancy) "
 				      "until it is repaired. Do not remove the DS: it is correct.",
 				      where ? where : "?", b, b);
 		free(where);
@@ -287,19 +330,24 @@ static char *emergency_text(const an_result_t *r, const scope_t *s)
 	}
 	if (s->tld && (s->above || s->alias)) {
 		char *nta = nta_text(b);
-		char *v = dd_asprintf("None at your end: the break is in the TLD %s, not in %s, and nothing in %s can route "
+		char *v = dd_asprintf("None at your end: the break is in the TLD %s, not in %s, "
+				      "and nothing in %s can route "
 				      "around it until the TLD's operator fixes it. %s",
 				      b, s->qzone, s->qzone, nta ? nta : "");
 		free(nta);
 		return v;
 	}
-	/* A broken DS RRset or denial proof is the parent's own data: removing the child's DS does not help. */
-	if (s->f->rrset && strstr(s->f->rrset, " DS") && strcmp(s->f->zone, b) == 0 && strncmp(s->f->rrset, b, strlen(b)) != 0)
+	/* A broken DS RRset or denial proof is the parent's own data: removing the child's DS does
+	 * not help. */
+	if (s->f->rrset && strstr(s->f->rrset, " DS") && strcmp(s->f->zone, b) == 0 &&
+	    strncmp(s->f->rrset, b, strlen(b)) != 0)
 		return NULL;
 	char *stop = remove_ds_text(b, s->tld);
 	if (stop && s->alias) {
-		char *n = dd_asprintf("The owner of %s can act at once: repoint the CNAME (or DNAME) that leads %s into %s at a "
-				      "name outside %s, or remove it, until %s is fixed; the cost: the alias no longer reaches what "
+		char *n = dd_asprintf("The owner of %s can act at once: repoint the CNAME (or "
+				      "DNAME) that leads %s into %s at a "
+				      "name outside %s, or remove it, until %s is fixed; the cost: "
+				      "the alias no longer reaches what "
 				      "%s serves. For the operator of %s: %s",
 				      s->qzone, r->qname, b, b, b, b, b, stop);
 		free(stop);
@@ -314,12 +362,15 @@ static char *urgency_text(const an_result_t *r, const scope_t *s)
 	switch (r->status) {
 	case AN_BOGUS:
 		if (s->f && s->intermittent)
-			return dd_asprintf("now, intermittently: every validating resolver that asks the failing server%s (%zu of "
+			return dd_asprintf("now, intermittently: every validating resolver that "
+					   "asks the failing server%s (%zu of "
 					   "%zu addresses) fails",
-					   s->f->n_servers == 1 ? "" : "s", s->f->n_servers, s->f->n_zone_servers);
+					   s->f->n_servers == 1 ? "" : "s", s->f->n_servers,
+					   s->f->n_zone_servers);
 		return dd_asprintf("now: validating resolvers fail for %s today", r->qname);
 	case AN_UNREACHABLE:
-		return dd_asprintf("now: %s cannot be resolved at all (not a DNSSEC problem)", r->qname);
+		return dd_asprintf("now: %s cannot be resolved at all (not a DNSSEC problem)",
+				   r->qname);
 	case AN_INDETERMINATE:
 		return NULL;
 	default:
@@ -333,8 +384,9 @@ static char *urgency_text(const an_result_t *r, const scope_t *s)
 			continue;
 		/* Works for some validators, fails now for others (strict ones). */
 		if (f->id == AN_F_DS_KEY_REVOKED || f->id == AN_F_RRSIG_CLOCK_SKEW)
-			return dd_asprintf("now, for some resolvers: %s (see below: which validators fail)",
-					   an_finding_def(f->id)->id);
+			return dd_asprintf(
+			    "now, for some resolvers: %s (see below: which validators fail)",
+			    an_finding_def(f->id)->id);
 		warnings = true;
 		if (f->when > r->validated_at && (!soon || f->when < soon->when))
 			soon = f;
@@ -346,7 +398,8 @@ static char *urgency_text(const an_result_t *r, const scope_t *s)
 				   an_finding_def(soon->id)->id);
 	}
 	if (warnings)
-		return dd_strdup("not urgent: it works; the warnings below are degradation, or below policy");
+		return dd_strdup(
+		    "not urgent: it works; the warnings below are degradation, or below policy");
 	return NULL;
 }
 

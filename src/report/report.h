@@ -31,12 +31,13 @@ void rep_nagios_unknown(FILE *out, const char *why);
  * above the user's zone, an alias into a broken zone, a denial proof). Every
  * output (text, JSON, the web page) takes it from here. */
 typedef struct rep_advice {
-	char *verdict;   /* one sentence: "bogus: the chain of trust breaks at example. (EDE 7 ...)" */
-	an_who_t who;    /* who must act; AN_WHO_NONE when nobody must */
-	char *who_text;  /* "the DNS operator of example.", or NULL */
-	char *fix;       /* the exact thing to change, or NULL */
+	char
+	    *verdict; /* one sentence: "bogus: the chain of trust breaks at example. (EDE 7 ...)" */
+	an_who_t who; /* who must act; AN_WHO_NONE when nobody must */
+	char *who_text;	 /* "the DNS operator of example.", or NULL */
+	char *fix;	 /* the exact thing to change, or NULL */
 	char *emergency; /* the emergency stop that fits, with its cost, or NULL */
-	char *urgency;   /* "now: ...", "before DATE ...", or NULL when nothing needs doing */
+	char *urgency;	 /* "now: ...", "before DATE ...", or NULL when nothing needs doing */
 } rep_advice_t;
 
 /* Fill `a` (the caller clears it with rep_advice_clear, also on failure).

@@ -34,7 +34,8 @@ static json_t *finding_json(const an_finding_t *f)
 	if (f->data && f->data[0]) {
 		json_t *recs = json_array();
 		char *copy = strdup(f->data), *save = NULL;
-		for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+		     line = strtok_r(NULL, "\n", &save)) {
 			while (*line == ' ')
 				line++;
 			if (*line)
@@ -59,7 +60,8 @@ static json_t *link_json(const an_link_t *l)
 		json_object_set_new(d, "algorithm", json_integer(l->ds[i].algorithm));
 		json_object_set_new(d, "digest_type", json_integer(l->ds[i].digest_type));
 		json_object_set_new(d, "matches_key", json_boolean(l->ds[i].matched));
-		json_object_set_new(d, "record", l->ds[i].text ? json_string(l->ds[i].text) : json_null());
+		json_object_set_new(d, "record",
+				    l->ds[i].text ? json_string(l->ds[i].text) : json_null());
 		json_array_append_new(ds, d);
 	}
 	json_object_set_new(j, "ds", ds);
@@ -100,7 +102,8 @@ static json_t *ede_seen_json(const an_ede_seen_t *e, size_t n)
 		json_object_set_new(o, "code", json_integer(e[i].code));
 		json_object_set_new(o, "name", json_string(an_ede_name(e[i].code)));
 		json_object_set_new(o, "text", json_string(e[i].text ? e[i].text : ""));
-		json_object_set_new(o, "finding", e[i].finding ? json_string(e[i].finding) : json_null());
+		json_object_set_new(o, "finding",
+				    e[i].finding ? json_string(e[i].finding) : json_null());
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -153,7 +156,8 @@ json_t *rep_json(const an_result_t *r, const evidence_t *ev)
 	for (size_t i = 0; i < r->n_ede; i++)
 		json_array_append_new(ede, json_integer(r->ede[i]));
 	json_object_set_new(j, "ede", ede);
-	json_object_set_new(j, "broken_zone", r->broken_zone ? json_string(r->broken_zone) : json_null());
+	json_object_set_new(j, "broken_zone",
+			    r->broken_zone ? json_string(r->broken_zone) : json_null());
 	json_t *fs = json_array();
 	for (size_t i = 0; i < r->n_findings; i++)
 		json_array_append_new(fs, finding_json(&r->findings[i]));
@@ -174,7 +178,8 @@ json_t *rep_json(const an_result_t *r, const evidence_t *ev)
 		json_object_set_new(o, "zone", json_string(v->zone ? v->zone : ""));
 		json_object_set_new(o, "ns", json_string(v->ns ? v->ns : ""));
 		json_object_set_new(o, "address", json_string(v->address ? v->address : ""));
-		json_object_set_new(o, "serial", v->serial >= 0 ? json_integer(v->serial) : json_null());
+		json_object_set_new(o, "serial",
+				    v->serial >= 0 ? json_integer(v->serial) : json_null());
 		json_object_set_new(o, "dnskey", v->dnskey ? json_string(v->dnskey) : json_null());
 		json_object_set_new(o, "answer", v->answer ? json_string(v->answer) : json_null());
 		json_object_set_new(o, "status", json_string(v->status ? v->status : ""));
@@ -189,13 +194,16 @@ json_t *rep_json(const an_result_t *r, const evidence_t *ev)
 		json_array_append_new(sv, o);
 	}
 	json_object_set_new(j, "servers", sv);
-	json_object_set_new(j, "whatif_ds_zone", r->whatif_zone ? json_string(r->whatif_zone) : json_null());
-	json_object_set_new(j, "diagnosis_text", r->diagnosis_text ? json_string(r->diagnosis_text) : json_null());
+	json_object_set_new(j, "whatif_ds_zone",
+			    r->whatif_zone ? json_string(r->whatif_zone) : json_null());
+	json_object_set_new(j, "diagnosis_text",
+			    r->diagnosis_text ? json_string(r->diagnosis_text) : json_null());
 	json_object_set_new(j, "probed_at", time_json(r->probed_at));
 	json_object_set_new(j, "validated_at", time_json(r->validated_at));
 	json_object_set_new(j, "earliest_expiry", time_json(r->earliest_expiry));
 	json_t *ans = json_object();
-	json_object_set_new(ans, "rcode", r->answer_rcode ? json_string(r->answer_rcode) : json_null());
+	json_object_set_new(ans, "rcode",
+			    r->answer_rcode ? json_string(r->answer_rcode) : json_null());
 	json_t *recs = json_array();
 	for (size_t i = 0; i < r->n_answer; i++)
 		json_array_append_new(recs, json_string(r->answer[i] ? r->answer[i] : ""));
@@ -208,12 +216,14 @@ json_t *rep_json(const an_result_t *r, const evidence_t *ev)
 		return NULL;
 	}
 	json_object_set_new(j, "verdict", json_string(a.verdict));
-	json_object_set_new(j, "emergency_stop", a.emergency ? json_string(a.emergency) : json_null());
+	json_object_set_new(j, "emergency_stop",
+			    a.emergency ? json_string(a.emergency) : json_null());
 	json_t *adv = json_object();
 	json_object_set_new(adv, "who", json_string(an_who_name(a.who)));
 	json_object_set_new(adv, "who_text", a.who_text ? json_string(a.who_text) : json_null());
 	json_object_set_new(adv, "fix", a.fix ? json_string(a.fix) : json_null());
-	json_object_set_new(adv, "emergency_stop", a.emergency ? json_string(a.emergency) : json_null());
+	json_object_set_new(adv, "emergency_stop",
+			    a.emergency ? json_string(a.emergency) : json_null());
 	json_object_set_new(adv, "urgency", a.urgency ? json_string(a.urgency) : json_null());
 	json_object_set_new(j, "advice", adv);
 	rep_advice_clear(&a);

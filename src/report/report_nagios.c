@@ -12,7 +12,8 @@
 
 static const char *const state_name[4] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
-/* Plugin output is one line, and '|' starts the performance data: neither may appear in the text. */
+/* Plugin output is one line, and '|' starts the performance data: neither may appear in the text.
+ */
 static void plain(FILE *out, const char *s)
 {
 	for (; s && *s; s++)
@@ -58,7 +59,8 @@ void rep_nagios(FILE *out, const an_result_t *r, const evidence_t *ev, unsigned 
 	}
 	fputs(" |", out);
 	if (r->earliest_expiry)
-		fprintf(out, " expiry=%llds;%llu;0", (long long)(r->earliest_expiry - r->validated_at),
+		fprintf(out, " expiry=%llds;%llu;0",
+			(long long)(r->earliest_expiry - r->validated_at),
 			(unsigned long long)warn_days * 86400);
 	if (ev)
 		fprintf(out, " queries=%u time=%.3fs", ev->queries, ev->elapsed_ms / 1000.0);

@@ -27,9 +27,9 @@ typedef enum level { LV_OK, LV_WARN, LV_BAD } level_t;
 static const struct {
 	const char *stroke, *fill, *icon, *word;
 } lv[] = {
-	[LV_OK] = {"#116329", "#e6f6ea", "\u2713", "secure"},
-	[LV_WARN] = {"#7d4e00", "#fff5d1", "!", "warning"},
-	[LV_BAD] = {"#a40e26", "#ffebe9", "\u2717", "broken"},
+    [LV_OK] = {"#116329", "#e6f6ea", "\u2713", "secure"},
+    [LV_WARN] = {"#7d4e00", "#fff5d1", "!", "warning"},
+    [LV_BAD] = {"#a40e26", "#ffebe9", "\u2717", "broken"},
 };
 
 void rep_xml_escape(FILE *out, const char *s, size_t max)
@@ -44,13 +44,25 @@ void rep_xml_escape(FILE *out, const char *s, size_t max)
 			return;
 		}
 		switch (*p) {
-		case '&': fputs("&amp;", out); break;
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '"': fputs("&quot;", out); break;
-		case '\'': fputs("&#39;", out); break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&#39;", out);
+			break;
 		case '\n':
-		case '\t': fputc(*p, out); break;
+		case '\t':
+			fputc(*p, out);
+			break;
 		default:
 			if (*p < 0x20 || *p == 0x7f)
 				fputs("\ufffd", out);
@@ -73,7 +85,8 @@ static level_t link_level(const an_result_t *r, const an_link_t *l)
 {
 	switch (l->status) {
 	case AN_SECURE:
-		return zone_has(r, l->zone, AN_WARNING) || zone_has(r, l->zone, AN_ERROR) ? LV_WARN : LV_OK;
+		return zone_has(r, l->zone, AN_WARNING) || zone_has(r, l->zone, AN_ERROR) ? LV_WARN
+											  : LV_OK;
 	case AN_BOGUS:
 	case AN_UNREACHABLE:
 		return LV_BAD;
@@ -83,17 +96,21 @@ static level_t link_level(const an_result_t *r, const an_link_t *l)
 }
 
 /* The connector's phrase for the link into `l` (the DS at its parent). */
-static void link_phrase(const an_result_t *r, const an_link_t *l, bool broken, char *buf, size_t size)
+static void link_phrase(const an_result_t *r, const an_link_t *l, bool broken, char *buf,
+			size_t size)
 {
 	const an_finding_t *f = broken ? rep_main_finding(r) : NULL;
 	if (broken && l->status == AN_UNREACHABLE) {
 		snprintf(buf, size, "breaks here: no name server answers");
 	} else if (broken) {
-		snprintf(buf, size, "breaks here%s%s", f ? ": " : "", f ? an_finding_def(f->id)->id : "");
+		snprintf(buf, size, "breaks here%s%s", f ? ": " : "",
+			 f ? an_finding_def(f->id)->id : "");
 	} else if (l->anchored) {
 		snprintf(buf, size, "trust anchor matches a key");
 	} else if (!l->n_ds) {
-		snprintf(buf, size, l->status == AN_INSECURE ? "no DS at the parent: not signed" : "no DS at the parent");
+		snprintf(buf, size,
+			 l->status == AN_INSECURE ? "no DS at the parent: not signed"
+						  : "no DS at the parent");
 	} else {
 		const an_ds_t *m = NULL;
 		for (size_t i = 0; i < l->n_ds && !m; i++)
@@ -108,32 +125,42 @@ static void link_phrase(const an_result_t *r, const an_link_t *l, bool broken, c
 
 static void connector(FILE *out, int y, level_t v, bool broken, const char *phrase)
 {
+	fprintf(
+	    out,
+	    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"%d\"%s/>\n",
+	    LINE_X, y, LINE_X, y + GAP_H, lv[v].stroke, broken ? 6 : 4,
+	    broken ? " stroke-dasharray=\"6 4\"" : "");
 	fprintf(out,
-		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"%d\"%s/>\n", LINE_X, y,
-		LINE_X, y + GAP_H, lv[v].stroke, broken ? 6 : 4, broken ? " stroke-dasharray=\"6 4\"" : "");
-	fprintf(out,
-		"<circle cx=\"%d\" cy=\"%d\" r=\"11\" fill=\"#ffffff\" stroke=\"%s\" stroke-width=\"2\"/>"
-		"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\" fill=\"%s\">%s</text>\n",
-		LINE_X, y + GAP_H / 2, lv[v].stroke, LINE_X, y + GAP_H / 2 + 5, lv[v].stroke, lv[v].icon);
-	fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"13\" fill=\"%s\"%s>", LINE_X + 20, y + GAP_H / 2 + 5,
-		lv[v].stroke, broken ? " font-weight=\"bold\"" : "");
+		"<circle cx=\"%d\" cy=\"%d\" r=\"11\" fill=\"#ffffff\" stroke=\"%s\" "
+		"stroke-width=\"2\"/>"
+		"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"14\" "
+		"font-weight=\"bold\" fill=\"%s\">%s</text>\n",
+		LINE_X, y + GAP_H / 2, lv[v].stroke, LINE_X, y + GAP_H / 2 + 5, lv[v].stroke,
+		lv[v].icon);
+	fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"13\" fill=\"%s\"%s>", LINE_X + 20,
+		y + GAP_H / 2 + 5, lv[v].stroke, broken ? " font-weight=\"bold\"" : "");
 	rep_xml_escape(out, phrase, 44);
 	fputs("</text>\n", out);
 }
 
-static void box(FILE *out, int y, level_t v, bool broken, const char *title, const char *line2, int h)
+static void box(FILE *out, int y, level_t v, bool broken, const char *title, const char *line2,
+		int h)
 {
 	fprintf(out, "<g><title>");
 	rep_xml_escape(out, title, 0);
-	fprintf(out, "</title>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"8\" fill=\"%s\" stroke=\"%s\" "
-		     "stroke-width=\"%d\"/>\n",
+	fprintf(out,
+		"</title>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"8\" fill=\"%s\" "
+		"stroke=\"%s\" "
+		"stroke-width=\"%d\"/>\n",
 		BOX_X, y, BOX_W, h, lv[v].fill, lv[v].stroke, broken ? 4 : 2);
-	fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"15\" font-weight=\"bold\" fill=\"#1f2328\">", BOX_X + 14,
-		y + (line2 ? 21 : h / 2 + 5));
+	fprintf(out,
+		"<text x=\"%d\" y=\"%d\" font-size=\"15\" font-weight=\"bold\" fill=\"#1f2328\">",
+		BOX_X + 14, y + (line2 ? 21 : h / 2 + 5));
 	rep_xml_escape(out, title, MAX_CHARS);
 	fputs("</text>\n", out);
 	if (line2) {
-		fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"13\" fill=\"%s\">", BOX_X + 14, y + 41, lv[v].stroke);
+		fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"13\" fill=\"%s\">", BOX_X + 14,
+			y + 41, lv[v].stroke);
 		rep_xml_escape(out, line2, 46);
 		fputs("</text>\n", out);
 	}
@@ -148,13 +175,16 @@ void rep_svg(FILE *out, const an_result_t *r, bool standalone)
 	if (standalone)
 		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
 	fprintf(out,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chain\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-		"role=\"img\" aria-labelledby=\"chain-title chain-desc\" font-family=\"system-ui, -apple-system, "
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chain\" viewBox=\"0 0 %d %d\" "
+		"width=\"%d\" height=\"%d\" "
+		"role=\"img\" aria-labelledby=\"chain-title chain-desc\" font-family=\"system-ui, "
+		"-apple-system, "
 		"'Segoe UI', Roboto, 'DejaVu Sans', sans-serif\">\n",
 		SVG_W, h, SVG_W, h);
 	fputs("<title id=\"chain-title\">Chain of trust for ", out);
 	rep_xml_escape(out, r->qname, 0);
-	fprintf(out, " %s: %s</title>\n<desc id=\"chain-desc\">", qt ? qt : "?", an_status_name(r->status));
+	fprintf(out, " %s: %s</title>\n<desc id=\"chain-desc\">", qt ? qt : "?",
+		an_status_name(r->status));
 	for (size_t i = 0; i < r->n_chain; i++) {
 		const an_link_t *l = &r->chain[i];
 		bool broken = r->broken_zone && strcmp(r->broken_zone, l->zone) == 0;
@@ -170,9 +200,12 @@ void rep_svg(FILE *out, const an_result_t *r, bool standalone)
 
 	int y = 8;
 	/* The trust anchor. */
-	fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"17\" fill=\"#f6f8fa\" stroke=\"#57606a\" "
-		     "stroke-width=\"1.5\"/>\n<text x=\"%d\" y=\"%d\" font-size=\"14\" fill=\"#1f2328\">Trust anchor "
-		     "(the root key, built in or given)</text>\n",
+	fprintf(out,
+		"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"17\" fill=\"#f6f8fa\" "
+		"stroke=\"#57606a\" "
+		"stroke-width=\"1.5\"/>\n<text x=\"%d\" y=\"%d\" font-size=\"14\" "
+		"fill=\"#1f2328\">Trust anchor "
+		"(the root key, built in or given)</text>\n",
 		BOX_X, y, BOX_W, anchor_h, BOX_X + 14, y + 22);
 	y += anchor_h;
 	for (size_t i = 0; i < r->n_chain; i++) {
@@ -184,24 +217,28 @@ void rep_svg(FILE *out, const an_result_t *r, bool standalone)
 		connector(out, y, v, broken, phrase);
 		y += GAP_H;
 		const char *word = broken ? "BROKEN LINK"
-				   : v == LV_WARN && l->status == AN_SECURE ? "secure, with warnings"
-									    : an_status_name(l->status);
+				   : v == LV_WARN && l->status == AN_SECURE
+				       ? "secure, with warnings"
+				       : an_status_name(l->status);
 		if (l->servers_total)
-			snprintf(line2, sizeof(line2), "%s %s: keys valid at %u of %u servers", lv[v].icon, word,
-				 l->servers_ok, l->servers_total);
+			snprintf(line2, sizeof(line2), "%s %s: keys valid at %u of %u servers",
+				 lv[v].icon, word, l->servers_ok, l->servers_total);
 		else
 			snprintf(line2, sizeof(line2), "%s %s", lv[v].icon, word);
 		box(out, y, v, broken, l->zone, line2, BOX_H);
 		y += BOX_H;
 	}
 	/* The name itself. */
-	level_t v = r->status == AN_SECURE ? LV_OK : r->status == AN_BOGUS || r->status == AN_UNREACHABLE ? LV_BAD : LV_WARN;
+	level_t v = r->status == AN_SECURE				   ? LV_OK
+		    : r->status == AN_BOGUS || r->status == AN_UNREACHABLE ? LV_BAD
+									   : LV_WARN;
 	char phrase[120], title[1100], line2[160];
-	snprintf(phrase, sizeof(phrase), "%s", r->status == AN_SECURE	  ? "the answer is signed and valid"
-					  : r->status == AN_INSECURE ? "not protected by DNSSEC"
-					  : r->status == AN_BOGUS    ? "resolvers answer SERVFAIL"
-					  : r->status == AN_UNREACHABLE ? "no answer"
-									: "no verdict");
+	snprintf(phrase, sizeof(phrase), "%s",
+		 r->status == AN_SECURE	       ? "the answer is signed and valid"
+		 : r->status == AN_INSECURE    ? "not protected by DNSSEC"
+		 : r->status == AN_BOGUS       ? "resolvers answer SERVFAIL"
+		 : r->status == AN_UNREACHABLE ? "no answer"
+					       : "no verdict");
 	connector(out, y, v, false, phrase);
 	y += GAP_H;
 	snprintf(title, sizeof(title), "%s %s", r->qname ? r->qname : "?", qt ? qt : "?");

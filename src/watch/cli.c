@@ -21,26 +21,32 @@
 #define LINE_MAX_LEN 1024
 
 static const char watch_usage[] =
-	"usage: dnssec-doctor watch [options] NAMES-FILE\n"
-	"Check every \"NAME [TYPE]\" line of NAMES-FILE again and again; serve Prometheus metrics and a status page;\n"
-	"keep the history in SQLite. SIGHUP reloads NAMES-FILE; SIGTERM stops (history written). See docs/watch.md.\n"
-	"  --interval SECONDS   check each name this often (default 300; 1 or more)\n"
-	"  --db FILE            history database (default $STATE_DIRECTORY/watch.db, else\n"
-	"                       /var/lib/dnssec-doctor/watch.db)\n"
-	"  --keep-days N        delete history older than this (default 90)\n"
-	"  --listen ADDR:PORT   serve /metrics, /healthz, / (status page) and /report (default: no HTTP)\n"
-	"  --max-checks N       checks at once (default 16, 1-1024)\n"
-	"  --rounds N           stop after checking every name N times (default: run until SIGTERM)\n"
-	"and the check options of `dnssec-doctor check` (--trust-anchor, --root-hints, --resolver, --no-resolvers,\n"
-	"--warn-days, --timeout, --deadline, --max-queries, -4, -6 ...; see dnssec-doctor --help).\n";
+    "usage: dnssec-doctor watch [options] NAMES-FILE\n"
+    "Check every \"NAME [TYPE]\" line of NAMES-FILE again and again; serve Prometheus metrics and "
+    "a status page;\n"
+    "keep the history in SQLite. SIGHUP reloads NAMES-FILE; SIGTERM stops (history written). See "
+    "docs/watch.md.\n"
+    "  --interval SECONDS   check each name this often (default 300; 1 or more)\n"
+    "  --db FILE            history database (default $STATE_DIRECTORY/watch.db, else\n"
+    "                       /var/lib/dnssec-doctor/watch.db)\n"
+    "  --keep-days N        delete history older than this (default 90)\n"
+    "  --listen ADDR:PORT   serve /metrics, /healthz, / (status page) and /report (default: no "
+    "HTTP)\n"
+    "  --max-checks N       checks at once (default 16, 1-1024)\n"
+    "  --rounds N           stop after checking every name N times (default: run until SIGTERM)\n"
+    "and the check options of `dnssec-doctor check` (--trust-anchor, --root-hints, --resolver, "
+    "--no-resolvers,\n"
+    "--warn-days, --timeout, --deadline, --max-queries, -4, -6 ...; see dnssec-doctor --help).\n";
 
 static const char history_usage[] =
-	"usage: dnssec-doctor history [--db FILE] [--json] NAME [TYPE]\n"
-	"Print the timeline `watch` recorded for NAME: one line per change of status or findings, newest first.\n";
+    "usage: dnssec-doctor history [--db FILE] [--json] NAME [TYPE]\n"
+    "Print the timeline `watch` recorded for NAME: one line per change of status or findings, "
+    "newest first.\n";
 
 const char *watch_default_db(char *buf, size_t size)
 {
-	const char *sd = getenv("STATE_DIRECTORY"); /* systemd's StateDirectory= (the first, if several) */
+	const char *sd =
+	    getenv("STATE_DIRECTORY"); /* systemd's StateDirectory= (the first, if several) */
 	if (sd && sd[0] == '/') {
 		size_t l = strcspn(sd, ":");
 		snprintf(buf, size, "%.*s/watch.db", (int)l, sd);
@@ -87,7 +93,8 @@ static int parse_line(char *line, watch_name_t *out, char *why, size_t why_size)
 	return 0;
 }
 
-int watch_names_load(const char *path, watch_name_t **out, size_t *n_out, char *err, size_t err_size)
+int watch_names_load(const char *path, watch_name_t **out, size_t *n_out, char *err,
+		     size_t err_size)
 {
 	*out = NULL;
 	*n_out = 0;
@@ -107,7 +114,8 @@ int watch_names_load(const char *path, watch_name_t **out, size_t *n_out, char *
 		if (l && buf[l - 1] == '\n')
 			buf[--l] = '\0';
 		else if (!feof(f)) {
-			snprintf(err, err_size, "%.300s line %lu: longer than %d characters", path, lineno, LINE_MAX_LEN);
+			snprintf(err, err_size, "%.300s line %lu: longer than %d characters", path,
+				 lineno, LINE_MAX_LEN);
 			ret = DD_EINVAL;
 			break;
 		}
@@ -117,7 +125,8 @@ int watch_names_load(const char *path, watch_name_t **out, size_t *n_out, char *
 		if (*p == '\0' || *p == '#')
 			continue;
 		if (n == WATCH_NAMES_MAX) {
-			snprintf(err, err_size, "%.300s: more than %d names", path, WATCH_NAMES_MAX);
+			snprintf(err, err_size, "%.300s: more than %d names", path,
+				 WATCH_NAMES_MAX);
 			ret = DD_EINVAL;
 			break;
 		}
@@ -164,14 +173,15 @@ int watch_names_load(const char *path, watch_name_t **out, size_t *n_out, char *
 }
 
 /* A number option's value in [lo, hi]. */
-static int parse_num(const char *opt, const char *s, unsigned long lo, unsigned long hi, unsigned *out, char *err,
-		     size_t err_size)
+static int parse_num(const char *opt, const char *s, unsigned long lo, unsigned long hi,
+		     unsigned *out, char *err, size_t err_size)
 {
 	char *end = NULL;
 	errno = 0;
 	unsigned long v = s && *s >= '0' && *s <= '9' ? strtoul(s, &end, 10) : 0;
 	if (!s || !end || *end || errno || v < lo || v > hi) {
-		snprintf(err, err_size, "%s: expected a number (%lu-%lu), got \"%.40s\"", opt, lo, hi, s ? s : "");
+		snprintf(err, err_size, "%s: expected a number (%lu-%lu), got \"%.40s\"", opt, lo,
+			 hi, s ? s : "");
 		return DD_EINVAL;
 	}
 	*out = (unsigned)v;
@@ -181,8 +191,14 @@ static int parse_num(const char *opt, const char *s, unsigned long lo, unsigned 
 /* Shared options that take a value: their value passes through with them. */
 static bool takes_value(const char *a)
 {
-	static const char *const with_value[] = {"--warn-days", "--trust-anchor", "--root-hints", "--resolver",
-						 "--nsec3-iterations-limit", "--timeout", "--deadline", "--max-queries"};
+	static const char *const with_value[] = {"--warn-days",
+						 "--trust-anchor",
+						 "--root-hints",
+						 "--resolver",
+						 "--nsec3-iterations-limit",
+						 "--timeout",
+						 "--deadline",
+						 "--max-queries"};
 	for (size_t i = 0; i < DD_ARRAY_LEN(with_value); i++)
 		if (strcmp(a, with_value[i]) == 0)
 			return true;
@@ -192,8 +208,17 @@ static bool takes_value(const char *a)
 /* Options of other commands that mean nothing to watch. */
 static bool refused(const char *a)
 {
-	static const char *const no[] = {"--json", "--format", "--at", "--ds", "--concurrency", "--unordered",
-					 "--allow-private", "--rate", "--target-budget", "--color", "--no-color"};
+	static const char *const no[] = {"--json",
+					 "--format",
+					 "--at",
+					 "--ds",
+					 "--concurrency",
+					 "--unordered",
+					 "--allow-private",
+					 "--rate",
+					 "--target-budget",
+					 "--color",
+					 "--no-color"};
 	size_t l = strcspn(a, "=");
 	for (size_t i = 0; i < DD_ARRAY_LEN(no); i++)
 		if (strlen(no[i]) == l && strncmp(a, no[i], l) == 0)
@@ -201,10 +226,12 @@ static bool refused(const char *a)
 	return false;
 }
 
-/* Take watch's own option at argv[*i] (with "=VALUE" or the next argument). 1: taken, 0: not ours, <0: error. */
+/* Take watch's own option at argv[*i] (with "=VALUE" or the next argument). 1: taken, 0: not ours,
+ * <0: error. */
 static int own_option(watch_cfg_t *c, int argc, char **argv, int *i, char *err, size_t err_size)
 {
-	static const char *const own[] = {"--interval", "--db", "--keep-days", "--listen", "--max-checks", "--rounds"};
+	static const char *const own[] = {"--interval", "--db",		"--keep-days",
+					  "--listen",	"--max-checks", "--rounds"};
 	const char *a = argv[*i];
 	size_t l = strcspn(a, "=");
 	size_t k = 0;
@@ -214,11 +241,15 @@ static int own_option(watch_cfg_t *c, int argc, char **argv, int *i, char *err, 
 		return 0;
 	const char *v = a[l] == '=' ? a + l + 1 : *i + 1 < argc ? argv[++*i] : NULL;
 	if (!v) {
-		snprintf(err, err_size, "option %s needs a value (see dnssec-doctor watch --help)", own[k]);
+		snprintf(err, err_size, "option %s needs a value (see dnssec-doctor watch --help)",
+			 own[k]);
 		return DD_EINVAL;
 	}
 	switch (k) {
-	case 0: return parse_num("--interval", v, 1, 31536000, &c->interval_s, err, err_size) ? DD_EINVAL : 1;
+	case 0:
+		return parse_num("--interval", v, 1, 31536000, &c->interval_s, err, err_size)
+			   ? DD_EINVAL
+			   : 1;
 	case 1:
 		if (!*v || strlen(v) >= sizeof(c->db_path)) {
 			snprintf(err, err_size, "--db: expected a file name");
@@ -226,20 +257,32 @@ static int own_option(watch_cfg_t *c, int argc, char **argv, int *i, char *err, 
 		}
 		snprintf(c->db_path, sizeof(c->db_path), "%s", v);
 		return 1;
-	case 2: return parse_num("--keep-days", v, 1, 36500, &c->keep_days, err, err_size) ? DD_EINVAL : 1;
+	case 2:
+		return parse_num("--keep-days", v, 1, 36500, &c->keep_days, err, err_size)
+			   ? DD_EINVAL
+			   : 1;
 	case 3:
 		if (strlen(v) >= sizeof(c->listen) || !strrchr(v, ':')) {
-			snprintf(err, err_size, "--listen: expected ADDR:PORT (127.0.0.1:9553, [::1]:9553), got \"%.60s\"", v);
+			snprintf(err, err_size,
+				 "--listen: expected ADDR:PORT (127.0.0.1:9553, [::1]:9553), got "
+				 "\"%.60s\"",
+				 v);
 			return DD_EINVAL;
 		}
 		snprintf(c->listen, sizeof(c->listen), "%s", v);
 		return 1;
-	case 4: return parse_num("--max-checks", v, 1, 1024, &c->max_checks, err, err_size) ? DD_EINVAL : 1;
-	default: return parse_num("--rounds", v, 1, 1000000, &c->rounds, err, err_size) ? DD_EINVAL : 1;
+	case 4:
+		return parse_num("--max-checks", v, 1, 1024, &c->max_checks, err, err_size)
+			   ? DD_EINVAL
+			   : 1;
+	default:
+		return parse_num("--rounds", v, 1, 1000000, &c->rounds, err, err_size) ? DD_EINVAL
+										       : 1;
 	}
 }
 
-/* Parse watch's command line into `c` (its options set up for checks). Returns 0, 1 (help shown) or DD_EINVAL. */
+/* Parse watch's command line into `c` (its options set up for checks). Returns 0, 1 (help shown) or
+ * DD_EINVAL. */
 static int watch_parse(int argc, char **argv, watch_cfg_t *c, char *err, size_t err_size)
 {
 	c->interval_s = 300;
@@ -272,7 +315,10 @@ static int watch_parse(int argc, char **argv, watch_cfg_t *c, char *err, size_t 
 		if (r > 0)
 			continue;
 		if (!dashdash && refused(a)) {
-			snprintf(err, err_size, "watch: %.40s does not apply to watch (see dnssec-doctor watch --help)", a);
+			snprintf(
+			    err, err_size,
+			    "watch: %.40s does not apply to watch (see dnssec-doctor watch --help)",
+			    a);
 			free(pass);
 			return DD_EINVAL;
 		}
@@ -285,8 +331,10 @@ static int watch_parse(int argc, char **argv, watch_cfg_t *c, char *err, size_t 
 	if (rc)
 		return rc;
 	if (!c->o.evidence_file || strcmp(c->o.evidence_file, "-") == 0) {
-		snprintf(err, err_size, "watch: expected a names file (\"NAME [TYPE]\" lines; standard input cannot be "
-					"reloaded)");
+		snprintf(
+		    err, err_size,
+		    "watch: expected a names file (\"NAME [TYPE]\" lines; standard input cannot be "
+		    "reloaded)");
 		return DD_EINVAL;
 	}
 	c->names_file = c->o.evidence_file;
@@ -334,7 +382,8 @@ int watch_history_main(int argc, char **argv)
 			}
 			snprintf(db_path, sizeof(db_path), "%s", v);
 		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "dnssec-doctor: history: unknown option %.60s\n%s", a, history_usage);
+			fprintf(stderr, "dnssec-doctor: history: unknown option %.60s\n%s", a,
+				history_usage);
 			return EXIT_USAGE;
 		} else if (n < 3) {
 			args[n++] = a;
@@ -359,9 +408,11 @@ int watch_history_main(int argc, char **argv)
 	if (watch_db_open(db_path, true, &db, err, sizeof(err))) {
 		fprintf(stderr, "dnssec-doctor: %s\n", err);
 	} else {
-		int rc = watch_history_print(db, stdout, q.name, n == 2 ? q.type : NULL, json, (int64_t)time(NULL));
+		int rc = watch_history_print(db, stdout, q.name, n == 2 ? q.type : NULL, json,
+					     (int64_t)time(NULL));
 		if (rc == DD_ENOTFOUND)
-			fprintf(stderr, "dnssec-doctor: history: %s has no history in %s\n", q.name, db_path);
+			fprintf(stderr, "dnssec-doctor: history: %s has no history in %s\n", q.name,
+				db_path);
 		else if (rc)
 			fprintf(stderr, "dnssec-doctor: history: cannot read %s\n", db_path);
 		else

@@ -36,25 +36,25 @@ struct watch_db {
 };
 
 static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');"
-	"CREATE TABLE IF NOT EXISTS checks("
-	" id INTEGER PRIMARY KEY,"
-	" t INTEGER NOT NULL,"
-	" name TEXT NOT NULL,"
-	" type TEXT NOT NULL,"
-	" kind TEXT NOT NULL,"
-	" status TEXT NOT NULL,"
-	" ede TEXT NOT NULL,"
-	" broken_zone TEXT,"
-	" findings TEXT NOT NULL,"
-	" earliest_expiry INTEGER,"
-	" duration_ms INTEGER NOT NULL,"
-	" error TEXT,"
-	" fingerprint TEXT NOT NULL,"
-	" report TEXT);"
-	"CREATE INDEX IF NOT EXISTS checks_by_name ON checks(name, type, t);"
-	"CREATE INDEX IF NOT EXISTS checks_by_time ON checks(t);";
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');"
+    "CREATE TABLE IF NOT EXISTS checks("
+    " id INTEGER PRIMARY KEY,"
+    " t INTEGER NOT NULL,"
+    " name TEXT NOT NULL,"
+    " type TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " ede TEXT NOT NULL,"
+    " broken_zone TEXT,"
+    " findings TEXT NOT NULL,"
+    " earliest_expiry INTEGER,"
+    " duration_ms INTEGER NOT NULL,"
+    " error TEXT,"
+    " fingerprint TEXT NOT NULL,"
+    " report TEXT);"
+    "CREATE INDEX IF NOT EXISTS checks_by_name ON checks(name, type, t);"
+    "CREATE INDEX IF NOT EXISTS checks_by_time ON checks(t);";
 
 int watch_db_open(const char *path, bool readonly, watch_db_t **out, char *err, size_t err_size)
 {
@@ -70,14 +70,17 @@ int watch_db_open(const char *path, bool readonly, watch_db_t **out, char *err, 
 	if (rc == SQLITE_OK)
 		sqlite3_busy_timeout(db->h, 5000);
 	if (rc == SQLITE_OK && !readonly)
-		rc = sqlite3_exec(db->h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg);
+		rc = sqlite3_exec(db->h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+				  NULL, NULL, &msg);
 	if (rc == SQLITE_OK && !readonly)
 		rc = sqlite3_exec(db->h, schema, NULL, NULL, &msg);
 	if (rc == SQLITE_OK && readonly)
 		rc = sqlite3_exec(db->h, "SELECT 1 FROM checks LIMIT 1", NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		snprintf(err, err_size, "--db %.200s: %s", path,
-			 msg ? msg : db->h ? sqlite3_errmsg(db->h) : "cannot open");
+			 msg	 ? msg
+			 : db->h ? sqlite3_errmsg(db->h)
+				 : "cannot open");
 		sqlite3_free(msg);
 		watch_db_close(db);
 		return DD_EIO;
@@ -114,11 +117,14 @@ size_t watch_db_pending_bytes(const watch_db_t *db)
 	return db ? db->q_bytes + db->n_q * sizeof(qrow_t) : 0;
 }
 
-int watch_db_last(watch_db_t *db, const char *name, const char *type, char *fp, size_t fp_size, int64_t *t)
+int watch_db_last(watch_db_t *db, const char *name, const char *type, char *fp, size_t fp_size,
+		  int64_t *t)
 {
 	sqlite3_stmt *st = NULL;
 	int ret = DD_ENOTFOUND;
-	if (sqlite3_prepare_v2(db->h, "SELECT fingerprint, t FROM checks WHERE name = ? AND type = ? ORDER BY t DESC, id DESC LIMIT 1",
+	if (sqlite3_prepare_v2(db->h,
+			       "SELECT fingerprint, t FROM checks WHERE name = ? AND type = ? "
+			       "ORDER BY t DESC, id DESC LIMIT 1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return DD_EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -133,8 +139,8 @@ int watch_db_last(watch_db_t *db, const char *name, const char *type, char *fp, 
 	return ret;
 }
 
-int watch_db_queue(watch_db_t *db, const char *name, const char *type, watch_row_t kind, const watch_rec_t *rec,
-		   const char *report)
+int watch_db_queue(watch_db_t *db, const char *name, const char *type, watch_row_t kind,
+		   const watch_rec_t *rec, const char *report)
 {
 	if (kind == WATCH_ROW_NONE)
 		return 0;
@@ -172,12 +178,14 @@ static void bind_row(sqlite3_stmt *st, const qrow_t *r)
 	char ede[64] = "", fp[1200];
 	size_t el = 0;
 	for (size_t i = 0; i < r->rec.n_ede && el < sizeof(ede) - 12; i++)
-		el += (size_t)snprintf(ede + el, sizeof(ede) - el, "%s%d", i ? "," : "", r->rec.ede[i]);
+		el += (size_t)snprintf(ede + el, sizeof(ede) - el, "%s%d", i ? "," : "",
+				       r->rec.ede[i]);
 	watch_fingerprint(&r->rec, fp, sizeof(fp));
 	sqlite3_bind_int64(st, 1, r->t);
 	sqlite3_bind_text(st, 2, r->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, r->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, r->kind == WATCH_ROW_CHANGE ? "change" : "heartbeat", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->kind == WATCH_ROW_CHANGE ? "change" : "heartbeat", -1,
+			  SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, an_status_name(r->rec.status), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, ede, -1, SQLITE_TRANSIENT);
 	if (r->rec.broken_zone[0])
@@ -210,11 +218,12 @@ int watch_db_flush(watch_db_t *db, char *err, size_t err_size)
 	int rc = sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc == SQLITE_OK) {
 		what = "INSERT";
-		rc = sqlite3_prepare_v2(db->h,
-					"INSERT INTO checks(t, name, type, kind, status, ede, broken_zone, findings, "
-					"earliest_expiry, duration_ms, error, fingerprint, report) "
-					"VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-					-1, &st, NULL);
+		rc = sqlite3_prepare_v2(
+		    db->h,
+		    "INSERT INTO checks(t, name, type, kind, status, ede, broken_zone, findings, "
+		    "earliest_expiry, duration_ms, error, fingerprint, report) "
+		    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    -1, &st, NULL);
 	}
 	for (size_t i = 0; rc == SQLITE_OK && i < db->n_q; i++) {
 		bind_row(st, &db->q[i]);
@@ -228,8 +237,8 @@ int watch_db_flush(watch_db_t *db, char *err, size_t err_size)
 		rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
 	}
 	if (rc != SQLITE_OK) {
-		snprintf(err, err_size, "history: %s failed: %s (%zu rows kept for the next try)", what,
-			 sqlite3_errmsg(db->h), db->n_q);
+		snprintf(err, err_size, "history: %s failed: %s (%zu rows kept for the next try)",
+			 what, sqlite3_errmsg(db->h), db->n_q);
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 		return DD_EIO;
 	}
@@ -255,10 +264,11 @@ char *watch_db_report(watch_db_t *db, const char *name, const char *type)
 {
 	sqlite3_stmt *st = NULL;
 	char *out = NULL;
-	if (sqlite3_prepare_v2(db->h,
-			       "SELECT report FROM checks WHERE name = ? AND type = ? AND report IS NOT NULL "
-			       "ORDER BY t DESC, id DESC LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		db->h,
+		"SELECT report FROM checks WHERE name = ? AND type = ? AND report IS NOT NULL "
+		"ORDER BY t DESC, id DESC LIMIT 1",
+		-1, &st, NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
@@ -277,7 +287,8 @@ void watch_duration_text(int64_t s, char *buf, size_t size)
 	else if (s < 3600)
 		snprintf(buf, size, "%lld min", (long long)(s / 60));
 	else if (s < 2 * 86400)
-		snprintf(buf, size, "%lld h %lld min", (long long)(s / 3600), (long long)(s % 3600 / 60));
+		snprintf(buf, size, "%lld h %lld min", (long long)(s / 3600),
+			 (long long)(s % 3600 / 60));
 	else
 		snprintf(buf, size, "%lld days", (long long)(s / 86400));
 }
@@ -292,8 +303,9 @@ typedef struct period {
 	char ede[64];
 	char broken[256];
 	char error[200];
-	int64_t since, last_seen, until; /* until: start of the next period, 0 for the current one */
-	int64_t expiry;                  /* the last row's earliest expiry, 0: none */
+	int64_t since, last_seen,
+	    until;	/* until: start of the next period, 0 for the current one */
+	int64_t expiry; /* the last row's earliest expiry, 0: none */
 } period_t;
 
 static void col_text(sqlite3_stmt *st, int col, char *buf, size_t size)
@@ -303,12 +315,15 @@ static void col_text(sqlite3_stmt *st, int col, char *buf, size_t size)
 }
 
 /* Read the rows of a name into periods, oldest first. Returns 0, DD_ENOMEM or DD_EIO. */
-static int load_periods(watch_db_t *db, const char *name, const char *type, period_t **out, size_t *n_out)
+static int load_periods(watch_db_t *db, const char *name, const char *type, period_t **out,
+			size_t *n_out)
 {
 	sqlite3_stmt *st = NULL;
-	const char *sql = type ? "SELECT type, t, status, findings, ede, broken_zone, error, earliest_expiry FROM checks "
+	const char *sql = type ? "SELECT type, t, status, findings, ede, broken_zone, error, "
+				 "earliest_expiry FROM checks "
 				 "WHERE name = ? AND type = ? ORDER BY type, t, id"
-			       : "SELECT type, t, status, findings, ede, broken_zone, error, earliest_expiry FROM checks "
+			       : "SELECT type, t, status, findings, ede, broken_zone, error, "
+				 "earliest_expiry FROM checks "
 				 "WHERE name = ? ORDER BY type, t, id";
 	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
 		return DD_EIO;
@@ -330,9 +345,10 @@ static int load_periods(watch_db_t *db, const char *name, const char *type, peri
 		cur.until = 0;
 		cur.expiry = sqlite3_column_int64(st, 7);
 		period_t *last = n ? &p[n - 1] : NULL;
-		if (last && strcmp(last->type, cur.type) == 0 && strcmp(last->status, cur.status) == 0 &&
-		    strcmp(last->ids, cur.ids) == 0) {
-			last->last_seen = cur.since; /* same status and findings: the period goes on */
+		if (last && strcmp(last->type, cur.type) == 0 &&
+		    strcmp(last->status, cur.status) == 0 && strcmp(last->ids, cur.ids) == 0) {
+			last->last_seen =
+			    cur.since; /* same status and findings: the period goes on */
 			last->expiry = cur.expiry;
 			memcpy(last->ede, cur.ede, sizeof(cur.ede));
 			memcpy(last->broken, cur.broken, sizeof(cur.broken));
@@ -375,7 +391,8 @@ static json_t *period_json(const period_t *p)
 	} else {
 		json_object_set_new(j, "until", json_null());
 	}
-	json_object_set_new(j, "seconds", json_integer((p->until ? p->until : p->last_seen) - p->since));
+	json_object_set_new(j, "seconds",
+			    json_integer((p->until ? p->until : p->last_seen) - p->since));
 	json_object_set_new(j, "status", json_string(p->status));
 	json_t *ids = json_array(), *ede = json_array();
 	char buf[WATCH_IDS_MAX];
@@ -407,8 +424,8 @@ static void headline(FILE *out, const char *name, const period_t *p, size_t n, i
 	char t[40], d[40];
 	an_time_text(cur->since, t, sizeof(t));
 	watch_duration_text(now - cur->since, d, sizeof(d));
-	fprintf(out, "%s %s: %s since %s (%s)%s%s", name, cur->type, cur->status, t, d, cur->ids[0] ? ": " : "",
-		cur->ids);
+	fprintf(out, "%s %s: %s since %s (%s)%s%s", name, cur->type, cur->status, t, d,
+		cur->ids[0] ? ": " : "", cur->ids);
 	if (n > 1 && strcmp(p[n - 2].type, cur->type) == 0) {
 		watch_duration_text(p[n - 2].until - p[n - 2].since, d, sizeof(d));
 		fprintf(out, "; before: %s for %s", p[n - 2].status, d);
@@ -430,9 +447,11 @@ static void print_text(FILE *out, const char *name, const period_t *p, size_t n,
 			char t[40], d[40];
 			an_time_text(q->since, t, sizeof(t));
 			watch_duration_text((q->until ? q->until : now) - q->since, d, sizeof(d));
-			fprintf(out, "  %s  %-13s %-14s %s", t, q->status, d, q->ids[0] ? q->ids : "-");
+			fprintf(out, "  %s  %-13s %-14s %s", t, q->status, d,
+				q->ids[0] ? q->ids : "-");
 			if (q->ede[0] || q->broken[0])
-				fprintf(out, " (%s%s%s%s%s)", q->ede[0] ? "EDE " : "", q->ede, q->ede[0] && q->broken[0] ? ", " : "",
+				fprintf(out, " (%s%s%s%s%s)", q->ede[0] ? "EDE " : "", q->ede,
+					q->ede[0] && q->broken[0] ? ", " : "",
 					q->broken[0] ? "broken zone " : "", q->broken);
 			if (q->error[0])
 				fprintf(out, " [%s]", q->error);
@@ -442,7 +461,8 @@ static void print_text(FILE *out, const char *name, const period_t *p, size_t n,
 	}
 }
 
-int watch_history_print(watch_db_t *db, FILE *out, const char *name, const char *type, bool json, int64_t now)
+int watch_history_print(watch_db_t *db, FILE *out, const char *name, const char *type, bool json,
+			int64_t now)
 {
 	period_t *p = NULL;
 	size_t n = 0;

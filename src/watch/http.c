@@ -21,14 +21,15 @@
 #include "watch/watch_int.h"
 #include "web/web.h"
 
-static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype, const char *body,
-		  size_t len)
+static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
+		  const char *body, size_t len)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	/* The security headers of `serve`. */
-	evhttp_add_header(h, "Content-Security-Policy",
-			  "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-			  "base-uri 'none'");
+	evhttp_add_header(
+	    h, "Content-Security-Policy",
+	    "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+	    "base-uri 'none'");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "X-Frame-Options", "DENY");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
@@ -76,7 +77,8 @@ static void handle_report(watcher_t *w, struct evhttp_request *req, const char *
 	const char *name = evhttp_find_header(&kv, "name"), *type = evhttp_find_header(&kv, "type");
 	if (dd_parse_query(name, type, &canon, &qtype, err, sizeof(err))) {
 		evhttp_clear_headers(&kv);
-		reply_text(req, 400, "Bad Request", "expected ?name=NAME&type=TYPE with a valid name and type\n");
+		reply_text(req, 400, "Bad Request",
+			   "expected ?name=NAME&type=TYPE with a valid name and type\n");
 		return;
 	}
 	evhttp_clear_headers(&kv);
@@ -106,7 +108,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	watcher_t *w = arg;
 	const char *uri = evhttp_request_get_uri(req);
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	struct evhttp_uri *u = uri && strlen(uri) <= 2048 ? evhttp_uri_parse_with_flags(uri, 0) : NULL;
+	struct evhttp_uri *u =
+	    uri && strlen(uri) <= 2048 ? evhttp_uri_parse_with_flags(uri, 0) : NULL;
 	const char *path = u ? evhttp_uri_get_path(u) : NULL;
 	char *body = NULL;
 	size_t len = 0;
@@ -130,13 +133,16 @@ static void on_request(struct evhttp_request *req, void *arg)
 		else if (f)
 			watch_page_write(f, s, w->n_e, (int64_t)time(NULL), w->cfg->interval_s);
 		if (f && fclose(f) == 0)
-			reply(req, 200, "OK", metrics ? "text/plain; version=0.0.4; charset=utf-8" : "text/html; charset=utf-8",
+			reply(req, 200, "OK",
+			      metrics ? "text/plain; version=0.0.4; charset=utf-8"
+				      : "text/html; charset=utf-8",
 			      body, len);
 		else
 			reply_text(req, 503, "Service Unavailable", "out of memory\n");
 		free(s);
 	} else {
-		reply_text(req, 404, "Not Found", "no such page (/, /metrics, /healthz, /report)\n");
+		reply_text(req, 404, "Not Found",
+			   "no such page (/, /metrics, /healthz, /report)\n");
 	}
 	free(body);
 	if (u)
@@ -175,7 +181,8 @@ int watch_http_start(watcher_t *w, char *err, size_t err_size)
 	char host[64];
 	uint16_t port = 0;
 	if (parse_listen(w->cfg->listen, host, sizeof(host), &port)) {
-		snprintf(err, err_size, "--listen: expected ADDR:PORT (127.0.0.1:9553, [::1]:9553), got \"%.60s\"",
+		snprintf(err, err_size,
+			 "--listen: expected ADDR:PORT (127.0.0.1:9553, [::1]:9553), got \"%.60s\"",
 			 w->cfg->listen);
 		return DD_EINVAL;
 	}
@@ -183,14 +190,16 @@ int watch_http_start(watcher_t *w, char *err, size_t err_size)
 		snprintf(err, err_size, "watch: out of memory");
 		return DD_ENOMEM;
 	}
-	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-						    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+						EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(w->http, 8192);
 	evhttp_set_max_body_size(w->http, 1024);
 	evhttp_set_timeout(w->http, 30);
 	evhttp_set_gencb(w->http, on_request, w);
 	if (!evhttp_bind_socket_with_handle(w->http, host, port)) {
-		snprintf(err, err_size, "watch: cannot listen on %s: %s", w->cfg->listen, strerror(errno));
+		snprintf(err, err_size, "watch: cannot listen on %s: %s", w->cfg->listen,
+			 strerror(errno));
 		return DD_EIO;
 	}
 	return 0;

@@ -22,7 +22,8 @@ void watch_rec_from_result(watch_rec_t *rec, const an_result_t *r)
 	rec->status = r->status;
 	rec->n_ede = r->n_ede < DD_ARRAY_LEN(rec->ede) ? r->n_ede : DD_ARRAY_LEN(rec->ede);
 	memcpy(rec->ede, r->ede, rec->n_ede * sizeof(int));
-	snprintf(rec->broken_zone, sizeof(rec->broken_zone), "%s", r->broken_zone ? r->broken_zone : "");
+	snprintf(rec->broken_zone, sizeof(rec->broken_zone), "%s",
+		 r->broken_zone ? r->broken_zone : "");
 	memset(rec->severity, 0, sizeof(rec->severity));
 	rec->ids[0] = '\0';
 	rec->error[0] = '\0';
@@ -58,9 +59,10 @@ void watch_fingerprint(const watch_rec_t *rec, char *buf, size_t size)
 	char ede[64] = "";
 	size_t el = 0;
 	for (size_t i = 0; i < rec->n_ede && el < sizeof(ede) - 12; i++)
-		el += (size_t)snprintf(ede + el, sizeof(ede) - el, "%s%d", i ? "," : "", rec->ede[i]);
-	snprintf(buf, size, "%s|%s|%s|%s|%lld", an_status_name(rec->status), ede, rec->broken_zone, rec->ids,
-		 (long long)rec->earliest_expiry);
+		el +=
+		    (size_t)snprintf(ede + el, sizeof(ede) - el, "%s%d", i ? "," : "", rec->ede[i]);
+	snprintf(buf, size, "%s|%s|%s|%s|%lld", an_status_name(rec->status), ede, rec->broken_zone,
+		 rec->ids, (long long)rec->earliest_expiry);
 }
 
 uint64_t watch_fp_hash(const char *fp)
@@ -73,7 +75,8 @@ uint64_t watch_fp_hash(const char *fp)
 
 watch_row_t watch_row_decide(const char *last_fp, int64_t last_t, const char *fp, int64_t now)
 {
-	return watch_row_decide_hash(last_fp && last_fp[0] ? watch_fp_hash(last_fp) : 0, last_t, watch_fp_hash(fp), now);
+	return watch_row_decide_hash(last_fp && last_fp[0] ? watch_fp_hash(last_fp) : 0, last_t,
+				     watch_fp_hash(fp), now);
 }
 
 watch_row_t watch_row_decide_hash(uint64_t last_fp, int64_t last_t, uint64_t fp, int64_t now)
@@ -116,10 +119,11 @@ static void series_open(FILE *out, const char *metric, const watch_series_t *s)
 	fputc('"', out);
 }
 
-static const an_status_t all_status[5] = {AN_SECURE, AN_INSECURE, AN_BOGUS, AN_INDETERMINATE, AN_UNREACHABLE};
+static const an_status_t all_status[5] = {AN_SECURE, AN_INSECURE, AN_BOGUS, AN_INDETERMINATE,
+					  AN_UNREACHABLE};
 
-void watch_metrics_write(FILE *out, const watch_series_t *s, size_t n, const unsigned long checks_total[5],
-			 size_t n_watched)
+void watch_metrics_write(FILE *out, const watch_series_t *s, size_t n,
+			 const unsigned long checks_total[5], size_t n_watched)
 {
 	family(out, "dnssec_doctor_status", "gauge",
 	       "DNSSEC status of the name: 1 for the current status, 0 for the other four.");
@@ -147,10 +151,12 @@ void watch_metrics_write(FILE *out, const watch_series_t *s, size_t n, const uns
 			continue;
 		for (size_t k = 0; k < 3; k++) {
 			series_open(out, "dnssec_doctor_findings", &s[i]);
-			fprintf(out, ",severity=\"%s\"} %u\n", an_severity_name(sev[k]), s[i].rec->severity[sev[k]]);
+			fprintf(out, ",severity=\"%s\"} %u\n", an_severity_name(sev[k]),
+				s[i].rec->severity[sev[k]]);
 		}
 	}
-	family(out, "dnssec_doctor_check_duration_seconds", "gauge", "How long the last check of the name took.");
+	family(out, "dnssec_doctor_check_duration_seconds", "gauge",
+	       "How long the last check of the name took.");
 	for (size_t i = 0; i < n; i++) {
 		if (!s[i].checked)
 			continue;
@@ -165,10 +171,11 @@ void watch_metrics_write(FILE *out, const watch_series_t *s, size_t n, const uns
 		series_open(out, "dnssec_doctor_last_check_timestamp_seconds", &s[i]);
 		fprintf(out, "} %lld\n", (long long)s[i].rec->checked_at);
 	}
-	family(out, "dnssec_doctor_checks_total", "counter", "Checks finished since the start, per status.");
+	family(out, "dnssec_doctor_checks_total", "counter",
+	       "Checks finished since the start, per status.");
 	for (size_t k = 0; k < 5; k++)
-		fprintf(out, "dnssec_doctor_checks_total{status=\"%s\"} %lu\n", an_status_name(all_status[k]),
-			checks_total[all_status[k]]);
+		fprintf(out, "dnssec_doctor_checks_total{status=\"%s\"} %lu\n",
+			an_status_name(all_status[k]), checks_total[all_status[k]]);
 	family(out, "dnssec_doctor_watched_names", "gauge", "Names in the names file.");
 	fprintf(out, "dnssec_doctor_watched_names %zu\n", n_watched);
 }

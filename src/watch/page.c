@@ -16,8 +16,8 @@
 static void url_value(FILE *out, const char *s)
 {
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' ||
-		    *c == '.' || *c == '_' || *c == '~')
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' || *c == '_' || *c == '~')
 			fputc(*c, out);
 		else
 			fprintf(out, "%%%02X", *c);
@@ -42,7 +42,8 @@ static void row(FILE *out, const watch_series_t *s, int64_t now)
 		char t[40], d[40];
 		an_time_text(r->earliest_expiry, t, sizeof(t));
 		watch_duration_text(r->earliest_expiry - now, d, sizeof(d));
-		fprintf(out, "%s (%s%s)", t, r->earliest_expiry < now ? "" : "in ", r->earliest_expiry < now ? "past" : d);
+		fprintf(out, "%s (%s%s)", t, r->earliest_expiry < now ? "" : "in ",
+			r->earliest_expiry < now ? "past" : d);
 	} else {
 		fputs("-", out);
 	}
@@ -62,7 +63,8 @@ static void row(FILE *out, const watch_series_t *s, int64_t now)
 	fputs("\">report</a></td></tr>\n", out);
 }
 
-void watch_page_write(FILE *out, const watch_series_t *rows, size_t n, int64_t now, unsigned interval_s)
+void watch_page_write(FILE *out, const watch_series_t *rows, size_t n, int64_t now,
+		      unsigned interval_s)
 {
 	unsigned count[5] = {0};
 	for (size_t i = 0; i < n; i++)
@@ -72,15 +74,18 @@ void watch_page_write(FILE *out, const watch_series_t *rows, size_t n, int64_t n
 	an_time_text(now, t, sizeof(t));
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-	      "<title>dnssec-doctor watch</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\n"
+	      "<title>dnssec-doctor watch</title><link rel=\"stylesheet\" "
+	      "href=\"/static/style.css\"></head>\n"
 	      "<body><main><h1>dnssec-doctor watch</h1>\n",
 	      out);
 	fprintf(out,
-		"<p>%zu names, checked every %u s; at %s: %u secure, %u insecure, %u bogus, %u indeterminate, "
+		"<p>%zu names, checked every %u s; at %s: %u secure, %u insecure, %u bogus, %u "
+		"indeterminate, "
 		"%u unreachable. <a href=\"/metrics\">metrics</a></p>\n",
-		n, interval_s, t, count[AN_SECURE], count[AN_INSECURE], count[AN_BOGUS], count[AN_INDETERMINATE],
-		count[AN_UNREACHABLE]);
-	fputs("<table><thead><tr><th>name</th><th>type</th><th>status</th><th>next signature expiry</th>"
+		n, interval_s, t, count[AN_SECURE], count[AN_INSECURE], count[AN_BOGUS],
+		count[AN_INDETERMINATE], count[AN_UNREACHABLE]);
+	fputs("<table><thead><tr><th>name</th><th>type</th><th>status</th><th>next signature "
+	      "expiry</th>"
 	      "<th>findings</th><th>last check</th><th></th></tr></thead><tbody>\n",
 	      out);
 	for (size_t i = 0; i < n; i++)

@@ -87,7 +87,8 @@ static void run_check(const dd_opts_t *o, watch_job_t *j)
 		rc = dd_check_analyse(o, ev, &res);
 	if (rc) {
 		j->rec.status = AN_INDETERMINATE;
-		snprintf(j->rec.error, sizeof(j->rec.error), "%.199s", err[0] ? err : dd_strerror(rc));
+		snprintf(j->rec.error, sizeof(j->rec.error), "%.199s",
+			 err[0] ? err : dd_strerror(rc));
 	} else {
 		watch_rec_from_result(&j->rec, res);
 	}
@@ -98,7 +99,8 @@ static void run_check(const dd_opts_t *o, watch_job_t *j)
 	/* The full report goes with every change row (the status page links to it). */
 	if (res && j->fp != j->last_fp) {
 		json_t *js = rep_json(res, ev);
-		j->report = js ? json_dumps(js, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+		j->report =
+		    js ? json_dumps(js, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 		json_decref(js);
 	}
 	an_result_free(res);
@@ -209,7 +211,8 @@ static void *worker(void *arg)
 			break;
 		if (ran) {
 			event_base_loop(base, EVLOOP_NONBLOCK);
-		} else if (engine_thread_busy() || event_base_get_num_events(base, EVENT_BASE_COUNT_ACTIVE) > 0) {
+		} else if (engine_thread_busy() ||
+			   event_base_get_num_events(base, EVENT_BASE_COUNT_ACTIVE) > 0) {
 			event_base_loop(base, EVLOOP_ONCE);
 		} else {
 			pthread_mutex_lock(&w->mu);
@@ -281,7 +284,8 @@ static void schedule(watcher_t *w)
 	size_t start = w->cursor;
 	for (size_t k = 0; k < w->n_e && w->queued + added < room_max; k++) {
 		watch_entry_t *e = w->e[(start + k) % w->n_e];
-		if (e->running || e->due_ms > now || (w->cfg->rounds && e->rounds >= w->cfg->rounds))
+		if (e->running || e->due_ms > now ||
+		    (w->cfg->rounds && e->rounds >= w->cfg->rounds))
 			continue;
 		watch_job_t *j = calloc(1, sizeof(*j));
 		if (!j)
@@ -340,17 +344,20 @@ static void file_job(watcher_t *w, watch_job_t *j)
 	int64_t jitter = iv / 5 ? (int64_t)(rnd(w) % (uint64_t)(iv / 5)) - iv / 10 : 0;
 	int64_t started = mono_ms() - (int64_t)(j->rec.duration_s * 1000);
 	e->due_ms = started + iv + jitter;
-	watch_row_t kind = watch_row_decide_hash(e->last_fp, e->last_fp_t, j->fp, j->rec.checked_at);
+	watch_row_t kind =
+	    watch_row_decide_hash(e->last_fp, e->last_fp_t, j->fp, j->rec.checked_at);
 	if (kind != WATCH_ROW_NONE && w->db &&
-	    watch_db_queue(w->db, e->name, e->type, kind, &j->rec, kind == WATCH_ROW_CHANGE ? j->report : NULL) == 0) {
+	    watch_db_queue(w->db, e->name, e->type, kind, &j->rec,
+			   kind == WATCH_ROW_CHANGE ? j->report : NULL) == 0) {
 		e->last_fp = j->fp;
 		e->last_fp_t = j->rec.checked_at;
 	}
 	if (kind == WATCH_ROW_CHANGE && j->fp != j->last_fp) {
 		char t[40];
 		an_time_text(j->rec.checked_at, t, sizeof(t));
-		fprintf(stderr, "dnssec-doctor: %s %s %s: %s%s%s%s%s\n", t, e->name, e->type, an_status_name(e->rec.status),
-			e->rec.ids[0] ? ": " : "", e->rec.ids, e->rec.error[0] ? ": " : "", e->rec.error);
+		fprintf(stderr, "dnssec-doctor: %s %s %s: %s%s%s%s%s\n", t, e->name, e->type,
+			an_status_name(e->rec.status), e->rec.ids[0] ? ": " : "", e->rec.ids,
+			e->rec.error[0] ? ": " : "", e->rec.error);
 	}
 }
 
@@ -390,7 +397,8 @@ void watch_flush(watcher_t *w)
 		w->last_prune = now;
 		long n = watch_db_prune(w->db, w->cfg->keep_days, now);
 		if (n > 0)
-			fprintf(stderr, "dnssec-doctor: history: %ld rows older than %u days deleted\n", n,
+			fprintf(stderr,
+				"dnssec-doctor: history: %ld rows older than %u days deleted\n", n,
 				w->cfg->keep_days);
 	}
 }
@@ -426,12 +434,14 @@ static watch_entry_t *entry_new(const watch_name_t *n, watcher_t *w, int64_t due
 	e->qtype = n->qtype;
 	e->due_ms = due;
 	char fp[FP_MAX];
-	if (w->db && watch_db_last(w->db, e->name, e->type, fp, sizeof(fp), &e->last_fp_t) == 0 && fp[0])
+	if (w->db && watch_db_last(w->db, e->name, e->type, fp, sizeof(fp), &e->last_fp_t) == 0 &&
+	    fp[0])
 		e->last_fp = watch_fp_hash(fp);
 	return e;
 }
 
-/* Replace the entries with the names of the file: kept names keep their state, new ones are due now. */
+/* Replace the entries with the names of the file: kept names keep their state, new ones are due
+ * now. */
 static int load_names(watcher_t *w, char *err, size_t err_size)
 {
 	watch_name_t *v = NULL;
@@ -444,7 +454,8 @@ static int load_names(watcher_t *w, char *err, size_t err_size)
 	int64_t now = mono_ms();
 	for (size_t a = 0, b = 0; ne && b < n; b++) {
 		int c = 1;
-		while (a < w->n_e && (c = watch_name_cmp(w->e[a]->name, w->e[a]->type, v[b].name, v[b].type)) < 0)
+		while (a < w->n_e &&
+		       (c = watch_name_cmp(w->e[a]->name, w->e[a]->type, v[b].name, v[b].type)) < 0)
 			a++;
 		if (a < w->n_e && c == 0)
 			continue;
@@ -489,9 +500,12 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	char err[600];
 	size_t before = w->n_e;
 	if (load_names(w, err, sizeof(err)))
-		fprintf(stderr, "dnssec-doctor: reload: %s (still watching the %zu names of before)\n", err, before);
+		fprintf(stderr,
+			"dnssec-doctor: reload: %s (still watching the %zu names of before)\n", err,
+			before);
 	else
-		fprintf(stderr, "dnssec-doctor: reload: watching %zu names (%zu before)\n", w->n_e, before);
+		fprintf(stderr, "dnssec-doctor: reload: watching %zu names (%zu before)\n", w->n_e,
+			before);
 	schedule(w);
 }
 
@@ -543,10 +557,12 @@ static int setup(watcher_t *w, char *err, size_t err_size)
 	w->sig_term = evsignal_new(w->base, SIGTERM, on_term, w);
 	w->sig_int = evsignal_new(w->base, SIGINT, on_term, w);
 	/* History is written every interval, at most a minute apart. */
-	struct timeval tick = {0, TICK_MS * 1000}, fl = {w->cfg->interval_s < 60 ? w->cfg->interval_s : 60, 0};
+	struct timeval tick = {0, TICK_MS * 1000},
+		       fl = {w->cfg->interval_s < 60 ? w->cfg->interval_s : 60, 0};
 	if (!w->pipe_ev || !w->tick || !w->flush || !w->sig_hup || !w->sig_term || !w->sig_int ||
 	    event_add(w->pipe_ev, NULL) || event_add(w->tick, &tick) || event_add(w->flush, &fl) ||
-	    event_add(w->sig_hup, NULL) || event_add(w->sig_term, NULL) || event_add(w->sig_int, NULL)) {
+	    event_add(w->sig_hup, NULL) || event_add(w->sig_term, NULL) ||
+	    event_add(w->sig_int, NULL)) {
 		snprintf(err, err_size, "watch: cannot set up events");
 		return DD_ENOMEM;
 	}
@@ -593,7 +609,8 @@ int watch_run(watch_cfg_t *cfg)
 	char err[600] = "";
 	int code = 3;
 	/* The database first (before anything else is started, as a service manager expects). */
-	if (watch_db_open(cfg->db_path, false, &w.db, err, sizeof(err)) || load_names(&w, err, sizeof(err))) {
+	if (watch_db_open(cfg->db_path, false, &w.db, err, sizeof(err)) ||
+	    load_names(&w, err, sizeof(err))) {
 		fprintf(stderr, "dnssec-doctor: %s\n", err);
 		watch_db_close(w.db);
 		teardown(&w);
@@ -609,9 +626,11 @@ int watch_run(watch_cfg_t *cfg)
 		fprintf(stderr, "dnssec-doctor: %s\n", err);
 		goto out;
 	}
-	fprintf(stderr, "dnssec-doctor: watching %zu names every %u s (%u checks at once), history in %s%s%s%s\n",
-		w.n_e, cfg->interval_s, cfg->max_checks, cfg->db_path, cfg->listen[0] ? ", http://" : "", cfg->listen,
-		cfg->listen[0] ? "/metrics" : "");
+	fprintf(stderr,
+		"dnssec-doctor: watching %zu names every %u s (%u checks at once), history in "
+		"%s%s%s%s\n",
+		w.n_e, cfg->interval_s, cfg->max_checks, cfg->db_path,
+		cfg->listen[0] ? ", http://" : "", cfg->listen, cfg->listen[0] ? "/metrics" : "");
 	schedule(&w);
 	event_base_dispatch(w.base);
 	code = 0;

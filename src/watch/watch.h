@@ -20,10 +20,12 @@
 /* `dnssec-doctor watch [options] NAMES-FILE` (argv[1] is "watch"). Returns the exit code. */
 int watch_main(int argc, char **argv);
 
-/* `dnssec-doctor history [--db FILE] [--json] NAME [TYPE]` (argv[1] is "history"). Returns the exit code. */
+/* `dnssec-doctor history [--db FILE] [--json] NAME [TYPE]` (argv[1] is "history"). Returns the exit
+ * code. */
 int watch_history_main(int argc, char **argv);
 
-/* The default database: $STATE_DIRECTORY/watch.db (systemd), else /var/lib/dnssec-doctor/watch.db. */
+/* The default database: $STATE_DIRECTORY/watch.db (systemd), else /var/lib/dnssec-doctor/watch.db.
+ */
 const char *watch_default_db(char *buf, size_t size);
 
 /* ---- the result of one check, as watch keeps it ---------------------------------- */
@@ -34,13 +36,13 @@ typedef struct watch_rec {
 	an_status_t status;
 	int ede[8];
 	size_t n_ede;
-	char broken_zone[256]; /* "" when nothing is broken */
+	char broken_zone[256];	 /* "" when nothing is broken */
 	char ids[WATCH_IDS_MAX]; /* ids of the findings, sorted, unique, comma-separated */
-	unsigned severity[3];  /* findings per severity (AN_NOTICE, AN_WARNING, AN_ERROR) */
+	unsigned severity[3];	 /* findings per severity (AN_NOTICE, AN_WARNING, AN_ERROR) */
 	int64_t earliest_expiry; /* of a valid signature on the path; 0: none */
-	int64_t checked_at;    /* Unix time (UTC) the check started */
+	int64_t checked_at;	 /* Unix time (UTC) the check started */
 	double duration_s;
-	char error[200];       /* the check could not run ("" when it ran) */
+	char error[200]; /* the check could not run ("" when it ran) */
 } watch_rec_t;
 
 /* Fill `rec` from an analysis (checked_at and duration_s are left alone). */
@@ -74,9 +76,9 @@ watch_row_t watch_row_decide_hash(uint64_t last_fp, int64_t last_t, uint64_t fp,
 
 /* One watched name, for the metrics and the status page. */
 typedef struct watch_series {
-	const char *name;      /* canonical name */
-	const char *type;      /* query type mnemonic */
-	bool checked;          /* false until the first result */
+	const char *name; /* canonical name */
+	const char *type; /* query type mnemonic */
+	bool checked;	  /* false until the first result */
 	const watch_rec_t *rec;
 } watch_series_t;
 
@@ -88,8 +90,8 @@ void watch_label_escape(FILE *out, const char *s);
  * check counters (checks_total[status]); every family with HELP and TYPE.
  * `n_watched` is the number of names in the names file.
  */
-void watch_metrics_write(FILE *out, const watch_series_t *s, size_t n, const unsigned long checks_total[5],
-			 size_t n_watched);
+void watch_metrics_write(FILE *out, const watch_series_t *s, size_t n,
+			 const unsigned long checks_total[5], size_t n_watched);
 
 /* ---- history database ------------------------------------------------------------------ */
 
@@ -100,11 +102,13 @@ int watch_db_open(const char *path, bool readonly, watch_db_t **db, char *err, s
 void watch_db_close(watch_db_t *db);
 
 /* The last row of a name (for a restart): its fingerprint and time. Returns 0, or DD_ENOTFOUND. */
-int watch_db_last(watch_db_t *db, const char *name, const char *type, char *fp, size_t fp_size, int64_t *t);
+int watch_db_last(watch_db_t *db, const char *name, const char *type, char *fp, size_t fp_size,
+		  int64_t *t);
 
-/* Queue a row (written by the next flush); `report` is the JSON report (change rows), may be NULL. */
-int watch_db_queue(watch_db_t *db, const char *name, const char *type, watch_row_t kind, const watch_rec_t *rec,
-		   const char *report);
+/* Queue a row (written by the next flush); `report` is the JSON report (change rows), may be NULL.
+ */
+int watch_db_queue(watch_db_t *db, const char *name, const char *type, watch_row_t kind,
+		   const watch_rec_t *rec, const char *report);
 
 /* Write the queued rows in one transaction. Returns 0 or DD_EIO (rows stay queued). */
 int watch_db_flush(watch_db_t *db, char *err, size_t err_size);
@@ -124,7 +128,8 @@ size_t watch_db_pending_bytes(const watch_db_t *db);
  * one line per change of status or findings, newest first, or JSON.
  * Returns 0, or DD_ENOTFOUND when the database knows no such name.
  */
-int watch_history_print(watch_db_t *db, FILE *out, const char *name, const char *type, bool json, int64_t now);
+int watch_history_print(watch_db_t *db, FILE *out, const char *name, const char *type, bool json,
+			int64_t now);
 
 /* "3 h 12 min", "41 days", "5 s": a duration for people. */
 void watch_duration_text(int64_t s, char *buf, size_t size);
@@ -132,4 +137,5 @@ void watch_duration_text(int64_t s, char *buf, size_t size);
 /* ---- status page ------------------------------------------------------------------------ */
 
 /* The status page: every watched name, its status, the next expiry and a link to its report. */
-void watch_page_write(FILE *out, const watch_series_t *rows, size_t n, int64_t now, unsigned interval_s);
+void watch_page_write(FILE *out, const watch_series_t *rows, size_t n, int64_t now,
+		      unsigned interval_s);

@@ -17,20 +17,20 @@
 #include "watch/watch.h"
 
 typedef struct watch_cfg {
-	dd_opts_t o;            /* the check options (through dd_check_setup) */
+	dd_opts_t o; /* the check options (through dd_check_setup) */
 	const char *names_file;
-	unsigned interval_s;    /* --interval, default 300 */
-	unsigned keep_days;     /* --keep-days, default 90 */
-	unsigned max_checks;    /* --max-checks, default 16 */
-	unsigned rounds;        /* --rounds: stop after checking every name this often; 0: never */
-	char db_path[4096];     /* --db */
-	char listen[80];        /* --listen, "" for no HTTP */
+	unsigned interval_s; /* --interval, default 300 */
+	unsigned keep_days;  /* --keep-days, default 90 */
+	unsigned max_checks; /* --max-checks, default 16 */
+	unsigned rounds;     /* --rounds: stop after checking every name this often; 0: never */
+	char db_path[4096];  /* --db */
+	char listen[80];     /* --listen, "" for no HTTP */
 } watch_cfg_t;
 
 /* One line of the names file. */
 typedef struct watch_name {
-	char *name;             /* canonical */
-	char type[24];          /* mnemonic, upper case */
+	char *name;    /* canonical */
+	char type[24]; /* mnemonic, upper case */
 	uint16_t qtype;
 } watch_name_t;
 
@@ -55,16 +55,16 @@ typedef struct watch_entry {
 	char type[24];
 	uint16_t qtype;
 	bool running, gone, checked;
-	int64_t due_ms;         /* monotonic */
-	unsigned rounds;        /* checks finished */
-	watch_rec_t rec;        /* the last result */
-	uint64_t last_fp;       /* the fingerprint of the last history row, hashed (0: none) */
-	int64_t last_fp_t;      /* and its time */
+	int64_t due_ms;	   /* monotonic */
+	unsigned rounds;   /* checks finished */
+	watch_rec_t rec;   /* the last result */
+	uint64_t last_fp;  /* the fingerprint of the last history row, hashed (0: none) */
+	int64_t last_fp_t; /* and its time */
 } watch_entry_t;
 
 typedef struct watch_job {
 	struct watch_job *next;
-	watch_entry_t *e;             /* main thread only */
+	watch_entry_t *e; /* main thread only */
 	char name[1024];
 	char type[24];
 	uint16_t qtype;
@@ -72,18 +72,18 @@ typedef struct watch_job {
 	/* filled by the worker */
 	watch_rec_t rec;
 	uint64_t fp;
-	char *report;           /* the JSON report when the fingerprint changed */
+	char *report; /* the JSON report when the fingerprint changed */
 } watch_job_t;
 
 typedef struct watcher {
 	watch_cfg_t *cfg;
-	dd_opts_t o;            /* shallow copy of cfg->o with the shared caches */
+	dd_opts_t o; /* shallow copy of cfg->o with the shared caches */
 	struct event_base *base;
 	struct evhttp *http;
 	struct event *tick, *flush, *pipe_ev, *sig_hup, *sig_term, *sig_int;
-	watch_entry_t **e;            /* sorted by name and type */
+	watch_entry_t **e; /* sorted by name and type */
 	size_t n_e;
-	size_t cursor;          /* where the next schedule pass starts */
+	size_t cursor; /* where the next schedule pass starts */
 	watch_db_t *db;
 	unsigned long checks_total[5];
 	int64_t last_prune;
@@ -93,9 +93,9 @@ typedef struct watcher {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	watch_job_t *todo, *todo_tail, *done;
-	unsigned queued;        /* jobs taken from the schedule, not yet filed (main thread) */
-	unsigned waiting;       /* jobs on todo */
-	bool quit;              /* workers: stop when todo is empty */
+	unsigned queued;  /* jobs taken from the schedule, not yet filed (main thread) */
+	unsigned waiting; /* jobs on todo */
+	bool quit;	  /* workers: stop when todo is empty */
 	int pipe_r, pipe_w;
 	pthread_t *threads;
 	unsigned n_threads;
@@ -104,6 +104,6 @@ typedef struct watcher {
 /* Write the queued history (main thread); prune once an hour. */
 void watch_flush(watcher_t *w);
 
-/* Serve --listen on the watcher's loop. Returns 0, or DD_EINVAL / DD_EIO / DD_ENOMEM with a message. */
+/* Serve --listen on the watcher's loop. Returns 0, or DD_EINVAL / DD_EIO / DD_ENOMEM with a
+ * message. */
 int watch_http_start(watcher_t *w, char *err, size_t err_size);
-

@@ -14,21 +14,21 @@ typedef struct range4 {
 
 /* IANA IPv4 special-purpose registry, entries that are not globally reachable. */
 static const range4_t v4_ranges[] = {
-	{0x00000000, 8, "\"this network\" (RFC 791)"},
-	{0x0a000000, 8, "private (RFC 1918)"},
-	{0x64400000, 10, "shared address space (RFC 6598)"},
-	{0x7f000000, 8, "loopback (RFC 1122)"},
-	{0xa9fe0000, 16, "link-local (RFC 3927)"},
-	{0xac100000, 12, "private (RFC 1918)"},
-	{0xc0000000, 24, "IETF protocol assignments (RFC 6890)"},
-	{0xc0000200, 24, "documentation (RFC 5737)"},
-	{0xc0586300, 24, "6to4 relay anycast (RFC 7526)"},
-	{0xc0a80000, 16, "private (RFC 1918)"},
-	{0xc6120000, 15, "benchmarking (RFC 2544)"},
-	{0xc6336400, 24, "documentation (RFC 5737)"},
-	{0xcb007100, 24, "documentation (RFC 5737)"},
-	{0xe0000000, 4, "multicast (RFC 5771)"},
-	{0xf0000000, 4, "reserved (RFC 1112)"},
+    {0x00000000, 8, "\"this network\" (RFC 791)"},
+    {0x0a000000, 8, "private (RFC 1918)"},
+    {0x64400000, 10, "shared address space (RFC 6598)"},
+    {0x7f000000, 8, "loopback (RFC 1122)"},
+    {0xa9fe0000, 16, "link-local (RFC 3927)"},
+    {0xac100000, 12, "private (RFC 1918)"},
+    {0xc0000000, 24, "IETF protocol assignments (RFC 6890)"},
+    {0xc0000200, 24, "documentation (RFC 5737)"},
+    {0xc0586300, 24, "6to4 relay anycast (RFC 7526)"},
+    {0xc0a80000, 16, "private (RFC 1918)"},
+    {0xc6120000, 15, "benchmarking (RFC 2544)"},
+    {0xc6336400, 24, "documentation (RFC 5737)"},
+    {0xcb007100, 24, "documentation (RFC 5737)"},
+    {0xe0000000, 4, "multicast (RFC 5771)"},
+    {0xf0000000, 4, "reserved (RFC 1112)"},
 };
 
 static bool v4_global(uint32_t a, const char **why)
@@ -56,7 +56,8 @@ static bool v6_global(const uint8_t *a, const char **why)
 		return false;
 	}
 	/* IPv4-mapped ::ffff:0:0/96 and IPv4-compatible ::/96: judge the IPv4 address. */
-	if (memcmp(a, zero, 10) == 0 && ((a[10] == 0xff && a[11] == 0xff) || (a[10] == 0 && a[11] == 0)))
+	if (memcmp(a, zero, 10) == 0 &&
+	    ((a[10] == 0xff && a[11] == 0xff) || (a[10] == 0 && a[11] == 0)))
 		return v4_global(be32(a + 12), why);
 	/* NAT64 64:ff9b::/96 and 64:ff9b:1::/48 (RFC 6052, 8215). */
 	if (a[0] == 0x00 && a[1] == 0x64 && a[2] == 0xff && a[3] == 0x9b) {
@@ -74,16 +75,16 @@ static bool v6_global(const uint8_t *a, const char **why)
 		unsigned bits;
 		const char *why;
 	} r6[] = {
-		{{0x01, 0x00, 0, 0}, 16, "discard-only (RFC 6666)"}, /* 100::/64, taken as /16 */
-		{{0x20, 0x01, 0x00, 0x00}, 32, "Teredo (RFC 4380)"},
-		{{0x20, 0x01, 0x00, 0x00}, 23, "IETF protocol assignments (RFC 2928)"},
-		{{0x20, 0x01, 0x0d, 0xb8}, 32, "documentation (RFC 3849)"},
-		{{0x3f, 0xff, 0, 0}, 20, "documentation (RFC 9637)"},
-		{{0x5f, 0x00, 0, 0}, 16, "segment routing (RFC 9602)"},
-		{{0xfc, 0x00, 0, 0}, 7, "unique local (RFC 4193)"},
-		{{0xfe, 0x80, 0, 0}, 10, "link-local (RFC 4291)"},
-		{{0xfe, 0xc0, 0, 0}, 10, "site-local (RFC 3879)"},
-		{{0xff, 0x00, 0, 0}, 8, "multicast (RFC 4291)"},
+	    {{0x01, 0x00, 0, 0}, 16, "discard-only (RFC 6666)"}, /* 100::/64, taken as /16 */
+	    {{0x20, 0x01, 0x00, 0x00}, 32, "Teredo (RFC 4380)"},
+	    {{0x20, 0x01, 0x00, 0x00}, 23, "IETF protocol assignments (RFC 2928)"},
+	    {{0x20, 0x01, 0x0d, 0xb8}, 32, "documentation (RFC 3849)"},
+	    {{0x3f, 0xff, 0, 0}, 20, "documentation (RFC 9637)"},
+	    {{0x5f, 0x00, 0, 0}, 16, "segment routing (RFC 9602)"},
+	    {{0xfc, 0x00, 0, 0}, 7, "unique local (RFC 4193)"},
+	    {{0xfe, 0x80, 0, 0}, 10, "link-local (RFC 4291)"},
+	    {{0xfe, 0xc0, 0, 0}, 10, "site-local (RFC 3879)"},
+	    {{0xff, 0x00, 0, 0}, 8, "multicast (RFC 4291)"},
 	};
 	uint32_t head = be32(a);
 	for (size_t i = 0; i < sizeof(r6) / sizeof(r6[0]); i++) {
@@ -166,8 +167,8 @@ static uint64_t hash_key(const uint8_t *k, size_t len)
 
 #define PROBE_LEN 16
 
-bool web_buckets_take(web_buckets_t *t, const void *key, size_t len, int64_t now_ms, unsigned per_min,
-		      unsigned *retry_s)
+bool web_buckets_take(web_buckets_t *t, const void *key, size_t len, int64_t now_ms,
+		      unsigned per_min, unsigned *retry_s)
 {
 	if (len > 16)
 		len = 16;
@@ -175,7 +176,8 @@ bool web_buckets_take(web_buckets_t *t, const void *key, size_t len, int64_t now
 	pthread_mutex_lock(&t->mu);
 	size_t h = (size_t)(hash_key(key, len) % t->cap);
 	bucket_t *b = NULL, *victim = NULL;
-	/* Open addressing over a short run; when the run is full, reuse its least recently refilled slot. */
+	/* Open addressing over a short run; when the run is full, reuse its least recently refilled
+	 * slot. */
 	for (size_t i = 0; i < PROBE_LEN && i < t->cap && !b; i++) {
 		bucket_t *c = &t->b[(h + i) % t->cap];
 		if (c->used && c->len == len && memcmp(c->key, key, len) == 0)

@@ -34,5 +34,5 @@ void web_buckets_free(web_buckets_t *b);
  * `per_min` tokens a minute, a burst of `per_min`. Returns true when a token
  * was there; otherwise false and `*retry_s` (>= 1) says when the next one is.
  */
-bool web_buckets_take(web_buckets_t *b, const void *key, size_t len, int64_t now_ms, unsigned per_min,
-		      unsigned *retry_s);
+bool web_buckets_take(web_buckets_t *b, const void *key, size_t len, int64_t now_ms,
+		      unsigned per_min, unsigned *retry_s);

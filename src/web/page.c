@@ -12,14 +12,15 @@
 
 #define esc(out, s) rep_xml_escape((out), (s), 0)
 
-static const char *const common_types[] = {"A", "AAAA", "MX", "TXT", "NS", "SOA", "DNSKEY", "DS",
-					   "CAA", "TLSA", "HTTPS", "SRV", "CNAME", "PTR"};
+static const char *const common_types[] = {"A",	 "AAAA", "MX",	 "TXT",	  "NS",	 "SOA",	  "DNSKEY",
+					   "DS", "CAA",	 "TLSA", "HTTPS", "SRV", "CNAME", "PTR"};
 
 static void head(FILE *out, const char *title_prefix, const char *name)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	      "<meta name=\"referrer\" content=\"no-referrer\">\n<link rel=\"icon\" href=\"data:,\">\n<title>",
+	      "<meta name=\"referrer\" content=\"no-referrer\">\n<link rel=\"icon\" "
+	      "href=\"data:,\">\n<title>",
 	      out);
 	if (title_prefix) {
 		fputs(title_prefix, out);
@@ -31,16 +32,20 @@ static void head(FILE *out, const char *title_prefix, const char *name)
 	}
 	fputs("dnssec-doctor</title>\n<link rel=\"stylesheet\" href=\"/static/style.css\">\n"
 	      "<script src=\"/static/app.js\" defer></script>\n</head>\n<body>\n"
-	      "<header><a class=\"brand\" href=\"/\">dnssec-doctor</a> <span class=\"tag\">Why does my domain "
+	      "<header><a class=\"brand\" href=\"/\">dnssec-doctor</a> <span class=\"tag\">Why "
+	      "does my domain "
 	      "answer SERVFAIL? Free, no sign-up.</span></header>\n<main id=\"main\">\n",
 	      out);
 }
 
 static void foot(FILE *out)
 {
-	fputs("</main>\n<footer><p>dnssec-doctor " DD_VERSION_STRING " walks the chain of trust from the root to the "
-	      "name, asks every name server, validates what each one serves (RFC 4035) and says which link broke, "
-	      "what the fix is and who must apply it. JSON: <code>/api/v1/check?name=NAME&amp;type=TYPE</code>.</p>"
+	fputs("</main>\n<footer><p>dnssec-doctor " DD_VERSION_STRING
+	      " walks the chain of trust from the root to the "
+	      "name, asks every name server, validates what each one serves (RFC 4035) and says "
+	      "which link broke, "
+	      "what the fix is and who must apply it. JSON: "
+	      "<code>/api/v1/check?name=NAME&amp;type=TYPE</code>.</p>"
 	      "</footer>\n</body>\n</html>\n",
 	      out);
 }
@@ -49,15 +54,18 @@ static void form(FILE *out, const char *name, const char *type)
 {
 	fputs("<form class=\"check\" method=\"get\" action=\"/check\" role=\"search\">\n"
 	      "<div class=\"field\"><label for=\"name\">Domain name</label>\n"
-	      "<input id=\"name\" name=\"name\" type=\"text\" inputmode=\"url\" autocapitalize=\"none\" "
-	      "autocorrect=\"off\" spellcheck=\"false\" required maxlength=\"253\" placeholder=\"www.example.com\"",
+	      "<input id=\"name\" name=\"name\" type=\"text\" inputmode=\"url\" "
+	      "autocapitalize=\"none\" "
+	      "autocorrect=\"off\" spellcheck=\"false\" required maxlength=\"253\" "
+	      "placeholder=\"www.example.com\"",
 	      out);
 	if (name && *name) {
 		fputs(" value=\"", out);
 		esc(out, name);
 		fputc('"', out);
 	}
-	fputs("></div>\n<div class=\"field type\"><label for=\"type\">Record type</label>\n<select id=\"type\" name=\"type\">\n",
+	fputs("></div>\n<div class=\"field type\"><label for=\"type\">Record type</label>\n<select "
+	      "id=\"type\" name=\"type\">\n",
 	      out);
 	bool found = false;
 	for (size_t i = 0; i < DD_ARRAY_LEN(common_types); i++) {
@@ -78,14 +86,18 @@ void web_page_form(FILE *out, const char *name, const char *type, const char *er
 	head(out, error ? "Error:" : NULL, NULL);
 	fputs("<h1>Check a domain's DNSSEC chain of trust</h1>\n", out);
 	if (error) {
-		fputs("<p class=\"error\" role=\"alert\"><strong>Cannot check this:</strong> ", out);
+		fputs("<p class=\"error\" role=\"alert\"><strong>Cannot check this:</strong> ",
+		      out);
 		esc(out, error);
 		fputs("</p>\n", out);
 	}
 	form(out, name, type);
-	fputs("<p>Type the name that fails (for example <code>www.example.com</code>). The check asks every name server "
-	      "on the way from the root, validates what each serves, and tells you where the chain breaks, how to fix "
-	      "it and who must act: you, your DNS operator or your registrar. It takes a second or two.</p>\n",
+	fputs("<p>Type the name that fails (for example <code>www.example.com</code>). The check "
+	      "asks every name server "
+	      "on the way from the root, validates what each serves, and tells you where the chain "
+	      "breaks, how to fix "
+	      "it and who must act: you, your DNS operator or your registrar. It takes a second or "
+	      "two.</p>\n",
 	      out);
 	foot(out);
 }
@@ -131,15 +143,19 @@ static void rcode_cell(FILE *out, int rcode, bool ad)
 
 static void section_resolvers(FILE *out, const an_result_t *r)
 {
-	fputs("<section aria-labelledby=\"s1\"><h2 id=\"s1\">1. Is it DNSSEC? (through resolvers)</h2>\n<p><strong>", out);
+	fputs("<section aria-labelledby=\"s1\"><h2 id=\"s1\">1. Is it DNSSEC? (through "
+	      "resolvers)</h2>\n<p><strong>",
+	      out);
 	esc(out, an_diagnosis_name(r->diagnosis));
 	fputs(":</strong> ", out);
 	esc(out, r->diagnosis_text);
 	fputs("</p>\n", out);
 	if (!r->n_resolvers)
 		return (void)fputs("</section>\n", out);
-	fputs("<div class=\"scroll\"><table><caption>Each resolver asked with validation (and again with checking "
-	      "disabled, +cd)</caption>\n<thead><tr><th scope=\"col\">Resolver</th><th scope=\"col\">Validates</th>"
+	fputs("<div class=\"scroll\"><table><caption>Each resolver asked with validation (and "
+	      "again with checking "
+	      "disabled, +cd)</caption>\n<thead><tr><th scope=\"col\">Resolver</th><th "
+	      "scope=\"col\">Validates</th>"
 	      "<th scope=\"col\">Answer</th><th scope=\"col\">With +cd</th></tr></thead><tbody>\n",
 	      out);
 	for (size_t i = 0; i < r->n_resolvers; i++) {
@@ -153,7 +169,9 @@ static void section_resolvers(FILE *out, const an_result_t *r)
 		if (v->port != 53)
 			fprintf(out, "#%u", v->port);
 		fprintf(out, "</th><td>%s</td>",
-			v->validating == 1 ? "yes" : v->validating == 0 ? "no" : "cannot tell");
+			v->validating == 1   ? "yes"
+			: v->validating == 0 ? "no"
+					     : "cannot tell");
 		rcode_cell(out, v->rcode, v->ad);
 		rcode_cell(out, v->rcode_cd, v->ad_cd);
 		fputs("</tr>\n", out);
@@ -168,7 +186,9 @@ static void section_resolvers(FILE *out, const an_result_t *r)
 
 static void section_ede(FILE *out, const an_result_t *r)
 {
-	fputs("<section aria-labelledby=\"s2\"><h2 id=\"s2\">2. Extended DNS Errors (RFC 8914)</h2>\n<ul>\n", out);
+	fputs("<section aria-labelledby=\"s2\"><h2 id=\"s2\">2. Extended DNS Errors (RFC "
+	      "8914)</h2>\n<ul>\n",
+	      out);
 	bool any = false;
 	for (size_t i = 0; i < r->n_resolvers; i++) {
 		const an_resolver_t *v = &r->resolvers[i];
@@ -206,7 +226,9 @@ static void section_ede(FILE *out, const an_result_t *r)
 
 static void section_keys(FILE *out, const an_result_t *r)
 {
-	fputs("<section aria-labelledby=\"s3\"><h2 id=\"s3\">3. Parent DS against child DNSKEY</h2>\n", out);
+	fputs("<section aria-labelledby=\"s3\"><h2 id=\"s3\">3. Parent DS against child "
+	      "DNSKEY</h2>\n",
+	      out);
 	for (size_t i = 0; i < r->n_chain; i++) {
 		const an_link_t *l = &r->chain[i];
 		fputs("<h3 class=\"zone\">", out);
@@ -218,21 +240,30 @@ static void section_keys(FILE *out, const an_result_t *r)
 			fprintf(out, "<li class=\"warn\">! No DS at the parent%s.</li>\n",
 				l->n_keys ? " (the zone publishes keys)" : "");
 		for (size_t d = 0; d < l->n_ds; d++) {
-			/* No server delivered a DNSKEY RRset to judge (dead, or no EDNS): the DS cannot be checked. */
+			/* No server delivered a DNSKEY RRset to judge (dead, or no EDNS): the DS
+			 * cannot be checked. */
 			bool unknown = !l->n_keys && !l->servers_total && l->status != AN_INSECURE;
-			fprintf(out, "<li class=\"%s\">%s DS tag %u, algorithm %u, digest type %u: %s</li>\n",
-				unknown ? "warn" : l->ds[d].matched ? "ok" : "bad",
-				unknown ? "!" : l->ds[d].matched ? "\u2713" : "\u2717", l->ds[d].tag, l->ds[d].algorithm,
-				l->ds[d].digest_type,
+			fprintf(out,
+				"<li class=\"%s\">%s DS tag %u, algorithm %u, digest type %u: "
+				"%s</li>\n",
+				unknown		   ? "warn"
+				: l->ds[d].matched ? "ok"
+						   : "bad",
+				unknown		   ? "!"
+				: l->ds[d].matched ? "\u2713"
+						   : "\u2717",
+				l->ds[d].tag, l->ds[d].algorithm, l->ds[d].digest_type,
 				unknown ? "not checked: no server delivered the zone's DNSKEY RRset"
 				: l->ds[d].matched ? "matches a published key"
 						   : "<strong>matches NO published key</strong>");
 		}
 		for (size_t k = 0; k < l->n_keys; k++) {
 			const an_key_t *key = &l->keys[k];
-			fprintf(out, "<li>DNSKEY tag %u, algorithm %u, %s%s, %u bits%s%s</li>\n", key->tag, key->algorithm,
-				(key->flags & 1) ? "KSK" : "ZSK", (key->flags & 0x80) ? " REVOKED" : "", key->bits,
-				key->ds_match ? ", named by a DS" : "", key->signs_dnskey ? ", signs the DNSKEY set" : "");
+			fprintf(out, "<li>DNSKEY tag %u, algorithm %u, %s%s, %u bits%s%s</li>\n",
+				key->tag, key->algorithm, (key->flags & 1) ? "KSK" : "ZSK",
+				(key->flags & 0x80) ? " REVOKED" : "", key->bits,
+				key->ds_match ? ", named by a DS" : "",
+				key->signs_dnskey ? ", signs the DNSKEY set" : "");
 		}
 		fputs("</ul>\n", out);
 	}
@@ -241,14 +272,17 @@ static void section_keys(FILE *out, const an_result_t *r)
 
 static void section_freshness(FILE *out, const an_result_t *r)
 {
-	fputs("<section aria-labelledby=\"s4\"><h2 id=\"s4\">4. Signature freshness</h2>\n<ul>\n", out);
+	fputs("<section aria-labelledby=\"s4\"><h2 id=\"s4\">4. Signature freshness</h2>\n<ul>\n",
+	      out);
 	bool any = false;
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const an_finding_t *f = &r->findings[i];
-		if (f->id != AN_F_RRSIG_EXPIRED && f->id != AN_F_RRSIG_NOT_YET_VALID && f->id != AN_F_RRSIG_EXPIRING_SOON)
+		if (f->id != AN_F_RRSIG_EXPIRED && f->id != AN_F_RRSIG_NOT_YET_VALID &&
+		    f->id != AN_F_RRSIG_EXPIRING_SOON)
 			continue;
 		an_severity_t sev = an_finding_def(f->id)->severity;
-		fprintf(out, "<li class=\"%s\">%s ", sev == AN_ERROR ? "bad" : "warn", sev == AN_ERROR ? "\u2717" : "!");
+		fprintf(out, "<li class=\"%s\">%s ", sev == AN_ERROR ? "bad" : "warn",
+			sev == AN_ERROR ? "\u2717" : "!");
 		esc(out, f->summary);
 		fputs("</li>\n", out);
 		any = true;
@@ -257,7 +291,9 @@ static void section_freshness(FILE *out, const an_result_t *r)
 		char t[40];
 		an_time_text(r->earliest_expiry, t, sizeof(t));
 		long days = (long)((r->earliest_expiry - r->validated_at) / 86400);
-		fprintf(out, "<li>Earliest expiry of a valid signature on the path: <time datetime=\"%s\">%s</time> (in %ld day%s).</li>\n",
+		fprintf(out,
+			"<li>Earliest expiry of a valid signature on the path: <time "
+			"datetime=\"%s\">%s</time> (in %ld day%s).</li>\n",
 			t, t, days, days == 1 ? "" : "s");
 	} else if (!any) {
 		fputs("<li>No valid signature on the path.</li>\n", out);
@@ -267,8 +303,10 @@ static void section_freshness(FILE *out, const an_result_t *r)
 
 static void section_chain(FILE *out, const an_result_t *r)
 {
-	fputs("<section aria-labelledby=\"s5\"><h2 id=\"s5\">5. The chain from the root</h2>\n<div class=\"scroll\"><table>\n"
-	      "<thead><tr><th scope=\"col\">Zone</th><th scope=\"col\">Status</th><th scope=\"col\">Keys valid at</th></tr>"
+	fputs("<section aria-labelledby=\"s5\"><h2 id=\"s5\">5. The chain from the root</h2>\n<div "
+	      "class=\"scroll\"><table>\n"
+	      "<thead><tr><th scope=\"col\">Zone</th><th scope=\"col\">Status</th><th "
+	      "scope=\"col\">Keys valid at</th></tr>"
 	      "</thead><tbody>\n",
 	      out);
 	for (size_t i = 0; i < r->n_chain; i++) {
@@ -276,8 +314,9 @@ static void section_chain(FILE *out, const an_result_t *r)
 		bool broken = r->broken_zone && strcmp(r->broken_zone, l->zone) == 0;
 		fprintf(out, "<tr%s><th scope=\"row\">", broken ? " class=\"broken\"" : "");
 		esc(out, l->zone);
-		fprintf(out, "</th><td class=\"%s\">%s %s%s</td><td>", status_class(l->status), status_icon(l->status),
-			an_status_name(l->status), broken ? " \u2014 <strong>the chain breaks here</strong>" : "");
+		fprintf(out, "</th><td class=\"%s\">%s %s%s</td><td>", status_class(l->status),
+			status_icon(l->status), an_status_name(l->status),
+			broken ? " \u2014 <strong>the chain breaks here</strong>" : "");
 		if (l->servers_total)
 			fprintf(out, "%u of %u server addresses", l->servers_ok, l->servers_total);
 		fputs("</td></tr>\n", out);
@@ -302,9 +341,12 @@ static void section_servers(FILE *out, const an_result_t *r)
 {
 	if (!r->n_servers)
 		return;
-	fputs("<section aria-labelledby=\"s5b\"><h2 id=\"s5b\">DNS check: what each server returned</h2>\n"
-	      "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">Server</th><th scope=\"col\">Serial</th>"
-	      "<th scope=\"col\">DNSKEY</th><th scope=\"col\">Answer</th><th scope=\"col\">Status</th></tr></thead><tbody>\n",
+	fputs("<section aria-labelledby=\"s5b\"><h2 id=\"s5b\">DNS check: what each server "
+	      "returned</h2>\n"
+	      "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">Server</th><th "
+	      "scope=\"col\">Serial</th>"
+	      "<th scope=\"col\">DNSKEY</th><th scope=\"col\">Answer</th><th "
+	      "scope=\"col\">Status</th></tr></thead><tbody>\n",
 	      out);
 	for (size_t i = 0; i < r->n_servers; i++) {
 		const an_server_view_t *v = &r->servers[i];
@@ -320,7 +362,8 @@ static void section_servers(FILE *out, const an_result_t *r)
 		esc(out, v->dnskey ? v->dnskey : "");
 		fputs("</td><td>", out);
 		esc(out, v->answer ? v->answer : "");
-		fprintf(out, "</td><td class=\"%s\">%s ", bad ? "bad" : "ok", bad ? "\u2717" : "\u2713");
+		fprintf(out, "</td><td class=\"%s\">%s ", bad ? "bad" : "ok",
+			bad ? "\u2717" : "\u2713");
 		esc(out, v->status);
 		if (v->findings && v->findings[0]) {
 			fputs(" (", out);
@@ -347,7 +390,8 @@ static void fix_text(FILE *out, const char *fix_in, const char *data)
 	}
 	fputs("</p>\n", out);
 	if (nl && data && data[0]) {
-		fputs("<pre class=\"records\" tabindex=\"0\" aria-label=\"DS records to publish\">", out);
+		fputs("<pre class=\"records\" tabindex=\"0\" aria-label=\"DS records to publish\">",
+		      out);
 		const char *p = data;
 		while (*p) {
 			while (*p == ' ')
@@ -370,10 +414,13 @@ static void fix_text(FILE *out, const char *fix_in, const char *data)
 
 static void section_verdict(FILE *out, const an_result_t *r)
 {
-	fputs("<section id=\"verdict\" aria-labelledby=\"s6\"><h2 id=\"s6\">Verdict, fix and who must act</h2>\n", out);
+	fputs("<section id=\"verdict\" aria-labelledby=\"s6\"><h2 id=\"s6\">Verdict, fix and who "
+	      "must act</h2>\n",
+	      out);
 	rep_advice_t a;
 	int rc = rep_advice(r, &a);
-	fprintf(out, "<p class=\"verdict %s\"><strong>%s ", status_class(r->status), status_icon(r->status));
+	fprintf(out, "<p class=\"verdict %s\"><strong>%s ", status_class(r->status),
+		status_icon(r->status));
 	esc(out, rc == 0 ? a.verdict : an_status_name(r->status));
 	fputs("</strong></p>\n", out);
 	if (rc == 0 && a.urgency) {
@@ -393,7 +440,8 @@ static void section_verdict(FILE *out, const an_result_t *r)
 		fputs("</div>\n", out);
 	}
 	if (rc == 0 && a.emergency) {
-		fputs("<div class=\"emergency\"><h3>Emergency stop, and what it costs</h3>\n<p>", out);
+		fputs("<div class=\"emergency\"><h3>Emergency stop, and what it costs</h3>\n<p>",
+		      out);
 		esc(out, a.emergency);
 		fputs("</p></div>\n", out);
 	}
@@ -405,14 +453,20 @@ static void section_findings(FILE *out, const an_result_t *r)
 {
 	if (!r->n_findings)
 		return;
-	fputs("<section aria-labelledby=\"s7\"><h2 id=\"s7\">All findings</h2>\n<ul class=\"findings\">\n", out);
+	fputs("<section aria-labelledby=\"s7\"><h2 id=\"s7\">All findings</h2>\n<ul "
+	      "class=\"findings\">\n",
+	      out);
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const an_finding_t *f = &r->findings[i];
 		const an_finding_def_t *d = an_finding_def(f->id);
-		const char *cls = d->severity == AN_ERROR ? "bad" : d->severity == AN_WARNING ? "warn" : "note";
+		const char *cls = d->severity == AN_ERROR     ? "bad"
+				  : d->severity == AN_WARNING ? "warn"
+							      : "note";
 		fprintf(out, "<li class=\"%s\"><strong>%s %s</strong> <code>%s</code>", cls,
-			d->severity == AN_ERROR ? "\u2717" : d->severity == AN_WARNING ? "!" : "i", an_severity_name(d->severity),
-			d->id);
+			d->severity == AN_ERROR	    ? "\u2717"
+			: d->severity == AN_WARNING ? "!"
+						    : "i",
+			an_severity_name(d->severity), d->id);
 		if (d->ede >= 0)
 			fprintf(out, " (EDE %d)", d->ede);
 		if (f->n_servers) {
@@ -444,8 +498,8 @@ void web_page_result(FILE *out, const an_result_t *r, const evidence_t *ev, cons
 	esc(out, r->qname);
 	fputc(' ', out);
 	esc(out, type_text);
-	fprintf(out, ": <span class=\"badge %s\">%s %s</span></h1>\n", status_class(r->status), status_icon(r->status),
-		an_status_name(r->status));
+	fprintf(out, ": <span class=\"badge %s\">%s %s</span></h1>\n", status_class(r->status),
+		status_icon(r->status), an_status_name(r->status));
 	rep_advice_t a;
 	fputs("<p class=\"lead\">", out);
 	esc(out, rep_advice(r, &a) == 0 ? a.verdict : an_status_name(r->status));
@@ -457,7 +511,8 @@ void web_page_result(FILE *out, const an_result_t *r, const evidence_t *ev, cons
 		fprintf(out, "; %u queries, %u ms", ev->queries, ev->elapsed_ms);
 	fputs(".</p>\n<figure class=\"diagram\">\n", out);
 	rep_svg(out, r, false);
-	fputs("<figcaption>The chain of trust, from the trust anchor down to the name. \u2713 holds, ! warning or not "
+	fputs("<figcaption>The chain of trust, from the trust anchor down to the name. \u2713 "
+	      "holds, ! warning or not "
 	      "signed, \u2717 broken.</figcaption>\n</figure>\n",
 	      out);
 	section_resolvers(out, r);

@@ -19,7 +19,8 @@ static bool plain_name(const char *s)
 {
 	for (; *s; s++) {
 		char c = *s;
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '*'))
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.' || c == '*'))
 			return false;
 	}
 	return true;
@@ -39,10 +40,13 @@ static int parse(struct evkeyvalq *params, web_check_req_t *r)
 		snprintf(r->raw_name, sizeof(r->raw_name), "%s", raw_name);
 	if (raw_type && *raw_type) {
 		const char *twhy = NULL;
-		if (strlen(raw_type) >= sizeof(r->type_text) || dd_qtype_parse(raw_type, &r->qtype, &twhy)) {
+		if (strlen(raw_type) >= sizeof(r->type_text) ||
+		    dd_qtype_parse(raw_type, &r->qtype, &twhy)) {
 			if (twhy && strcmp(twhy, "unknown record type") != 0)
 				return invalid(r, "unsupported record type: ", twhy);
-			return invalid(r, "unknown or unsupported record type (try A, AAAA, MX, TXT, DNSKEY)", NULL);
+			return invalid(
+			    r, "unknown or unsupported record type (try A, AAAA, MX, TXT, DNSKEY)",
+			    NULL);
 		}
 		char *t = ldns_rr_type2str((ldns_rr_type)r->qtype);
 		snprintf(r->type_text, sizeof(r->type_text), "%s", t ? t : "A");
@@ -61,7 +65,8 @@ static int parse(struct evkeyvalq *params, web_check_req_t *r)
 	if (strlen(raw_name) > 1000)
 		why = "longer than 1000 characters";
 	else if (url && *host && plain_name(host))
-		return invalid(r, "invalid name: a URL, not a name; to check its host, give ", host);
+		return invalid(r, "invalid name: a URL, not a name; to check its host, give ",
+			       host);
 	else if (url)
 		why = "a URL, not a name; give the host name alone";
 	else if (dd_name_idn(raw_name, ascii, sizeof(ascii), &why) == 0 && !plain_name(ascii))

@@ -306,17 +306,19 @@ static void worker_lost(worker_t *wk)
 		p->running--;
 		char msg[300];
 		if (wk->timed_out)
-			snprintf(msg, sizeof(msg),
-				 "the check failed inside the doctor: it was stopped after %u s; this "
-				 "says nothing about the name; try again later",
-				 (p->cfg.check_ms + 999) / 1000);
+			snprintf(
+			    msg, sizeof(msg),
+			    "the check failed inside the doctor: it was stopped after %u s; this "
+			    "says nothing about the name; try again later",
+			    (p->cfg.check_ms + 999) / 1000);
 		else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGXCPU)
 			snprintf(msg, sizeof(msg),
 				 "the check failed inside the doctor: it used more CPU time than a "
 				 "check may; this says nothing about the name; try again later");
 		else if (p->freeing)
-			snprintf(msg, sizeof(msg),
-				 "the check failed inside the doctor: the service stopped; try again");
+			snprintf(
+			    msg, sizeof(msg),
+			    "the check failed inside the doctor: the service stopped; try again");
 		else
 			snprintf(msg, sizeof(msg),
 				 "the check failed inside the doctor: it crashed (a bug in "

@@ -43,16 +43,16 @@
 #include "web/pool.h"
 #include "web/web.h"
 
-#define MAX_URI 2048        /* longer request targets: 414 */
-#define MAX_HEADERS 8192    /* request line + headers */
-#define MAX_BODY 1024       /* GET has none; anything larger is refused by evhttp */
-#define QUEUE_FACTOR 4      /* jobs waiting per worker before 429 */
-#define CLIENT_SLOTS 65536  /* rate-limit table size */
-#define TARGET_SLOTS 65536  /* per-address budget table size */
-#define PAIR_SLOTS 131072   /* (address, client) shares */
-#define WORKER_CHECKS 256   /* checks before a worker retires */
+#define MAX_URI 2048			 /* longer request targets: 414 */
+#define MAX_HEADERS 8192		 /* request line + headers */
+#define MAX_BODY 1024			 /* GET has none; anything larger is refused by evhttp */
+#define QUEUE_FACTOR 4			 /* jobs waiting per worker before 429 */
+#define CLIENT_SLOTS 65536		 /* rate-limit table size */
+#define TARGET_SLOTS 65536		 /* per-address budget table size */
+#define PAIR_SLOTS 131072		 /* (address, client) shares */
+#define WORKER_CHECKS 256		 /* checks before a worker retires */
 #define WORKER_DATA (512u * 1024 * 1024) /* RLIMIT_DATA above a worker's start */
-#define WORKER_GRACE_MS 3000 /* beyond the deadline before a worker is killed */
+#define WORKER_GRACE_MS 3000		 /* beyond the deadline before a worker is killed */
 
 typedef enum out_kind { OUT_JSON, OUT_HTML } out_kind_t;
 
@@ -74,12 +74,12 @@ typedef struct web {
 	bool draining; /* SIGTERM seen; answer what is queued, take nothing new, then stop */
 	struct event *sig_int, *sig_term;
 	web_buckets_t *clients; /* the parent's: checks per client */
-	web_budget_t *targets;  /* shared: queries per server address */
+	web_budget_t *targets;	/* shared: queries per server address */
 	/* In a worker: who asked for the running check (their share of the budget). */
 	uint8_t client[16];
 	size_t client_len;
 	const char *test_crash; /* DNSSEC_DOCTOR_TEST_CRASH: see run_check */
-	web_front_t *front; /* connections and request heads, before evhttp (front.c) */
+	web_front_t *front;	/* connections and request heads, before evhttp (front.c) */
 } web_t;
 
 static int64_t mono_ms(void)
@@ -98,7 +98,9 @@ static int gate(void *arg, const char *addr, bool resolver, char *why, size_t wh
 		return 0; /* the operator configured these (--resolver or the defaults) */
 	const char *range = NULL;
 	if (!w->o.allow_private && !web_addr_global(addr, &range)) {
-		snprintf(why, why_size, "%s is a %s address; this service queries only global addresses", addr, range);
+		snprintf(why, why_size,
+			 "%s is a %s address; this service queries only global addresses", addr,
+			 range);
 		return DD_EREFUSEDADDR;
 	}
 	uint8_t key[16];
@@ -108,14 +110,17 @@ static int gate(void *arg, const char *addr, bool resolver, char *why, size_t wh
 	else if (inet_pton(AF_INET6, addr, key) != 1)
 		return DD_EREFUSEDADDR;
 	unsigned share = 0;
-	if (!web_budget_take(w->targets, key, len, w->client, w->client_len, mono_ms(), w->o.target_budget, &share)) {
+	if (!web_budget_take(w->targets, key, len, w->client, w->client_len, mono_ms(),
+			     w->o.target_budget, &share)) {
 		if (share < w->o.target_budget)
 			snprintf(why, why_size,
-				 "the query budget for %s (%u a minute over all checks, %u of it yours while others "
+				 "the query budget for %s (%u a minute over all checks, %u of it "
+				 "yours while others "
 				 "check too) is used up",
 				 addr, w->o.target_budget, share);
 		else
-			snprintf(why, why_size, "the query budget for %s (%u a minute over all checks) is used up",
+			snprintf(why, why_size,
+				 "the query budget for %s (%u a minute over all checks) is used up",
 				 addr, w->o.target_budget);
 		return DD_ELIMIT;
 	}
@@ -145,8 +150,8 @@ static void security_headers(struct evhttp_request *req, bool cache)
 	evhttp_add_header(h, "Cache-Control", cache ? "public, max-age=3600" : "no-store");
 }
 
-static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype, const char *body,
-		  size_t len, bool cache)
+static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
+		  const char *body, size_t len, bool cache)
 {
 	security_headers(req, cache);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
@@ -161,14 +166,22 @@ static void reply(struct evhttp_request *req, int code, const char *reason, cons
 static const char *reason_of(int code)
 {
 	switch (code) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 414: return "URI Too Long";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	default: return "Error";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 414:
+		return "URI Too Long";
+	case 422:
+		return "Unprocessable Content";
+	case 429:
+		return "Too Many Requests";
+	default:
+		return "Error";
 	}
 }
 
@@ -204,8 +217,8 @@ static char *html_form(const char *name, const char *type, const char *error, si
 	return buf;
 }
 
-static void reply_error(struct evhttp_request *req, out_kind_t kind, int code, const char *msg, const char *name,
-			const char *type)
+static void reply_error(struct evhttp_request *req, out_kind_t kind, int code, const char *msg,
+			const char *name, const char *type)
 {
 	size_t len = 0;
 	char *body;
@@ -214,8 +227,8 @@ static void reply_error(struct evhttp_request *req, out_kind_t kind, int code, c
 		body = json_error(code, msg, NULL, NULL, &len);
 	else
 		body = html_form(name, type, msg, &len);
-	reply(req, code, reason_of(code), kind == OUT_JSON ? "application/json" : "text/html; charset=utf-8", body,
-	      len, false);
+	reply(req, code, reason_of(code),
+	      kind == OUT_JSON ? "application/json" : "text/html; charset=utf-8", body, len, false);
 	free(body);
 }
 
@@ -274,7 +287,8 @@ static void run_check(void *arg, const web_pool_req_t *rq, int *code, char **bod
 					     : html_form(rq->name, rq->type_text, err, len);
 	} else if (rq->kind == OUT_JSON) {
 		json_t *js = rep_json(res, ev);
-		char *s = js ? json_dumps(js, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
+		char *s =
+		    js ? json_dumps(js, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
 		json_decref(js);
 		*body = s ? dd_asprintf("%s\n", s) : NULL;
 		*len = *body ? strlen(*body) : 0;
@@ -333,7 +347,8 @@ static void on_check_done(void *arg, int code, char *body, size_t len, const cha
 	}
 	if (!body) {
 		/* Out of memory while rendering: still a clear answer, never a hang. */
-		reply_error(j->req, j->kind, 422, "the result could not be rendered (out of memory); try again", NULL,
+		reply_error(j->req, j->kind, 422,
+			    "the result could not be rendered (out of memory); try again", NULL,
 			    NULL);
 	} else {
 		reply(j->req, code, reason_of(code), ctype, body, len, false);
@@ -372,7 +387,8 @@ static void handle_check(web_t *w, struct evhttp_request *req, const char *query
 {
 	web_check_req_t cr;
 	if (web_check_params(query, &cr)) {
-		reply_error(req, kind, 400, cr.error, cr.raw_name[0] ? cr.raw_name : NULL, cr.type_text);
+		reply_error(req, kind, 400, cr.error, cr.raw_name[0] ? cr.raw_name : NULL,
+			    cr.type_text);
 		return;
 	}
 	const char *canon = cr.name, *type_text = cr.type_text;
@@ -383,7 +399,8 @@ static void handle_check(web_t *w, struct evhttp_request *req, const char *query
 	unsigned retry = 1;
 	if (!web_buckets_take(w->clients, key, klen, mono_ms(), w->o.rate_per_min, &retry)) {
 		char msg[160], ra[16];
-		snprintf(msg, sizeof(msg), "too many checks from your address (%u a minute); try again in %u s",
+		snprintf(msg, sizeof(msg),
+			 "too many checks from your address (%u a minute); try again in %u s",
 			 w->o.rate_per_min, retry);
 		snprintf(ra, sizeof(ra), "%u", retry);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", ra);
@@ -393,12 +410,15 @@ static void handle_check(web_t *w, struct evhttp_request *req, const char *query
 	bool full = web_pool_pending(w->pool) >= w->n_workers * (1 + QUEUE_FACTOR);
 	if (w->draining) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
-		reply_error(req, kind, 429, "the service is restarting; try again in 5 s", canon, type_text);
+		reply_error(req, kind, 429, "the service is restarting; try again in 5 s", canon,
+			    type_text);
 		return;
 	}
 	if (full) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
-		reply_error(req, kind, 429, "the service is busy with other checks; try again in 5 s", canon, type_text);
+		reply_error(req, kind, 429,
+			    "the service is busy with other checks; try again in 5 s", canon,
+			    type_text);
 		return;
 	}
 	job_t *j = calloc(1, sizeof(*j));
@@ -421,7 +441,8 @@ static void handle_check(web_t *w, struct evhttp_request *req, const char *query
 	if (!j || web_pool_submit(w->pool, &rq, on_check_done, j)) {
 		free(j);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
-		reply_error(req, kind, 429, "the service is out of memory; try again in 5 s", canon, type_text);
+		reply_error(req, kind, 429, "the service is out of memory; try again in 5 s", canon,
+			    type_text);
 	}
 }
 
@@ -447,8 +468,11 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const char *query = evhttp_uri_get_query(u);
 	bool check = strcmp(path, "/check") == 0 || strcmp(path, "/api/v1/check") == 0;
 	if (m != EVHTTP_REQ_GET && (m != EVHTTP_REQ_HEAD || check)) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", check ? "GET" : "GET, HEAD");
-		reply_error(req, kind, 405, check ? "only GET is allowed here" : "only GET and HEAD are allowed", NULL, NULL);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+				  check ? "GET" : "GET, HEAD");
+		reply_error(req, kind, 405,
+			    check ? "only GET is allowed here" : "only GET and HEAD are allowed",
+			    NULL, NULL);
 	} else if (strcmp(path, "/") == 0) {
 		size_t len = 0;
 		char *body = html_form(NULL, NULL, NULL, &len);
@@ -459,7 +483,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	} else if (strcmp(path, "/static/style.css") == 0) {
 		reply(req, 200, "OK", "text/css; charset=utf-8", web_css, strlen(web_css), true);
 	} else if (strcmp(path, "/static/app.js") == 0) {
-		reply(req, 200, "OK", "text/javascript; charset=utf-8", web_js, strlen(web_js), true);
+		reply(req, 200, "OK", "text/javascript; charset=utf-8", web_js, strlen(web_js),
+		      true);
 	} else if (check) {
 		handle_check(w, req, query, strcmp(path, "/check") == 0 ? OUT_HTML : OUT_JSON);
 	} else {
@@ -556,13 +581,16 @@ static int drop_privileges(const char *user, char *err, size_t err_size)
 	if (uid == 0)
 		return 0; /* asked to stay root */
 	if (setgroups(0, NULL) != 0 && errno != EPERM) {
-		snprintf(err, err_size, "serve: cannot drop supplementary groups: %s", strerror(errno));
+		snprintf(err, err_size, "serve: cannot drop supplementary groups: %s",
+			 strerror(errno));
 		return DD_EIO;
 	}
 	if (setgid(gid) != 0 || setuid(uid) != 0) {
 		if (errno == EINVAL) {
-			fprintf(stderr, "dnssec-doctor: %s is not mapped in this user namespace; staying its root (which "
-					"holds no privilege outside it)\n",
+			fprintf(stderr,
+				"dnssec-doctor: %s is not mapped in this user namespace; staying "
+				"its root (which "
+				"holds no privilege outside it)\n",
 				name);
 			return 0;
 		}
@@ -570,7 +598,9 @@ static int drop_privileges(const char *user, char *err, size_t err_size)
 		return DD_EIO;
 	}
 	if (setuid(0) == 0) {
-		snprintf(err, err_size, "serve: could become root again after dropping to %s; refusing to serve", name);
+		snprintf(err, err_size,
+			 "serve: could become root again after dropping to %s; refusing to serve",
+			 name);
 		return DD_EIO;
 	}
 	return 0;
@@ -581,7 +611,9 @@ int web_serve(const dd_opts_t *o, char *err, size_t err_size)
 	char host[64];
 	uint16_t port = 0;
 	if (parse_listen(o->listen, host, sizeof(host), &port)) {
-		snprintf(err, err_size, "--listen: expected ADDR:PORT (127.0.0.1:8053, [::1]:8053), got \"%.60s\"", o->listen);
+		snprintf(err, err_size,
+			 "--listen: expected ADDR:PORT (127.0.0.1:8053, [::1]:8053), got \"%.60s\"",
+			 o->listen);
 		return DD_EINVAL;
 	}
 	web_t w;
@@ -612,7 +644,8 @@ int web_serve(const dd_opts_t *o, char *err, size_t err_size)
 	}
 	w.sig_int = evsignal_new(w.base, SIGINT, on_signal, &w);
 	w.sig_term = evsignal_new(w.base, SIGTERM, on_signal, &w);
-	if (!w.sig_int || !w.sig_term || event_add(w.sig_int, NULL) || event_add(w.sig_term, NULL)) {
+	if (!w.sig_int || !w.sig_term || event_add(w.sig_int, NULL) ||
+	    event_add(w.sig_term, NULL)) {
 		snprintf(err, err_size, "serve: cannot set up events");
 		goto out;
 	}
@@ -629,16 +662,17 @@ int web_serve(const dd_opts_t *o, char *err, size_t err_size)
 	evhttp_set_timeout(w.http, (int)(o->engine.deadline_ms / 1000) + 5);
 	struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(w.http, host, port);
 	if (!bound) {
-		snprintf(err, err_size, "serve: cannot listen on %s: %s", o->listen, strerror(errno));
+		snprintf(err, err_size, "serve: cannot listen on %s: %s", o->listen,
+			 strerror(errno));
 		ret = DD_EIO;
 		goto out;
 	}
 	web_front_cfg_t fc = {
-		.header_timeout_s = o->header_timeout_s,
-		.max_conns = o->max_conns,
-		.max_per_client = o->max_client_conns,
-		.body = front_body,
-		.body_arg = &w,
+	    .header_timeout_s = o->header_timeout_s,
+	    .max_conns = o->max_conns,
+	    .max_per_client = o->max_client_conns,
+	    .body = front_body,
+	    .body_arg = &w,
 	};
 	w.front = web_front_new(w.base, w.http, bound, &fc, on_request, &w);
 	if (!w.front) {
@@ -651,19 +685,21 @@ int web_serve(const dd_opts_t *o, char *err, size_t err_size)
 	/* A check stops itself at its deadline; a worker still busy well after it is killed. */
 	unsigned deadline = o->engine.deadline_ms ? o->engine.deadline_ms : 10000;
 	web_pool_cfg_t pc = {
-		.workers = w.n_workers,
-		.check_ms = deadline + WORKER_GRACE_MS,
-		.check_cpu_s = (deadline + WORKER_GRACE_MS + 999) / 1000,
-		.checks_per_worker = WORKER_CHECKS,
-		.data_bytes = WORKER_DATA,
-		.run = run_check,
-		.run_arg = &w,
+	    .workers = w.n_workers,
+	    .check_ms = deadline + WORKER_GRACE_MS,
+	    .check_cpu_s = (deadline + WORKER_GRACE_MS + 999) / 1000,
+	    .checks_per_worker = WORKER_CHECKS,
+	    .data_bytes = WORKER_DATA,
+	    .run = run_check,
+	    .run_arg = &w,
 	};
 	if ((ret = web_pool_new(w.base, &pc, &w.pool, err, err_size)))
 		goto out;
-	fprintf(stderr, "dnssec-doctor: serving on http://%s%s%s:%u/ (%u checks at once, %u checks/min per client%s)\n",
-		strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, w.n_workers, o->rate_per_min,
-		o->allow_private ? ", private addresses allowed" : "");
+	fprintf(stderr,
+		"dnssec-doctor: serving on http://%s%s%s:%u/ (%u checks at once, %u checks/min per "
+		"client%s)\n",
+		strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, w.n_workers,
+		o->rate_per_min, o->allow_private ? ", private addresses allowed" : "");
 	event_base_dispatch(w.base);
 	fprintf(stderr, "dnssec-doctor: stopping\n");
 	ret = 0;

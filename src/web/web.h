@@ -25,10 +25,11 @@ int web_serve(const dd_opts_t *o, char *err, size_t err_size);
 
 /* A check request from a query string ("name=www.example.com&type=AAAA"). */
 typedef struct web_check_req {
-	char name[1024];     /* canonical name (A-labels, lower case, trailing dot); "" when invalid */
-	uint16_t qtype;      /* A when not given */
+	char name[1024]; /* canonical name (A-labels, lower case, trailing dot); "" when invalid */
+	uint16_t qtype;	 /* A when not given */
 	char type_text[24];  /* its mnemonic */
-	char raw_name[1001]; /* the name as given (cut at 1000 bytes), to prefill the form; may be "" */
+	char raw_name[1001]; /* the name as given (cut at 1000 bytes), to prefill the form; may be
+				"" */
 	char error[200];     /* why it is refused, "" when valid */
 } web_check_req_t;
 

@@ -27,13 +27,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (h.len > size || h.skip >= h.len || data[h.len - 1] != '\n' || h.len - h.skip > WEB_HEAD_MAX)
+	if (h.len > size || h.skip >= h.len || data[h.len - 1] != '\n' ||
+	    h.len - h.skip > WEB_HEAD_MAX)
 		abort();
 	for (size_t i = h.skip; i < h.len; i++)
 		if (data[i] == 0 || (data[i] == '\r' && (i + 1 == h.len || data[i + 1] != '\n')))
 			abort();
 	web_head_t again;
-	if (!web_head_parse(data, h.len, &again) || again.status != 0 || again.len != h.len || again.skip != h.skip)
+	if (!web_head_parse(data, h.len, &again) || again.status != 0 || again.len != h.len ||
+	    again.skip != h.skip)
 		abort();
 	return 0;
 }

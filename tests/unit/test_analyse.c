@@ -65,34 +65,36 @@ typedef struct expect {
 } expect_t;
 
 static const expect_t table[] = {
-	{"www.good13.test", AN_SECURE, -1, NULL, 0, AN_F__COUNT},
-	{"nope.good13.test", AN_SECURE, -1, NULL, 0, AN_F__COUNT},
-	{"www.unsigned.test", AN_INSECURE, -1, NULL, 0, AN_F_INSECURE_DELEGATION},
-	{"www.island.test", AN_INSECURE, -1, NULL, 1, AN_F_SIGNED_ISLAND},
-	{"www.expired.test", AN_BOGUS, 7, "expired.test.", 2, AN_F_RRSIG_EXPIRED},
-	{"www.kskroll.test", AN_BOGUS, 9, "kskroll.test.", 2, AN_F_DS_NO_MATCHING_DNSKEY},
-	{"www.badalg.test", AN_BOGUS, 9, "badalg.test.", 2, AN_F_DS_ALGORITHM_MISMATCH},
-	{"www.wrongksk.test", AN_BOGUS, 10, "wrongksk.test.", 2, AN_F_DNSKEY_NOT_SIGNED_BY_DS_KEY},
-	{"www.stale.test", AN_BOGUS, 7, "stale.test.", 2, AN_F_RRSIG_EXPIRED},
-	{"www.alldead.test", AN_UNREACHABLE, 22, "alldead.test.", 2, AN_F_ZONE_UNREACHABLE},
-	{"cname.good13.test", AN_BOGUS, 7, "expired.test.", 2, AN_F_RRSIG_EXPIRED},
-	{"www.doubleds.test", AN_SECURE, -1, NULL, 0, AN_F_DS_ROLLOVER_IN_PROGRESS},
-	{"www.ok.broken", AN_BOGUS, 9, "broken.", 2, AN_F_DS_NO_MATCHING_DNSKEY},
-	/* Hostile servers (tests/world/hostile.sh): a warning on the server, the zone stays secure. */
-	{"www.random.hostile", AN_SECURE, -1, NULL, 1, AN_F_SERVER_MALFORMED},
-	{"www.badid.hostile", AN_SECURE, -1, NULL, 1, AN_F_SERVER_MALFORMED},
-	{"www.tc.hostile", AN_SECURE, -1, NULL, 0, AN_F_SERVER_NEEDS_TCP},
-	{"www.tcnotcp.hostile", AN_SECURE, -1, NULL, 1, AN_F_SERVER_NO_TCP},
-	{"www.drip.hostile", AN_SECURE, -1, NULL, 1, AN_F_SERVER_NO_TCP},
-	/* FORMERR to EDNS: that server cannot deliver the signatures the DS calls for (intermittent). */
-	{"www.formerr.hostile", AN_BOGUS, 10, "formerr.hostile.", 2, AN_F_ZONE_NO_DNSSEC},
-	{"www.oversize.hostile", AN_SECURE, -1, NULL, 1, AN_F_SERVER_UDP_TOO_LARGE},
-	{"www.alltcnotcp.hostile", AN_UNREACHABLE, 22, "alltcnotcp.hostile.", 2, AN_F_SERVER_NO_TCP},
-	{"www.manyns.hostile", AN_SECURE, -1, NULL, 1, AN_F_NS_SET_TRUNCATED},
-	{"a.cname.hostile", AN_SECURE, -1, NULL, 1, AN_F_CNAME_LOOP},
-	{"c1.cname.hostile", AN_SECURE, -1, NULL, 1, AN_F_CNAME_CHAIN_TOO_LONG},
-	/* 45 zone cuts: the walk stops at 40 and says so (it used to read a referral as a bogus answer). */
-	{"www.l45.deep.hostile", AN_INDETERMINATE, -1, NULL, 3, AN_F_CHECK_INCOMPLETE},
+    {"www.good13.test", AN_SECURE, -1, NULL, 0, AN_F__COUNT},
+    {"nope.good13.test", AN_SECURE, -1, NULL, 0, AN_F__COUNT},
+    {"www.unsigned.test", AN_INSECURE, -1, NULL, 0, AN_F_INSECURE_DELEGATION},
+    {"www.island.test", AN_INSECURE, -1, NULL, 1, AN_F_SIGNED_ISLAND},
+    {"www.expired.test", AN_BOGUS, 7, "expired.test.", 2, AN_F_RRSIG_EXPIRED},
+    {"www.kskroll.test", AN_BOGUS, 9, "kskroll.test.", 2, AN_F_DS_NO_MATCHING_DNSKEY},
+    {"www.badalg.test", AN_BOGUS, 9, "badalg.test.", 2, AN_F_DS_ALGORITHM_MISMATCH},
+    {"www.wrongksk.test", AN_BOGUS, 10, "wrongksk.test.", 2, AN_F_DNSKEY_NOT_SIGNED_BY_DS_KEY},
+    {"www.stale.test", AN_BOGUS, 7, "stale.test.", 2, AN_F_RRSIG_EXPIRED},
+    {"www.alldead.test", AN_UNREACHABLE, 22, "alldead.test.", 2, AN_F_ZONE_UNREACHABLE},
+    {"cname.good13.test", AN_BOGUS, 7, "expired.test.", 2, AN_F_RRSIG_EXPIRED},
+    {"www.doubleds.test", AN_SECURE, -1, NULL, 0, AN_F_DS_ROLLOVER_IN_PROGRESS},
+    {"www.ok.broken", AN_BOGUS, 9, "broken.", 2, AN_F_DS_NO_MATCHING_DNSKEY},
+    /* Hostile servers (tests/world/hostile.sh): a warning on the server, the zone stays secure. */
+    {"www.random.hostile", AN_SECURE, -1, NULL, 1, AN_F_SERVER_MALFORMED},
+    {"www.badid.hostile", AN_SECURE, -1, NULL, 1, AN_F_SERVER_MALFORMED},
+    {"www.tc.hostile", AN_SECURE, -1, NULL, 0, AN_F_SERVER_NEEDS_TCP},
+    {"www.tcnotcp.hostile", AN_SECURE, -1, NULL, 1, AN_F_SERVER_NO_TCP},
+    {"www.drip.hostile", AN_SECURE, -1, NULL, 1, AN_F_SERVER_NO_TCP},
+    /* FORMERR to EDNS: that server cannot deliver the signatures the DS calls for (intermittent).
+     */
+    {"www.formerr.hostile", AN_BOGUS, 10, "formerr.hostile.", 2, AN_F_ZONE_NO_DNSSEC},
+    {"www.oversize.hostile", AN_SECURE, -1, NULL, 1, AN_F_SERVER_UDP_TOO_LARGE},
+    {"www.alltcnotcp.hostile", AN_UNREACHABLE, 22, "alltcnotcp.hostile.", 2, AN_F_SERVER_NO_TCP},
+    {"www.manyns.hostile", AN_SECURE, -1, NULL, 1, AN_F_NS_SET_TRUNCATED},
+    {"a.cname.hostile", AN_SECURE, -1, NULL, 1, AN_F_CNAME_LOOP},
+    {"c1.cname.hostile", AN_SECURE, -1, NULL, 1, AN_F_CNAME_CHAIN_TOO_LONG},
+    /* 45 zone cuts: the walk stops at 40 and says so (it used to read a referral as a bogus
+       answer). */
+    {"www.l45.deep.hostile", AN_INDETERMINATE, -1, NULL, 3, AN_F_CHECK_INCOMPLETE},
 };
 
 static void test_verdict_table(void **state)
@@ -103,7 +105,8 @@ static void test_verdict_table(void **state)
 		evidence_t *ev = load(e->file);
 		an_result_t *r = run(ev, 0);
 		if (r->status != e->status)
-			fail_msg("%s: status %s, want %s", e->file, an_status_name(r->status), an_status_name(e->status));
+			fail_msg("%s: status %s, want %s", e->file, an_status_name(r->status),
+				 an_status_name(e->status));
 		if (e->ede < 0)
 			assert_int_equal(r->n_ede, 0);
 		else {
@@ -122,7 +125,8 @@ static void test_verdict_table(void **state)
 	}
 }
 
-/* The stale secondary: only the failing server is named, and the summary says it is intermittent. */
+/* The stale secondary: only the failing server is named, and the summary says it is intermittent.
+ */
 static void test_stale_names_only_failing_server(void **state)
 {
 	(void)state;
@@ -168,7 +172,12 @@ static void test_foreign_anchor_breaks_root(void **state)
 	evidence_t *ev = load("www.good13.test");
 	ldns_rr_list *anchors = ldns_rr_list_new();
 	ldns_rr *rr = NULL;
-	assert_int_equal(ldns_rr_new_frm_str(&rr, ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D", 0, NULL, NULL), LDNS_STATUS_OK);
+	assert_int_equal(
+	    ldns_rr_new_frm_str(&rr,
+				". IN DS 20326 8 2 "
+				"E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
+				0, NULL, NULL),
+	    LDNS_STATUS_OK);
 	ldns_rr_list_push_rr(anchors, rr);
 	an_result_t *r = NULL;
 	an_policy_t pol;
@@ -186,8 +195,9 @@ static void test_evidence_roundtrip(void **state)
 {
 	(void)state;
 	/* The last four carry dropped, udp_oversized, ns_total and cname_stop. */
-	static const char *const files[] = {"cname.good13.test", "www.random.hostile", "www.oversize.hostile",
-					    "www.manyns.hostile", "a.cname.hostile"};
+	static const char *const files[] = {"cname.good13.test", "www.random.hostile",
+					    "www.oversize.hostile", "www.manyns.hostile",
+					    "a.cname.hostile"};
 	for (size_t i = 0; i < DD_ARRAY_LEN(files); i++) {
 		evidence_t *ev = load(files[i]);
 		json_t *a = ev_to_json(ev);
@@ -268,15 +278,20 @@ static void test_evidence_rejects(void **state)
 {
 	(void)state;
 	static const char *bad[] = {
-		"{}",
-		"{\"format\":\"x\",\"version\":1}",
-		"{\"format\":\"dnssec-doctor-evidence\",\"version\":2}",
-		"{\"format\":\"dnssec-doctor-evidence\",\"version\":1,\"query\":{\"name\":\"a.\",\"qtype\":1},\"probed_at\":1,"
-		"\"elapsed_ms\":0,\"queries\":0,\"anchors\":[],\"zones\":[],\"targets\":[],\"exchanges\":[{\"zone\":\"a.\"}]}",
-		"{\"format\":\"dnssec-doctor-evidence\",\"version\":1,\"query\":{\"name\":\"a.\",\"qtype\":1},\"probed_at\":1,"
-		"\"elapsed_ms\":0,\"queries\":0,\"anchors\":[],\"zones\":[],\"targets\":[],\"exchanges\":[{\"zone\":\"a.\","
-		"\"purpose\":\"dnskey\",\"server\":\"1.2.3.4\",\"port\":53,\"qname\":\"a.\",\"qtype\":48,\"qflags\":1,"
-		"\"rtt_ms\":1,\"tries\":1,\"wire\":\"%%%%\"}]}",
+	    "{}",
+	    "{\"format\":\"x\",\"version\":1}",
+	    "{\"format\":\"dnssec-doctor-evidence\",\"version\":2}",
+	    "{\"format\":\"dnssec-doctor-evidence\",\"version\":1,\"query\":{\"name\":\"a.\","
+	    "\"qtype\":1},\"probed_at\":1,"
+	    "\"elapsed_ms\":0,\"queries\":0,\"anchors\":[],\"zones\":[],\"targets\":[],"
+	    "\"exchanges\":[{\"zone\":\"a.\"}]}",
+	    "{\"format\":\"dnssec-doctor-evidence\",\"version\":1,\"query\":{\"name\":\"a.\","
+	    "\"qtype\":1},\"probed_at\":1,"
+	    "\"elapsed_ms\":0,\"queries\":0,\"anchors\":[],\"zones\":[],\"targets\":[],"
+	    "\"exchanges\":[{\"zone\":\"a.\","
+	    "\"purpose\":\"dnskey\",\"server\":\"1.2.3.4\",\"port\":53,\"qname\":\"a.\",\"qtype\":"
+	    "48,\"qflags\":1,"
+	    "\"rtt_ms\":1,\"tries\":1,\"wire\":\"%%%%\"}]}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		json_t *j = json_loads(bad[i], 0, NULL);
@@ -305,18 +320,18 @@ static void test_resolver_view(void **state)
 		const char *file;
 		an_diagnosis_t diag;
 	} cases[] = {
-		{"resolvers.www.expired.test", AN_DIAG_DNSSEC},
-		{"resolvers.www.alldead.test", AN_DIAG_NOT_DNSSEC},
-		{"resolvers.www.good13.test", AN_DIAG_NONE},
-		{"resolvers.www.stale.test", AN_DIAG_INTERMITTENT},
-		{"www.expired.test", AN_DIAG_UNKNOWN}, /* no resolvers asked */
+	    {"resolvers.www.expired.test", AN_DIAG_DNSSEC},
+	    {"resolvers.www.alldead.test", AN_DIAG_NOT_DNSSEC},
+	    {"resolvers.www.good13.test", AN_DIAG_NONE},
+	    {"resolvers.www.stale.test", AN_DIAG_INTERMITTENT},
+	    {"www.expired.test", AN_DIAG_UNKNOWN}, /* no resolvers asked */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		evidence_t *ev = load(cases[i].file);
 		an_result_t *r = run(ev, 0);
 		if (r->diagnosis != cases[i].diag)
-			fail_msg("%s: diagnosis %s, want %s", cases[i].file, an_diagnosis_name(r->diagnosis),
-				 an_diagnosis_name(cases[i].diag));
+			fail_msg("%s: diagnosis %s, want %s", cases[i].file,
+				 an_diagnosis_name(r->diagnosis), an_diagnosis_name(cases[i].diag));
 		assert_non_null(r->diagnosis_text);
 		an_result_free(r);
 		ev_free(ev);
@@ -371,8 +386,10 @@ static void test_resolver_evidence(void **state)
 	assert_int_equal(ev2->n_resolvers, ev->n_resolvers);
 	for (size_t i = 0; i < ev->n_resolvers; i++)
 		for (unsigned k = 0; k < EV_RQ__COUNT; k++) {
-			assert_int_equal(ev2->resolvers[i].q[k].wire_len, ev->resolvers[i].q[k].wire_len);
-			assert_int_equal(ev2->resolvers[i].q[k].sent_ms, ev->resolvers[i].q[k].sent_ms);
+			assert_int_equal(ev2->resolvers[i].q[k].wire_len,
+					 ev->resolvers[i].q[k].wire_len);
+			assert_int_equal(ev2->resolvers[i].q[k].sent_ms,
+					 ev->resolvers[i].q[k].sent_ms);
 		}
 	/* Two queries instead of three, and a walk purpose in a resolver's place. */
 	json_t *res = json_object_get(j, "resolvers");
@@ -418,8 +435,8 @@ static void test_crypto_selftest(void **state)
 	an_result_free(r);
 	ev_free(ev);
 	assert_true(an_alg_allowed(8) && an_alg_allowed(13) && an_alg_allowed(5));
-	assert_false(an_alg_allowed(1) || an_alg_allowed(3) || an_alg_allowed(6) || an_alg_allowed(12) ||
-		     an_alg_allowed(253));
+	assert_false(an_alg_allowed(1) || an_alg_allowed(3) || an_alg_allowed(6) ||
+		     an_alg_allowed(12) || an_alg_allowed(253));
 	assert_true(an_digest_supported(2) && an_digest_supported(1) && an_digest_supported(4));
 	assert_false(an_digest_supported(3) || an_digest_supported(0) || an_digest_supported(200));
 }
@@ -436,7 +453,8 @@ static void test_wildcard_proof(void **state)
 	for (size_t i = 0; i < ev->n_xs; i++) {
 		ev_exchange_t *x = &ev->xs[i];
 		ldns_pkt *pkt = NULL;
-		if (x->purpose != EV_P_ANSWER || !x->wire || ldns_wire2pkt(&pkt, x->wire, x->wire_len) != LDNS_STATUS_OK)
+		if (x->purpose != EV_P_ANSWER || !x->wire ||
+		    ldns_wire2pkt(&pkt, x->wire, x->wire_len) != LDNS_STATUS_OK)
 			continue;
 		ldns_rr_list_deep_free(ldns_pkt_authority(pkt));
 		ldns_pkt_set_authority(pkt, ldns_rr_list_new());
@@ -469,7 +487,8 @@ static void test_tcp_failure(void **state)
 		unsigned n = 0;
 		for (size_t i = 0; i < ev->n_xs; i++) {
 			ev_exchange_t *x = &ev->xs[i];
-			if (x->purpose != EV_P_DNSKEY || strcmp(x->zone, "good13.test.") != 0 || (!all && n))
+			if (x->purpose != EV_P_DNSKEY || strcmp(x->zone, "good13.test.") != 0 ||
+			    (!all && n))
 				continue;
 			free(x->wire);
 			x->wire = NULL;
@@ -497,19 +516,19 @@ static void test_tcp_failure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_verdict_table),
-		cmocka_unit_test(test_stale_names_only_failing_server),
-		cmocka_unit_test(test_at_time_moves_verdict),
-		cmocka_unit_test(test_foreign_anchor_breaks_root),
-		cmocka_unit_test(test_evidence_roundtrip),
-		cmocka_unit_test(test_report_json),
-		cmocka_unit_test(test_mutated_wire),
-		cmocka_unit_test(test_evidence_rejects),
-		cmocka_unit_test(test_resolver_view),
-		cmocka_unit_test(test_resolver_evidence),
-		cmocka_unit_test(test_crypto_selftest),
-		cmocka_unit_test(test_wildcard_proof),
-		cmocka_unit_test(test_tcp_failure),
+	    cmocka_unit_test(test_verdict_table),
+	    cmocka_unit_test(test_stale_names_only_failing_server),
+	    cmocka_unit_test(test_at_time_moves_verdict),
+	    cmocka_unit_test(test_foreign_anchor_breaks_root),
+	    cmocka_unit_test(test_evidence_roundtrip),
+	    cmocka_unit_test(test_report_json),
+	    cmocka_unit_test(test_mutated_wire),
+	    cmocka_unit_test(test_evidence_rejects),
+	    cmocka_unit_test(test_resolver_view),
+	    cmocka_unit_test(test_resolver_evidence),
+	    cmocka_unit_test(test_crypto_selftest),
+	    cmocka_unit_test(test_wildcard_proof),
+	    cmocka_unit_test(test_tcp_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

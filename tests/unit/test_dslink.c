@@ -137,11 +137,9 @@ static void test_ds_key_not_zone_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_signs_dnskey_without_ds),
-		cmocka_unit_test(test_wrongksk_keys),
-		cmocka_unit_test(test_no_ds_for_zsk),
-		cmocka_unit_test(test_revoked_ksk),
-		cmocka_unit_test(test_ds_key_not_zone_key),
+	    cmocka_unit_test(test_signs_dnskey_without_ds), cmocka_unit_test(test_wrongksk_keys),
+	    cmocka_unit_test(test_no_ds_for_zsk),	    cmocka_unit_test(test_revoked_ksk),
+	    cmocka_unit_test(test_ds_key_not_zone_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

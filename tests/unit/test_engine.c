@@ -614,8 +614,8 @@ static void test_closed_port_many(void **state)
 	struct got g[8];
 	memset(g, 0, sizeof(g));
 	for (int i = 0; i < 8; i++)
-		assert_int_equal(engine_query(e, (struct sockaddr *)&ss, sl, QNAME, sizeof(QNAME), 1,
-					      i == 7 ? ENGINE_F_IF_SILENT : 0, record_cb, &g[i]),
+		assert_int_equal(engine_query(e, (struct sockaddr *)&ss, sl, QNAME, sizeof(QNAME),
+					      1, i == 7 ? ENGINE_F_IF_SILENT : 0, record_cb, &g[i]),
 				 0);
 	engine_wait(e);
 	for (int i = 0; i < 8; i++) {
@@ -672,7 +672,7 @@ static void test_if_silent_dead(void **state)
 	for (int i = 0; i < 50 && atomic_load(&f.srv.n_udp) < 3; i++)
 		usleep(10000);
 	assert_int_equal(atomic_load(&f.srv.n_udp), 3); /* two tries, one plain query */
-	assert_true(engine_elapsed_ms(f.e) < 550);	  /* 200 + 200, not 200 + 200 + 200 */
+	assert_true(engine_elapsed_ms(f.e) < 550);	/* 200 + 200, not 200 + 200 + 200 */
 	fx_stop(&f);
 }
 
@@ -700,8 +700,11 @@ static void test_idle_sockets_bounded(void **state)
 	uint16_t port = ntohs(sin->sin_port);
 	for (unsigned i = 0; i < 100; i++) {
 		struct got g = {0};
-		sin->sin_port = htons((uint16_t)(port + i)); /* most are closed; any outcome will do */
-		assert_int_equal(engine_query(e, (struct sockaddr *)&ss, sl, QNAME, sizeof(QNAME), 1, 0, record_cb, &g), 0);
+		sin->sin_port =
+		    htons((uint16_t)(port + i)); /* most are closed; any outcome will do */
+		assert_int_equal(engine_query(e, (struct sockaddr *)&ss, sl, QNAME, sizeof(QNAME),
+					      1, 0, record_cb, &g),
+				 0);
 		engine_wait(e);
 		assert_int_equal(g.calls, 1);
 	}
@@ -728,8 +731,8 @@ static void check_once(struct fixture *f, uint16_t qtype, struct got *g)
 	assert_int_equal(engine_new(f->base, &f->cfg, &e), 0);
 	assert_int_equal(engine_thread_busy(), f->base == coro_thread_base());
 	memset(g, 0, sizeof(*g));
-	assert_int_equal(engine_query(e, (struct sockaddr *)&f->addr, f->addrlen, QNAME, sizeof(QNAME), qtype, 0,
-				      record_cb, g),
+	assert_int_equal(engine_query(e, (struct sockaddr *)&f->addr, f->addrlen, QNAME,
+				      sizeof(QNAME), qtype, 0, record_cb, g),
 			 0);
 	engine_wait(e);
 	assert_int_equal(g->calls, 1);
@@ -754,7 +757,8 @@ static void test_pool_reuse(void **state)
 		assert_int_equal(g.err, 0);
 		ports[i] = srv_last_port(&f.srv);
 		assert_true(open_fds() <= with_srv + 1); /* kept: one socket, never more */
-		/* ... and the thread has nothing to wait for (scan's workers then wait for lines). */
+		/* ... and the thread has nothing to wait for (scan's workers then wait for lines).
+		 */
 		assert_int_equal(engine_thread_busy(), 0);
 	}
 	unsigned changes = 0, run = 1, longest = 1;
@@ -796,8 +800,12 @@ static void test_pool_late_answer(void **state)
 	engine_t *e;
 	assert_int_equal(engine_new(f.base, &c1, &e), 0);
 	struct got a = {0}, ns = {0};
-	assert_int_equal(engine_query(e, (struct sockaddr *)&f.addr, f.addrlen, QNAME, sizeof(QNAME), 1, 0, record_cb, &a), 0);
-	assert_int_equal(engine_query(e, (struct sockaddr *)&f.addr, f.addrlen, QNAME, sizeof(QNAME), 2, 0, record_cb, &ns), 0);
+	assert_int_equal(engine_query(e, (struct sockaddr *)&f.addr, f.addrlen, QNAME,
+				      sizeof(QNAME), 1, 0, record_cb, &a),
+			 0);
+	assert_int_equal(engine_query(e, (struct sockaddr *)&f.addr, f.addrlen, QNAME,
+				      sizeof(QNAME), 2, 0, record_cb, &ns),
+			 0);
 	engine_wait(e);
 	assert_int_equal(a.err, 0);
 	assert_int_equal(ns.err, DD_EDEADLINE);
@@ -824,8 +832,8 @@ static void test_late_answer_prev_try(void **state)
 	fx_cfg(&f, 200, 2);
 	assert_true(fx_start(&f, AF_INET, M_SLOW_NS, false));
 	memset(&g, 0, sizeof(g));
-	assert_int_equal(engine_query(f.e, (struct sockaddr *)&f.addr, f.addrlen, QNAME, sizeof(QNAME), 2, 0,
-				      record_cb, &g),
+	assert_int_equal(engine_query(f.e, (struct sockaddr *)&f.addr, f.addrlen, QNAME,
+				      sizeof(QNAME), 2, 0, record_cb, &g),
 			 0);
 	engine_wait(f.e);
 	assert_int_equal(g.calls, 1);

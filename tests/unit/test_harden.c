@@ -97,11 +97,11 @@ static void test_writer_sticky(void **state)
 		const char *name;
 		size_t len;
 	} bad[] = {
-	    {"\3www", 4},	      /* no root label */
-	    {"\7www\0", 5},	      /* label runs past the end */
-	    {"\3www\0\0", 6},	      /* bytes after the root */
-	    {"", 0},		      /* empty */
-	    {"\100abc\0", 5},	      /* label type 0x40 */
+	    {"\3www", 4},     /* no root label */
+	    {"\7www\0", 5},   /* label runs past the end */
+	    {"\3www\0\0", 6}, /* bytes after the root */
+	    {"", 0},	      /* empty */
+	    {"\100abc\0", 5}, /* label type 0x40 */
 	};
 	for (size_t i = 0; i < DD_ARRAY_LEN(bad); i++) {
 		dd_writer_init(&w, nb, sizeof(nb));
@@ -120,7 +120,8 @@ static void test_writer_sticky(void **state)
 
 /* A response with one NSEC3 (alg, next hash of `hlen` octets, bitmap
  * `bm`/`bml`) in the authority section, built with the writer. */
-static size_t nsec3_msg(uint8_t *out, size_t cap, uint16_t type, uint8_t alg, size_t hlen, const uint8_t *bm, size_t bml)
+static size_t nsec3_msg(uint8_t *out, size_t cap, uint16_t type, uint8_t alg, size_t hlen,
+			const uint8_t *bm, size_t bml)
 {
 	dd_writer_t w;
 	dd_writer_init(&w, out, cap);
@@ -160,12 +161,12 @@ static void test_prepass_nsec_shapes(void **state)
 {
 	(void)state;
 	static const uint8_t good_bm[] = {0, 6, 0x40, 0, 0, 0, 0, 0x03, 1, 1, 0x40};
-	static const uint8_t desc_bm[] = {1, 1, 0x40, 0, 1, 0x40};	/* windows out of order */
-	static const uint8_t zero_bm[] = {0, 0};			/* empty window */
-	static const uint8_t long_bm[] = {0, 33, 0};			/* longer than 32 */
-	static const uint8_t cut_bm[] = {0, 6, 0x40};			/* window cut short */
-	static const uint8_t half_bm[] = {0};				/* header cut short */
-	static const uint8_t dup_bm[] = {0, 1, 0x40, 0, 1, 0x40};	/* same window twice */
+	static const uint8_t desc_bm[] = {1, 1, 0x40, 0, 1, 0x40}; /* windows out of order */
+	static const uint8_t zero_bm[] = {0, 0};		   /* empty window */
+	static const uint8_t long_bm[] = {0, 33, 0};		   /* longer than 32 */
+	static const uint8_t cut_bm[] = {0, 6, 0x40};		   /* window cut short */
+	static const uint8_t half_bm[] = {0};			   /* header cut short */
+	static const uint8_t dup_bm[] = {0, 1, 0x40, 0, 1, 0x40};  /* same window twice */
 	const struct {
 		uint16_t type;
 		uint8_t alg;
@@ -193,7 +194,8 @@ static void test_prepass_nsec_shapes(void **state)
 	};
 	for (size_t i = 0; i < DD_ARRAY_LEN(cases); i++) {
 		uint8_t msg[512];
-		size_t n = nsec3_msg(msg, sizeof(msg), cases[i].type, cases[i].alg, cases[i].hlen, cases[i].bm, cases[i].bml);
+		size_t n = nsec3_msg(msg, sizeof(msg), cases[i].type, cases[i].alg, cases[i].hlen,
+				     cases[i].bm, cases[i].bml);
 		const char *why = NULL;
 		int rc = dd_wire_check(msg, n, NULL, &why);
 		if (cases[i].ok != (rc == 0))
@@ -229,15 +231,19 @@ static void test_vcache_buffer_boundaries(void **state)
 {
 	(void)state;
 	ldns_rr *sig = NULL, *key = NULL;
-	assert_int_equal(ldns_rr_new_frm_str(&sig,
-					     "www.example. 300 IN RRSIG TXT 13 2 300 20300101000000 20200101000000 12345 "
-					     "example. "
-					     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-					     0, NULL, NULL),
-			 LDNS_STATUS_OK);
+	assert_int_equal(
+	    ldns_rr_new_frm_str(
+		&sig,
+		"www.example. 300 IN RRSIG TXT 13 2 300 20300101000000 20200101000000 12345 "
+		"example. "
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		"AAAAAA",
+		0, NULL, NULL),
+	    LDNS_STATUS_OK);
 	assert_int_equal(ldns_rr_new_frm_str(&key,
 					     "example. 300 IN DNSKEY 257 3 13 "
-					     "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/QA==",
+					     "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnK"
+					     "CkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/QA==",
 					     0, NULL, NULL),
 			 LDNS_STATUS_OK);
 	ldns_rr_list *keys = ldns_rr_list_new();
@@ -256,7 +262,8 @@ static void test_vcache_buffer_boundaries(void **state)
 			assert_int_equal(ldns_rr_list_rr_count(rrset), 17);
 		/* A made-up signature verifies nothing; the point is getting an answer. */
 		assert_int_not_equal(an_verify(vc, rrset, sig, keys), LDNS_STATUS_OK);
-		assert_int_not_equal(an_verify(vc, rrset, sig, keys), LDNS_STATUS_OK); /* from the cache */
+		assert_int_not_equal(an_verify(vc, rrset, sig, keys),
+				     LDNS_STATUS_OK); /* from the cache */
 		assert_int_not_equal(an_verify(NULL, rrset, sig, keys), LDNS_STATUS_OK);
 		ldns_rr_list_deep_free(rrset);
 	}
@@ -296,7 +303,8 @@ static size_t break_nsec3(ev_exchange_t *x, size_t hlen)
 		uint8_t data[256];
 		data[0] = (uint8_t)hlen;
 		memset(data + 1, 0x11, hlen);
-		ldns_rdf *next = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_NSEC3_NEXT_OWNER, 1 + hlen, data);
+		ldns_rdf *next =
+		    ldns_rdf_new_frm_data(LDNS_RDF_TYPE_NSEC3_NEXT_OWNER, 1 + hlen, data);
 		ldns_rdf_deep_free(ldns_rr_set_rdf(rr, next, 4));
 		changed++;
 	}
@@ -416,7 +424,8 @@ static void test_work_caps(void **state)
 	assert_int_equal(r->status, AN_SECURE);
 	assert_null(find(r, AN_F_WORK_LIMIT_REACHED));
 	an_result_free(r);
-	/* One short, and far short: indeterminate (exit 3) with the finding, never secure or bogus. */
+	/* One short, and far short: indeterminate (exit 3) with the finding, never secure or bogus.
+	 */
 	const unsigned caps[] = {(unsigned)need - 1, 1};
 	for (size_t i = 0; i < DD_ARRAY_LEN(caps); i++) {
 		pol.max_validations = caps[i];
@@ -468,7 +477,8 @@ static void test_work_caps(void **state)
 static void test_evidence_anchor_shapes(void **state)
 {
 	(void)state;
-	const char *bad[] = {". IN TXT \"x\"", ". 3600 IN DS 25204 13 2", ". 3600 IN DNSKEY 257 3 13"};
+	const char *bad[] = {". IN TXT \"x\"", ". 3600 IN DS 25204 13 2",
+			     ". 3600 IN DNSKEY 257 3 13"};
 	for (size_t i = 0; i < DD_ARRAY_LEN(bad); i++) {
 		evidence_t *ev = load("www.good13.test");
 		for (size_t k = 0; k < ev->n_anchors; k++)

@@ -60,7 +60,8 @@ static void test_names_and_types(void **state)
 	assert_int_equal(o.cmd, DD_CMD_CHECK);
 	dd_opts_free(&o);
 
-	assert_int_equal(parse(&o, err, sizeof(err), 5, "check", "--json", "example.com", "dnskey"), 0);
+	assert_int_equal(parse(&o, err, sizeof(err), 5, "check", "--json", "example.com", "dnskey"),
+			 0);
 	assert_int_equal(o.qtype, LDNS_RR_TYPE_DNSKEY);
 	assert_int_equal(o.format, DD_FMT_JSON);
 	dd_opts_free(&o);
@@ -85,7 +86,8 @@ static void test_names_and_types(void **state)
 	assert_int_equal(parse(&o, err, sizeof(err), 2, "--timeout"), DD_EINVAL);
 	assert_non_null(strstr(err, "needs a value"));
 	dd_opts_free(&o);
-	assert_int_equal(parse(&o, err, sizeof(err), 4, "--max-queries", "0", "example.com"), DD_EINVAL);
+	assert_int_equal(parse(&o, err, sizeof(err), 4, "--max-queries", "0", "example.com"),
+			 DD_EINVAL);
 	dd_opts_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), 2, "analyse"), DD_EINVAL);
 	dd_opts_free(&o);
@@ -97,9 +99,11 @@ static void test_anchor_files(void **state)
 	char path[] = "/tmp/dd-test-anchor-XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
-	const char *good = "; comment\n$TTL 3600\n"
-			   ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n"
-			   "example. IN DS 1 13 2 0000000000000000000000000000000000000000000000000000000000000000\n";
+	const char *good =
+	    "; comment\n$TTL 3600\n"
+	    ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n"
+	    "example. IN DS 1 13 2 "
+	    "0000000000000000000000000000000000000000000000000000000000000000\n";
 	assert_int_equal(write(fd, good, strlen(good)), (ssize_t)strlen(good));
 	close(fd);
 	ldns_rr_list *l = NULL;
@@ -111,7 +115,8 @@ static void test_anchor_files(void **state)
 	assert_int_equal(dd_read_rrs(path, "--root-hints", false, &l, err, sizeof(err)), DD_EPARSE);
 	assert_non_null(strstr(err, "expected NS, A or AAAA, got DS"));
 	unlink(path);
-	assert_int_equal(dd_read_rrs("/nonexistent/x", "--trust-anchor", true, &l, err, sizeof(err)), DD_EIO);
+	assert_int_equal(
+	    dd_read_rrs("/nonexistent/x", "--trust-anchor", true, &l, err, sizeof(err)), DD_EIO);
 	assert_non_null(strstr(err, "cannot read"));
 }
 
@@ -126,13 +131,42 @@ static void test_types(void **state)
 		const char *in;
 		int type; /* -1: refused */
 	} cases[] = {
-		{"A", 1}, {"dnskey", 48}, {"TYPE1", 1}, {"type01", 1}, {"TYPE65", 65}, {"TYPE256", 256},
-		{"TYPE65534", 65534}, {"TYPE00000000000000000000046", 46}, {"CAA", 257}, {"TYPE65788", -1},
-		{"TYPE65791", -1}, {"TYPE65577", -1}, {"TYPE65536", -1}, {"TYPE4294967297", -1},
-		{"TYPE99999999999999999999", -1}, {"TYPE0", -1}, {"TYPE", -1}, {"TYPE-1", -1}, {"TYPE1x", -1},
-		{"TYPE 1", -1}, {"ANY", -1}, {"any", -1}, {"AXFR", -1}, {"IXFR", -1}, {"OPT", -1}, {"TSIG", -1},
-		{"TKEY", -1}, {"MAILA", -1}, {"MAILB", -1}, {"TYPE41", -1}, {"TYPE128", -1}, {"TYPE249", -1},
-		{"TYPE252", -1}, {"TYPE255", -1}, {"NOPE", -1}, {"", -1},
+	    {"A", 1},
+	    {"dnskey", 48},
+	    {"TYPE1", 1},
+	    {"type01", 1},
+	    {"TYPE65", 65},
+	    {"TYPE256", 256},
+	    {"TYPE65534", 65534},
+	    {"TYPE00000000000000000000046", 46},
+	    {"CAA", 257},
+	    {"TYPE65788", -1},
+	    {"TYPE65791", -1},
+	    {"TYPE65577", -1},
+	    {"TYPE65536", -1},
+	    {"TYPE4294967297", -1},
+	    {"TYPE99999999999999999999", -1},
+	    {"TYPE0", -1},
+	    {"TYPE", -1},
+	    {"TYPE-1", -1},
+	    {"TYPE1x", -1},
+	    {"TYPE 1", -1},
+	    {"ANY", -1},
+	    {"any", -1},
+	    {"AXFR", -1},
+	    {"IXFR", -1},
+	    {"OPT", -1},
+	    {"TSIG", -1},
+	    {"TKEY", -1},
+	    {"MAILA", -1},
+	    {"MAILB", -1},
+	    {"TYPE41", -1},
+	    {"TYPE128", -1},
+	    {"TYPE249", -1},
+	    {"TYPE252", -1},
+	    {"TYPE255", -1},
+	    {"NOPE", -1},
+	    {"", -1},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		t = 0;
@@ -153,7 +187,8 @@ static void test_types(void **state)
 	assert_non_null(strstr(err, "TYPE65788"));
 	assert_non_null(strstr(err, "65535"));
 	dd_opts_free(&o);
-	assert_int_equal(parse(&o, err, sizeof(err), 4, "probe", "example.com", "maila"), DD_EINVAL);
+	assert_int_equal(parse(&o, err, sizeof(err), 4, "probe", "example.com", "maila"),
+			 DD_EINVAL);
 	assert_non_null(strstr(err, "meta or query-only"));
 	dd_opts_free(&o);
 }
@@ -183,7 +218,9 @@ static void test_name_typos(void **state)
 	assert_non_null(strstr(err, "a URL"));
 	assert_non_null(strstr(err, "give www.example.com"));
 	dd_opts_free(&o);
-	assert_int_equal(parse(&o, err, sizeof(err), 3, "check", "HTTPS://u:p@Www.Example.COM:8443/a?b#c"), DD_EINVAL);
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), 3, "check", "HTTPS://u:p@Www.Example.COM:8443/a?b#c"),
+	    DD_EINVAL);
 	assert_non_null(strstr(err, "give Www.Example.COM"));
 	dd_opts_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), 2, "ftp://"), DD_EINVAL);
@@ -196,7 +233,8 @@ static void test_name_typos(void **state)
 	assert_true(dd_name_is_url("git+ssh://a@b@host.example", host, sizeof(host)));
 	assert_string_equal(host, "host.example");
 	assert_false(dd_name_is_url("www.example.com", host, sizeof(host)));
-	assert_false(dd_name_is_url("0/25.2.0.192.in-addr.arpa", host, sizeof(host))); /* RFC 2317 */
+	assert_false(
+	    dd_name_is_url("0/25.2.0.192.in-addr.arpa", host, sizeof(host))); /* RFC 2317 */
 	assert_false(dd_name_is_url("1http://x", host, sizeof(host)));
 	assert_false(dd_name_has_space(" www.example.com\r\n"));
 	assert_true(dd_name_has_space("www.exam ple.com"));
@@ -208,32 +246,40 @@ static void test_conflicts(void **state)
 	(void)state;
 	dd_opts_t o;
 	char err[256];
-	assert_int_equal(parse(&o, err, sizeof(err), 5, "--json", "--format", "text", "example.com"), DD_EINVAL);
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), 5, "--json", "--format", "text", "example.com"), DD_EINVAL);
 	assert_non_null(strstr(err, "--json and --format text"));
 	dd_opts_free(&o);
-	assert_int_equal(parse(&o, err, sizeof(err), 5, "--format", "svg", "--json", "example.com"), DD_EINVAL);
+	assert_int_equal(parse(&o, err, sizeof(err), 5, "--format", "svg", "--json", "example.com"),
+			 DD_EINVAL);
 	assert_non_null(strstr(err, "--format svg and --json"));
 	dd_opts_free(&o);
-	assert_int_equal(parse(&o, err, sizeof(err), 6, "--format", "svg", "--format", "text", "example.com"),
-			 DD_EINVAL);
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), 6, "--format", "svg", "--format", "text", "example.com"),
+	    DD_EINVAL);
 	dd_opts_free(&o);
 	/* Saying the same twice is no conflict. */
-	assert_int_equal(parse(&o, err, sizeof(err), 5, "--json", "--format", "json", "example.com"), 0);
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), 5, "--json", "--format", "json", "example.com"), 0);
 	assert_int_equal(o.format, DD_FMT_JSON);
 	dd_opts_free(&o);
-	assert_int_equal(parse(&o, err, sizeof(err), 5, "--no-resolvers", "--resolver", "192.0.2.1", "x.test"),
-			 DD_EINVAL);
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), 5, "--no-resolvers", "--resolver", "192.0.2.1", "x.test"),
+	    DD_EINVAL);
 	assert_non_null(strstr(err, "--no-resolvers and --resolver"));
 	dd_opts_free(&o);
-	assert_int_equal(parse(&o, err, sizeof(err), 5, "--resolver", "192.0.2.1", "--no-resolvers", "x.test"),
-			 DD_EINVAL);
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), 5, "--resolver", "192.0.2.1", "--no-resolvers", "x.test"),
+	    DD_EINVAL);
 	dd_opts_free(&o);
-	assert_int_equal(parse(&o, err, sizeof(err), 4, "--color", "--no-color", "x.test"), DD_EINVAL);
+	assert_int_equal(parse(&o, err, sizeof(err), 4, "--color", "--no-color", "x.test"),
+			 DD_EINVAL);
 	dd_opts_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), 4, "scan", "--format", "text"), DD_EINVAL);
 	assert_non_null(strstr(err, "scan writes"));
 	dd_opts_free(&o);
-	assert_int_equal(parse(&o, err, sizeof(err), 5, "probe", "--format", "svg", "x.test"), DD_EINVAL);
+	assert_int_equal(parse(&o, err, sizeof(err), 5, "probe", "--format", "svg", "x.test"),
+			 DD_EINVAL);
 	dd_opts_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), 3, "scan", "--json"), 0);
 	dd_opts_free(&o);
@@ -248,9 +294,11 @@ static void test_rr_file_kinds(void **state)
 	char err[256];
 	assert_int_equal(dd_read_rrs("/tmp", "--trust-anchor", true, &l, err, sizeof(err)), DD_EIO);
 	assert_non_null(strstr(err, "a directory, not a regular file"));
-	assert_int_equal(dd_read_rrs("/dev/zero", "--root-hints", false, &l, err, sizeof(err)), DD_EIO);
+	assert_int_equal(dd_read_rrs("/dev/zero", "--root-hints", false, &l, err, sizeof(err)),
+			 DD_EIO);
 	assert_non_null(strstr(err, "not a regular file"));
-	assert_int_equal(dd_read_rrs("/dev/null", "--root-hints", false, &l, err, sizeof(err)), DD_EIO);
+	assert_int_equal(dd_read_rrs("/dev/null", "--root-hints", false, &l, err, sizeof(err)),
+			 DD_EIO);
 	char dir[] = "/tmp/dd-test-fifo-XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	char fifo[64];
@@ -282,7 +330,8 @@ static void test_rr_file_kinds(void **state)
 	assert_null(l);
 
 	dd_opts_t o;
-	assert_int_equal(parse(&o, err, sizeof(err), 4, "--trust-anchor", "/dev/zero", "x.test"), DD_EINVAL);
+	assert_int_equal(parse(&o, err, sizeof(err), 4, "--trust-anchor", "/dev/zero", "x.test"),
+			 DD_EINVAL);
 	assert_non_null(strstr(err, "--trust-anchor: /dev/zero"));
 	dd_opts_free(&o);
 }
@@ -313,9 +362,19 @@ static void test_resolvers(void **state)
 	assert_int_equal(dd_parse_resolver("2001:DB8::1#5353", &r), 0);
 	assert_string_equal(r.addr, "2001:db8::1");
 	assert_int_equal(r.port, 5353);
-	static const char *bad[] = {"", "#53", "192.0.2.1#", "192.0.2.1#0", "192.0.2.1#65536", "192.0.2.1#53x",
-				    "example.com", "192.0.2.256", "1.2.3.4.5", "[::1]:53", "fe80::1%eth0",
-				    "1111111111111111111111111111111111111111111111111111111111111111111111"};
+	static const char *bad[] = {
+	    "",
+	    "#53",
+	    "192.0.2.1#",
+	    "192.0.2.1#0",
+	    "192.0.2.1#65536",
+	    "192.0.2.1#53x",
+	    "example.com",
+	    "192.0.2.256",
+	    "1.2.3.4.5",
+	    "[::1]:53",
+	    "fe80::1%eth0",
+	    "1111111111111111111111111111111111111111111111111111111111111111111111"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (dd_parse_resolver(bad[i], &r) != DD_EINVAL)
 			fail_msg("accepted resolver \"%s\"", bad[i]);
@@ -325,8 +384,10 @@ static void test_resolvers(void **state)
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	FILE *f = fdopen(fd, "w");
-	fputs("# comment\nsearch example.\nnameserver 127.0.0.53\nnameserver 1.1.1.1\nnameserver ::1\n"
-	      "nameserver fe80::1%eth0\nnameserver garbage\noptions edns0\n", f);
+	fputs("# comment\nsearch example.\nnameserver 127.0.0.53\nnameserver 1.1.1.1\nnameserver "
+	      "::1\n"
+	      "nameserver fe80::1%eth0\nnameserver garbage\noptions edns0\n",
+	      f);
 	fclose(f);
 	probe_resolver_t *list = NULL;
 	size_t n = 0;
@@ -348,15 +409,11 @@ static void test_resolvers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_time),
-		cmocka_unit_test(test_names_and_types),
-		cmocka_unit_test(test_anchor_files),
-		cmocka_unit_test(test_types),
-		cmocka_unit_test(test_name_typos),
-		cmocka_unit_test(test_conflicts),
-		cmocka_unit_test(test_rr_file_kinds),
-		cmocka_unit_test(test_builtins),
-		cmocka_unit_test(test_resolvers),
+	    cmocka_unit_test(test_time),	  cmocka_unit_test(test_names_and_types),
+	    cmocka_unit_test(test_anchor_files),  cmocka_unit_test(test_types),
+	    cmocka_unit_test(test_name_typos),	  cmocka_unit_test(test_conflicts),
+	    cmocka_unit_test(test_rr_file_kinds), cmocka_unit_test(test_builtins),
+	    cmocka_unit_test(test_resolvers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,7 +90,8 @@ static void test_broken_tld(void **state)
 		assert_false(contains(json_string_value(json_object_get(f, "fix")), "registrar"));
 	}
 	assert_true(seen);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "advice"), "who")), "tld-operator");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "advice"), "who")),
+			    "tld-operator");
 	json_decref(j);
 	done(&x);
 }
@@ -163,7 +164,8 @@ static void test_text_verdict_first(void **state)
 	assert_non_null(out);
 	rep_text(out, x.r, x.ev, false);
 	fclose(out);
-	const char *verdict = strstr(buf, "\nVerdict: bogus"), *who = strstr(buf, "\nWho must act:");
+	const char *verdict = strstr(buf, "\nVerdict: bogus"),
+		   *who = strstr(buf, "\nWho must act:");
 	const char *fix = strstr(buf, "\nFix:"), *stop = strstr(buf, "\nEmergency stop:");
 	const char *keys = strstr(buf, "3. Parent DS against child DNSKEY");
 	assert_non_null(verdict);
@@ -184,12 +186,9 @@ static void test_text_verdict_first(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stale_server),
-		cmocka_unit_test(test_broken_tld),
-		cmocka_unit_test(test_alias_into_broken_zone),
-		cmocka_unit_test(test_plain_cases),
-		cmocka_unit_test(test_text_verdict_first),
-		cmocka_unit_test(test_name_is_tld),
+	    cmocka_unit_test(test_stale_server),	   cmocka_unit_test(test_broken_tld),
+	    cmocka_unit_test(test_alias_into_broken_zone), cmocka_unit_test(test_plain_cases),
+	    cmocka_unit_test(test_text_verdict_first),	   cmocka_unit_test(test_name_is_tld),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

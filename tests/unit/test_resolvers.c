@@ -23,7 +23,8 @@ static evidence_t *with_timeout(const char *name, size_t ri, size_t qi)
 	json_error_t jerr;
 	json_t *j = json_load_file(path, 0, &jerr);
 	assert_non_null(j);
-	json_t *q = json_array_get(json_object_get(json_array_get(json_object_get(j, "resolvers"), ri), "queries"), qi);
+	json_t *q = json_array_get(
+	    json_object_get(json_array_get(json_object_get(j, "resolvers"), ri), "queries"), qi);
 	assert_non_null(q);
 	json_object_set_new(q, "error", json_string("timeout"));
 	json_object_set_new(q, "wire", json_null());
@@ -63,17 +64,17 @@ static void test_diagnoses(void **state)
 		const char *name;
 		an_diagnosis_t d;
 	} cases[] = {
-		{"resolvers.www.expired.test", AN_DIAG_DNSSEC},
-		{"resolvers.www.good13.test", AN_DIAG_NONE},
-		{"resolvers.www.alldead.test", AN_DIAG_NOT_DNSSEC},
-		{"resolvers.www.stale.test", AN_DIAG_INTERMITTENT},
+	    {"resolvers.www.expired.test", AN_DIAG_DNSSEC},
+	    {"resolvers.www.good13.test", AN_DIAG_NONE},
+	    {"resolvers.www.alldead.test", AN_DIAG_NOT_DNSSEC},
+	    {"resolvers.www.stale.test", AN_DIAG_INTERMITTENT},
 	};
 	for (size_t i = 0; i < DD_ARRAY_LEN(cases); i++) {
 		evidence_t *ev = tu_load(cases[i].name);
 		an_result_t *r = tu_analyse(ev, 0);
 		if (r->diagnosis != cases[i].d)
-			fail_msg("%s: diagnosis %s, want %s", cases[i].name, an_diagnosis_name(r->diagnosis),
-				 an_diagnosis_name(cases[i].d));
+			fail_msg("%s: diagnosis %s, want %s", cases[i].name,
+				 an_diagnosis_name(r->diagnosis), an_diagnosis_name(cases[i].d));
 		an_result_free(r);
 		ev_free(ev);
 	}
@@ -82,8 +83,8 @@ static void test_diagnoses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dead_zone_slow_resolvers),
-		cmocka_unit_test(test_diagnoses),
+	    cmocka_unit_test(test_dead_zone_slow_resolvers),
+	    cmocka_unit_test(test_diagnoses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

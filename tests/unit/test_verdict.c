@@ -19,7 +19,8 @@ static void test_no_answer_judged(void **state)
 {
 	char path[1024];
 	const char *root = getenv("DD_SOURCE_ROOT");
-	snprintf(path, sizeof(path), "%s/tests/golden/evidence/www.good13.test_A.json", root ? root : ".");
+	snprintf(path, sizeof(path), "%s/tests/golden/evidence/www.good13.test_A.json",
+		 root ? root : ".");
 	json_error_t jerr;
 	json_t *j = json_load_file(path, 0, &jerr);
 	assert_non_null(j);
@@ -43,7 +44,8 @@ static void test_no_answer_judged(void **state)
 	assert_int_equal(an_exit_code(r), 3);
 	bool said = false;
 	for (size_t k = 0; k < r->n_findings; k++)
-		said |= r->findings[k].id == AN_F_CHECK_INCOMPLETE && strstr(r->findings[k].summary, "usable answer");
+		said |= r->findings[k].id == AN_F_CHECK_INCOMPLETE &&
+			strstr(r->findings[k].summary, "usable answer");
 	assert_true(said);
 	an_result_free(r);
 	ev_free(ev);
@@ -59,7 +61,7 @@ static void test_no_answer_judged(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_no_answer_judged),
+	    cmocka_unit_test(test_no_answer_judged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

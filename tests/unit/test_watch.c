@@ -71,7 +71,8 @@ static void test_rec_from_result(void **state)
 	assert_string_equal(rec.broken_zone, "expired.test.");
 	char fp[1024];
 	watch_fingerprint(&rec, fp, sizeof(fp));
-	assert_string_equal(fp, "bogus|9,7|expired.test.|DS_NO_MATCHING_DNSKEY,RRSIG_EXPIRED,RRSIG_EXPIRING_SOON|1767225600");
+	assert_string_equal(fp, "bogus|9,7|expired.test.|DS_NO_MATCHING_DNSKEY,RRSIG_EXPIRED,RRSIG_"
+				"EXPIRING_SOON|1767225600");
 
 	/* No findings, no broken zone. */
 	r.n_findings = 0;
@@ -125,8 +126,10 @@ static void test_change_detection(void **state)
 	assert_int_equal(watch_row_decide(NULL, 0, fa, 1000), WATCH_ROW_CHANGE);
 	assert_int_equal(watch_row_decide("", 0, fa, 1000), WATCH_ROW_CHANGE);
 	assert_int_equal(watch_row_decide(fa, 1000, fa, 1000), WATCH_ROW_NONE);
-	assert_int_equal(watch_row_decide(fa, 1000, fa, 1000 + WATCH_HEARTBEAT_S - 1), WATCH_ROW_NONE);
-	assert_int_equal(watch_row_decide(fa, 1000, fa, 1000 + WATCH_HEARTBEAT_S), WATCH_ROW_HEARTBEAT);
+	assert_int_equal(watch_row_decide(fa, 1000, fa, 1000 + WATCH_HEARTBEAT_S - 1),
+			 WATCH_ROW_NONE);
+	assert_int_equal(watch_row_decide(fa, 1000, fa, 1000 + WATCH_HEARTBEAT_S),
+			 WATCH_ROW_HEARTBEAT);
 	/* A clock set back: no heartbeat per check. */
 	assert_int_equal(watch_row_decide(fa, 1000, fa, 500), WATCH_ROW_NONE);
 }
@@ -147,41 +150,56 @@ static void test_metrics(void **state)
 	secure.checked_at = 1765152001;
 	secure.duration_s = 1.5;
 	watch_series_t s[3] = {
-		{"www.expired.test.", "A", true, &bogus},
-		{"odd\"na\\me\n.test.", "AAAA", true, &secure},
-		{"new.test.", "A", false, NULL},
+	    {"www.expired.test.", "A", true, &bogus},
+	    {"odd\"na\\me\n.test.", "AAAA", true, &secure},
+	    {"new.test.", "A", false, NULL},
 	};
 	unsigned long totals[5] = {[AN_SECURE] = 7, [AN_BOGUS] = 3};
 	char *m = capture_metrics(s, 3, totals);
 	static const char *const families[] = {
-		"dnssec_doctor_status gauge", "dnssec_doctor_signature_expiry_timestamp_seconds gauge",
-		"dnssec_doctor_findings gauge", "dnssec_doctor_check_duration_seconds gauge",
-		"dnssec_doctor_last_check_timestamp_seconds gauge", "dnssec_doctor_checks_total counter"};
+	    "dnssec_doctor_status gauge",
+	    "dnssec_doctor_signature_expiry_timestamp_seconds gauge",
+	    "dnssec_doctor_findings gauge",
+	    "dnssec_doctor_check_duration_seconds gauge",
+	    "dnssec_doctor_last_check_timestamp_seconds gauge",
+	    "dnssec_doctor_checks_total counter"};
 	for (size_t i = 0; i < DD_ARRAY_LEN(families); i++) {
 		char t[120], h[120];
 		snprintf(t, sizeof(t), "# TYPE %s\n", families[i]);
 		snprintf(h, sizeof(h), "# HELP %.*s ", (int)strcspn(families[i], " "), families[i]);
 		if (count(m, t) != 1 || count(m, h) != 1)
-			fail_msg("family %s: TYPE %zu times, HELP %zu times\n%s", families[i], count(m, t), count(m, h), m);
+			fail_msg("family %s: TYPE %zu times, HELP %zu times\n%s", families[i],
+				 count(m, t), count(m, h), m);
 	}
 	/* Five status series per checked name, exactly one of them 1. */
-	assert_non_null(strstr(m, "dnssec_doctor_status{name=\"www.expired.test.\",type=\"A\",status=\"bogus\"} 1\n"));
-	assert_non_null(strstr(m, "dnssec_doctor_status{name=\"www.expired.test.\",type=\"A\",status=\"secure\"} 0\n"));
+	assert_non_null(strstr(
+	    m, "dnssec_doctor_status{name=\"www.expired.test.\",type=\"A\",status=\"bogus\"} 1\n"));
+	assert_non_null(strstr(
+	    m,
+	    "dnssec_doctor_status{name=\"www.expired.test.\",type=\"A\",status=\"secure\"} 0\n"));
 	assert_non_null(strstr(m, "status=\"insecure\"} 0\n"));
 	assert_non_null(strstr(m, "status=\"indeterminate\"} 0\n"));
 	assert_non_null(strstr(m, "status=\"unreachable\"} 0\n"));
 	assert_int_equal(count(m, "dnssec_doctor_status{"), 10);
 	assert_int_equal(count(m, "dnssec_doctor_status{name=\"www.expired.test.\""), 5);
 	/* Escaped label values: backslash, quote, newline. */
-	assert_non_null(strstr(m, "dnssec_doctor_status{name=\"odd\\\"na\\\\me\\n.test.\",type=\"AAAA\",status=\"secure\"} 1\n"));
+	assert_non_null(strstr(m, "dnssec_doctor_status{name=\"odd\\\"na\\\\me\\n.test.\",type="
+				  "\"AAAA\",status=\"secure\"} 1\n"));
 	/* Expiry only where a valid signature exists. */
 	assert_int_equal(count(m, "dnssec_doctor_signature_expiry_timestamp_seconds{"), 1);
-	assert_non_null(strstr(m, "dnssec_doctor_signature_expiry_timestamp_seconds{name=\"odd\\\"na\\\\me\\n.test.\",type=\"AAAA\"} 1767225600\n"));
-	assert_non_null(strstr(m, "dnssec_doctor_findings{name=\"www.expired.test.\",type=\"A\",severity=\"error\"} 2\n"));
-	assert_non_null(strstr(m, "dnssec_doctor_findings{name=\"www.expired.test.\",type=\"A\",severity=\"warning\"} 0\n"));
-	assert_non_null(strstr(m, "dnssec_doctor_findings{name=\"www.expired.test.\",type=\"A\",severity=\"notice\"} 1\n"));
-	assert_non_null(strstr(m, "dnssec_doctor_check_duration_seconds{name=\"www.expired.test.\",type=\"A\"} 0.250\n"));
-	assert_non_null(strstr(m, "dnssec_doctor_last_check_timestamp_seconds{name=\"www.expired.test.\",type=\"A\"} 1765152000\n"));
+	assert_non_null(strstr(m, "dnssec_doctor_signature_expiry_timestamp_seconds{name="
+				  "\"odd\\\"na\\\\me\\n.test.\",type=\"AAAA\"} 1767225600\n"));
+	assert_non_null(strstr(m, "dnssec_doctor_findings{name=\"www.expired.test.\",type=\"A\","
+				  "severity=\"error\"} 2\n"));
+	assert_non_null(strstr(m, "dnssec_doctor_findings{name=\"www.expired.test.\",type=\"A\","
+				  "severity=\"warning\"} 0\n"));
+	assert_non_null(strstr(m, "dnssec_doctor_findings{name=\"www.expired.test.\",type=\"A\","
+				  "severity=\"notice\"} 1\n"));
+	assert_non_null(strstr(
+	    m,
+	    "dnssec_doctor_check_duration_seconds{name=\"www.expired.test.\",type=\"A\"} 0.250\n"));
+	assert_non_null(strstr(m, "dnssec_doctor_last_check_timestamp_seconds{name=\"www.expired."
+				  "test.\",type=\"A\"} 1765152000\n"));
 	assert_non_null(strstr(m, "dnssec_doctor_checks_total{status=\"secure\"} 7\n"));
 	assert_non_null(strstr(m, "dnssec_doctor_checks_total{status=\"bogus\"} 3\n"));
 	assert_non_null(strstr(m, "dnssec_doctor_checks_total{status=\"unreachable\"} 0\n"));
@@ -236,7 +254,8 @@ static void test_names_file(void **state)
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
-	write_file(path, "# names\n\nwww.good13.test\n  WWW.Good13.Test. A\nwww.good13.test aaaa\r\nexample.test. DNSKEY\n");
+	write_file(path, "# names\n\nwww.good13.test\n  WWW.Good13.Test. A\nwww.good13.test "
+			 "aaaa\r\nexample.test. DNSKEY\n");
 	watch_name_t *v = NULL;
 	size_t n = 0;
 	char err[400] = "";
@@ -262,7 +281,8 @@ static void test_names_file(void **state)
 	assert_non_null(strstr(err, "cannot read"));
 }
 
-static void queue(watch_db_t *db, const char *name, an_status_t st, const char *ids, int64_t t, const char *report)
+static void queue(watch_db_t *db, const char *name, an_status_t st, const char *ids, int64_t t,
+		  const char *report)
 {
 	watch_rec_t r;
 	memset(&r, 0, sizeof(r));
@@ -302,7 +322,8 @@ static void test_history_db(void **state)
 	int64_t t0 = 1765152000; /* 2025-12-08T00:00:00Z */
 	/* secure for 41 days, bogus for 3 h 12 min, secure again (with a heartbeat in between). */
 	queue(db, "www.example.test.", AN_SECURE, "", t0, "{\"status\": \"secure\"}");
-	queue(db, "www.example.test.", AN_BOGUS, "DS_NO_MATCHING_DNSKEY", t0 + 41 * 86400, "{\"status\": \"bogus\"}");
+	queue(db, "www.example.test.", AN_BOGUS, "DS_NO_MATCHING_DNSKEY", t0 + 41 * 86400,
+	      "{\"status\": \"bogus\"}");
 	queue(db, "other.test.", AN_SECURE, "", t0, NULL);
 	assert_int_equal(watch_db_pending(db), 3);
 	assert_int_equal(watch_db_flush(db, err, sizeof(err)), 0);
@@ -312,7 +333,8 @@ static void test_history_db(void **state)
 	assert_int_equal(watch_db_last(db, "www.example.test.", "A", fp, sizeof(fp), &t), 0);
 	assert_int_equal(t, t0 + 41 * 86400);
 	assert_non_null(strstr(fp, "bogus|9|example.test.|DS_NO_MATCHING_DNSKEY|"));
-	assert_int_equal(watch_db_last(db, "www.example.test.", "AAAA", fp, sizeof(fp), &t), DD_ENOTFOUND);
+	assert_int_equal(watch_db_last(db, "www.example.test.", "AAAA", fp, sizeof(fp), &t),
+			 DD_ENOTFOUND);
 	char *rep = watch_db_report(db, "www.example.test.", "A");
 	assert_non_null(rep);
 	assert_string_equal(rep, "{\"status\": \"bogus\"}");
@@ -322,7 +344,8 @@ static void test_history_db(void **state)
 	int64_t now = t0 + 41 * 86400 + 3 * 3600 + 12 * 60;
 	char *out = history_text(db, "www.example.test.", false, now, &rc);
 	assert_int_equal(rc, 0);
-	if (!strstr(out, "www.example.test. A: bogus since 2026-01-18T00:00:00Z (3 h 12 min): DS_NO_MATCHING_DNSKEY; "
+	if (!strstr(out, "www.example.test. A: bogus since 2026-01-18T00:00:00Z (3 h 12 min): "
+			 "DS_NO_MATCHING_DNSKEY; "
 			 "before: secure for 41 days"))
 		fail_msg("headline:\n%s", out);
 	free(out);
@@ -334,7 +357,8 @@ static void test_history_db(void **state)
 	hb.status = AN_SECURE;
 	hb.checked_at = now + 3600;
 	hb.earliest_expiry = now + 86400 * 10;
-	assert_int_equal(watch_db_queue(db, "www.example.test.", "A", WATCH_ROW_HEARTBEAT, &hb, NULL), 0);
+	assert_int_equal(
+	    watch_db_queue(db, "www.example.test.", "A", WATCH_ROW_HEARTBEAT, &hb, NULL), 0);
 	assert_int_equal(watch_db_flush(db, err, sizeof(err)), 0);
 	out = history_text(db, "www.example.test.", true, now + 7200, &rc);
 	assert_int_equal(rc, 0);
@@ -373,9 +397,9 @@ static void test_history_db(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rec_from_result), cmocka_unit_test(test_change_detection),
-		cmocka_unit_test(test_metrics),         cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_names_file),      cmocka_unit_test(test_history_db),
+	    cmocka_unit_test(test_rec_from_result), cmocka_unit_test(test_change_detection),
+	    cmocka_unit_test(test_metrics),	    cmocka_unit_test(test_durations),
+	    cmocka_unit_test(test_names_file),	    cmocka_unit_test(test_history_db),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

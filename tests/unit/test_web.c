@@ -28,15 +28,44 @@
 static void test_addr_global(void **state)
 {
 	(void)state;
-	static const char *const global[] = {"198.41.0.4", "1.1.1.1", "8.8.8.8", "192.0.3.1", "100.128.0.1",
-					     "2001:503:ba3e::2:30", "2001:500:2f::f", "2a00:1450::1",
-					     "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:0808:0808::1"};
-	static const char *const local[] = {"127.0.0.1", "127.53.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255",
-					    "192.168.1.1", "169.254.1.1", "0.0.0.0", "100.64.0.1", "192.0.2.1",
-					    "198.51.100.7", "203.0.113.9", "198.18.0.1", "224.0.0.1", "255.255.255.255",
-					    "240.0.0.1", "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1",
-					    "2001:db8::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::7f00:1",
-					    "2002:7f00:0001::1", "2001::1", "100::1", "fec0::1", "4000::1", "not-an-ip", ""};
+	static const char *const global[] = {
+	    "198.41.0.4",	"1.1.1.1",	    "8.8.8.8",
+	    "192.0.3.1",	"100.128.0.1",	    "2001:503:ba3e::2:30",
+	    "2001:500:2f::f",	"2a00:1450::1",	    "::ffff:8.8.8.8",
+	    "64:ff9b::808:808", "2002:0808:0808::1"};
+	static const char *const local[] = {"127.0.0.1",
+					    "127.53.0.1",
+					    "10.1.2.3",
+					    "172.16.0.1",
+					    "172.31.255.255",
+					    "192.168.1.1",
+					    "169.254.1.1",
+					    "0.0.0.0",
+					    "100.64.0.1",
+					    "192.0.2.1",
+					    "198.51.100.7",
+					    "203.0.113.9",
+					    "198.18.0.1",
+					    "224.0.0.1",
+					    "255.255.255.255",
+					    "240.0.0.1",
+					    "::1",
+					    "::",
+					    "fe80::1",
+					    "fc00::1",
+					    "fd12:3456::1",
+					    "ff02::1",
+					    "2001:db8::1",
+					    "::ffff:127.0.0.1",
+					    "::ffff:10.0.0.1",
+					    "64:ff9b::7f00:1",
+					    "2002:7f00:0001::1",
+					    "2001::1",
+					    "100::1",
+					    "fec0::1",
+					    "4000::1",
+					    "not-an-ip",
+					    ""};
 	for (size_t i = 0; i < DD_ARRAY_LEN(global); i++) {
 		const char *why = NULL;
 		if (!web_addr_global(global[i], &why))
@@ -65,7 +94,7 @@ static void test_buckets(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_true(web_buckets_take(b, k1, 4, 1000, 3, &retry));
 	assert_false(web_buckets_take(b, k1, 4, 1000, 3, &retry));
-	assert_int_equal(retry, 20); /* 3 a minute: one every 20 s */
+	assert_int_equal(retry, 20);				/* 3 a minute: one every 20 s */
 	assert_true(web_buckets_take(b, k2, 4, 1000, 3, NULL)); /* another key has its own bucket */
 	assert_false(web_buckets_take(b, k1, 4, 20000, 3, &retry));
 	assert_true(web_buckets_take(b, k1, 4, 21001, 3, &retry)); /* refilled after 20 s */
@@ -76,8 +105,8 @@ static void test_buckets(void **state)
 }
 
 /* Take from `b` until refused; returns how many were allowed. */
-static unsigned drain(web_budget_t *b, const uint8_t *t, const uint8_t *c, int64_t now, unsigned per_min,
-		      unsigned *share)
+static unsigned drain(web_budget_t *b, const uint8_t *t, const uint8_t *c, int64_t now,
+		      unsigned per_min, unsigned *share)
 {
 	unsigned n = 0;
 	while (n < 1000 && web_budget_take(b, t, 4, c, 4, now, per_min, share))
@@ -103,7 +132,8 @@ static void test_budget_fair(void **state)
 	assert_int_equal(share, 5);
 	/* Another address has its own budget. */
 	assert_int_equal(drain(b, t2, c, now + 1000, 10, &share), 10);
-	/* A minute later both are still counted (active in the previous minute): half each, refilled. */
+	/* A minute later both are still counted (active in the previous minute): half each,
+	 * refilled. */
 	assert_int_equal(drain(b, t, a, now + 61000, 10, &share), 5);
 	assert_int_equal(share, 5);
 	/* Two idle minutes: the client that comes back is alone again and has it all. */
@@ -141,11 +171,26 @@ static void test_budget_ceiling(void **state)
 /* A DNS answer with one A record of this TTL (root-zone style), for the cache. */
 static size_t answer_wire(uint8_t *buf, uint32_t ttl)
 {
-	static const uint8_t head[] = {0x12, 0x34, 0x84, 0x00, 0, 1, 0, 1, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1};
+	static const uint8_t head[] = {0x12, 0x34, 0x84, 0x00, 0, 1, 0, 1, 0, 0,
+				       0,    0,	   1,	 'a',  0, 0, 1, 0, 1};
 	size_t n = sizeof(head);
 	memcpy(buf, head, n);
-	const uint8_t rr[] = {0xc0, 0x0c, 0, 1, 0, 1, (uint8_t)(ttl >> 24), (uint8_t)(ttl >> 16), (uint8_t)(ttl >> 8),
-			      (uint8_t)ttl, 0, 4, 192, 0, 2, 1};
+	const uint8_t rr[] = {0xc0,
+			      0x0c,
+			      0,
+			      1,
+			      0,
+			      1,
+			      (uint8_t)(ttl >> 24),
+			      (uint8_t)(ttl >> 16),
+			      (uint8_t)(ttl >> 8),
+			      (uint8_t)ttl,
+			      0,
+			      4,
+			      192,
+			      0,
+			      2,
+			      1};
 	memcpy(buf + n, rr, sizeof(rr));
 	return n + sizeof(rr);
 }
@@ -206,7 +251,8 @@ static void test_idn(void **state)
 	assert_int_equal(dd_name_idn("\xff\xfe.test", out, sizeof(out), &why), DD_EINVAL);
 	assert_non_null(why);
 	assert_int_equal(dd_name_idn("   ", out, sizeof(out), &why), DD_EINVAL);
-	assert_int_equal(dd_name_idn("\xe2\x98\x83\xe2\x80\x8d.test", out, sizeof(out), &why), DD_EINVAL);
+	assert_int_equal(dd_name_idn("\xe2\x98\x83\xe2\x80\x8d.test", out, sizeof(out), &why),
+			 DD_EINVAL);
 }
 
 /* A request head as the front sees it: decided or not, and the status. */
@@ -222,7 +268,8 @@ static void expect_head(const char *s, int status)
 	bool decided = false;
 	int got = head_status(s, &decided);
 	if (!decided || got != status)
-		fail_msg("head %.60s: %s, status %d (want decided, %d)", s, decided ? "decided" : "undecided", got, status);
+		fail_msg("head %.60s: %s, status %d (want decided, %d)", s,
+			 decided ? "decided" : "undecided", got, status);
 }
 
 static void test_head(void **state)
@@ -233,7 +280,8 @@ static void test_head(void **state)
 	expect_head("HEAD /healthz HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n", 0);
 	expect_head("GET /api/v1/check?name=a.test HTTP/1.0\r\n\r\n", 0);
 	expect_head("GET / HTTP/1.0\n\n", 0);
-	expect_head("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nX-Obs: caf\xc3\xa9\r\n\r\n", 0);
+	expect_head("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nX-Obs: caf\xc3\xa9\r\n\r\n",
+		    0);
 	web_head_t h;
 	const char *two = "\r\n\r\nGET /check?name=x HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\n";
 	assert_true(web_head_parse((const uint8_t *)two, strlen(two), &h));
@@ -251,40 +299,41 @@ static void test_head(void **state)
 	assert_false(web_head_parse((const uint8_t *)"\r", 1, &h));
 	/* Smuggling shapes and malformed heads (RFC 9112): 400. */
 	static const char *const bad[] = {
-		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: +63\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1 2\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1234567890123456789\r\n\r\n",
-		"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n",
-		"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
-		"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\nX: a\x01\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\nX\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
-		"GET / HTTP/1.1\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n",
-		"GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
-		"GET / HTTP/1.1 \r\nHost: x\r\n\r\n",
-		"GET / HTTP/2.0\r\nHost: x\r\n\r\n",
-		"GET / http/1.1\r\nHost: x\r\n\r\n",
-		"GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n",
-		"GET /\x7f HTTP/1.1\r\nHost: x\r\n\r\n",
-		"GARBAGE\r\n\r\n",
-		"\x16\x03\x01\x02\x00\x01",
-		" GET / HTTP/1.1\r\n\r\n",
-		"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: +63\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1 2\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1234567890123456789\r\n\r\n",
+	    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n",
+	    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+	    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nX: a\x01\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nX\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+	    "GET / HTTP/1.1\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n",
+	    "GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET / HTTP/1.1 \r\nHost: x\r\n\r\n",
+	    "GET / HTTP/2.0\r\nHost: x\r\n\r\n",
+	    "GET / http/1.1\r\nHost: x\r\n\r\n",
+	    "GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET /\x7f HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GARBAGE\r\n\r\n",
+	    "\x16\x03\x01\x02\x00\x01",
+	    " GET / HTTP/1.1\r\n\r\n",
+	    "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
 	};
 	for (size_t i = 0; i < DD_ARRAY_LEN(bad); i++)
 		expect_head(bad[i], 400);
 	/* Other methods: 405 (libevent said 501 for unknown ones); the path says what Allow is. */
 	expect_head("FOO / HTTP/1.1\r\nHost: x\r\n\r\n", 405);
 	expect_head("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 405);
-	const char *post = "POST /api/v1/check?name=x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n";
+	const char *post =
+	    "POST /api/v1/check?name=x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n";
 	assert_true(web_head_parse((const uint8_t *)post, strlen(post), &h));
 	assert_int_equal(h.status, 405);
 	assert_true(h.api);
@@ -331,8 +380,9 @@ static void test_serve_options(void **state)
 	(void)state;
 	dd_opts_t o;
 	char err[300];
-	char *ok[] = {"dnssec-doctor", "serve", "--listen", "[::1]:9000", "--allow-private", "--max-checks", "8",
-		      "--rate", "5", "--target-budget", "100", "--deadline", "3000"};
+	char *ok[] = {"dnssec-doctor", "serve",	     "--listen", "[::1]:9000", "--allow-private",
+		      "--max-checks",  "8",	     "--rate",	 "5",	       "--target-budget",
+		      "100",	       "--deadline", "3000"};
 	assert_int_equal(dd_opts_parse(13, ok, &o, err, sizeof(err)), 0);
 	assert_int_equal(o.cmd, DD_CMD_SERVE);
 	assert_string_equal(o.listen, "[::1]:9000");
@@ -350,8 +400,8 @@ static void test_serve_options(void **state)
 	assert_int_equal(o.max_conns, 4096);
 	assert_int_equal(o.max_client_conns, 64);
 	dd_opts_free(&o);
-	char *caps[] = {"dnssec-doctor", "serve", "--header-timeout", "3", "--max-connections", "100",
-			"--max-client-connections", "5"};
+	char *caps[] = {"dnssec-doctor",     "serve", "--header-timeout",	  "3",
+			"--max-connections", "100",   "--max-client-connections", "5"};
 	assert_int_equal(dd_opts_parse(8, caps, &o, err, sizeof(err)), 0);
 	assert_int_equal(o.header_timeout_s, 3);
 	assert_int_equal(o.max_conns, 100);
@@ -407,7 +457,8 @@ static void test_svg(void **state)
 	(void)state;
 	const char *root = getenv("DD_SOURCE_ROOT");
 	char path[1024];
-	snprintf(path, sizeof(path), "%s/tests/unit/evidence/www.kskroll.test.json", root ? root : ".");
+	snprintf(path, sizeof(path), "%s/tests/unit/evidence/www.kskroll.test.json",
+		 root ? root : ".");
 	json_error_t je;
 	json_t *j = json_load_file(path, 0, &je);
 	assert_non_null(j);
@@ -426,7 +477,9 @@ static void test_svg(void **state)
 	assert_non_null(strstr(buf, "<?xml"));
 	assert_non_null(strstr(buf, "breaks here: DS_NO_MATCHING_DNSKEY"));
 	assert_non_null(strstr(buf, "BROKEN LINK"));
-	assert_non_null(strstr(buf, "<title id=\"chain-title\">Chain of trust for www.kskroll.test. A: bogus</title>"));
+	assert_non_null(strstr(
+	    buf,
+	    "<title id=\"chain-title\">Chain of trust for www.kskroll.test. A: bogus</title>"));
 	assert_null(strstr(buf, "style="));
 	assert_null(strstr(buf, "<script"));
 	free(buf);
@@ -440,50 +493,52 @@ static void test_check_params(void **state)
 	static const struct {
 		const char *query, *name, *type, *error;
 	} cases[] = {
-		{"name=www.Example.COM", "www.example.com.", "A", NULL},
-		{"name=example.com.&type=dnskey", "example.com.", "DNSKEY", NULL},
-		{"type=AAAA&name=a.b", "a.b.", "AAAA", NULL},
-		{"name=b%C3%BCcher.example", "xn--bcher-kva.example.", "A", NULL},
-		{"name=+www.example.com+", "www.example.com.", "A", NULL},
-		{"name=_dmarc.example.com&type=TXT", "_dmarc.example.com.", "TXT", NULL},
-		{"name=.", ".", "A", NULL},
-		{"name=x.test&name=y.test", "x.test.", "A", NULL},
-		{"name=x.test&other=1", "x.test.", "A", NULL},
-		{NULL, NULL, NULL, "missing name"},
-		{"", NULL, NULL, "missing name"},
-		{"name=", NULL, NULL, "missing name"},
-		{"type=A", NULL, NULL, "missing name"},
-		{"name=a..b", NULL, NULL, "empty label"},
-		{"name=a%00b.test", NULL, NULL, "malformed query string"},
-		{"name=%zz", NULL, NULL, "only letters"}, /* evhttp keeps a bad escape as it is */
-		{"name=%3Cscript%3E.test", NULL, NULL, "only letters"},
-		{"name=a%20b.test", NULL, NULL, "only letters"},
-		{"name=a\\.b.test", NULL, NULL, "only letters"},
-		{"name=%ff.test", NULL, NULL, "UTF-8"},
-		{"name=x.test&type=ANY", NULL, NULL, "record type"},
-		{"name=x.test&type=AXFR", NULL, NULL, "record type"},
-		{"name=x.test&type=NOPE", NULL, NULL, "record type"},
-		{"name=x.test&type=TYPE65788", NULL, NULL, "type numbers end at 65535"},
-		{"name=x.test&type=TYPE65536", NULL, NULL, "type numbers end at 65535"},
-		{"name=x.test&type=TYPE0", NULL, NULL, "meta or query-only"},
-		{"name=x.test&type=TSIG", NULL, NULL, "meta or query-only"},
-		{"name=x.test&type=maila", NULL, NULL, "meta or query-only"},
-		{"name=x.test&type=TYPE251", NULL, NULL, "meta or query-only"},
-		{"name=x.test&type=TYPE65", "x.test.", "HTTPS", NULL},
-		{"name=http%3A%2F%2FWWW.Example.com%2Fpath", NULL, NULL, "a URL, not a name; to check its host, give www.example.com"},
-		{"name=https%3A%2F%2F%3Cb%3E%2F", NULL, NULL, "give the host name alone"},
-		{"name=x.test&type=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, NULL, "record type"},
+	    {"name=www.Example.COM", "www.example.com.", "A", NULL},
+	    {"name=example.com.&type=dnskey", "example.com.", "DNSKEY", NULL},
+	    {"type=AAAA&name=a.b", "a.b.", "AAAA", NULL},
+	    {"name=b%C3%BCcher.example", "xn--bcher-kva.example.", "A", NULL},
+	    {"name=+www.example.com+", "www.example.com.", "A", NULL},
+	    {"name=_dmarc.example.com&type=TXT", "_dmarc.example.com.", "TXT", NULL},
+	    {"name=.", ".", "A", NULL},
+	    {"name=x.test&name=y.test", "x.test.", "A", NULL},
+	    {"name=x.test&other=1", "x.test.", "A", NULL},
+	    {NULL, NULL, NULL, "missing name"},
+	    {"", NULL, NULL, "missing name"},
+	    {"name=", NULL, NULL, "missing name"},
+	    {"type=A", NULL, NULL, "missing name"},
+	    {"name=a..b", NULL, NULL, "empty label"},
+	    {"name=a%00b.test", NULL, NULL, "malformed query string"},
+	    {"name=%zz", NULL, NULL, "only letters"}, /* evhttp keeps a bad escape as it is */
+	    {"name=%3Cscript%3E.test", NULL, NULL, "only letters"},
+	    {"name=a%20b.test", NULL, NULL, "only letters"},
+	    {"name=a\\.b.test", NULL, NULL, "only letters"},
+	    {"name=%ff.test", NULL, NULL, "UTF-8"},
+	    {"name=x.test&type=ANY", NULL, NULL, "record type"},
+	    {"name=x.test&type=AXFR", NULL, NULL, "record type"},
+	    {"name=x.test&type=NOPE", NULL, NULL, "record type"},
+	    {"name=x.test&type=TYPE65788", NULL, NULL, "type numbers end at 65535"},
+	    {"name=x.test&type=TYPE65536", NULL, NULL, "type numbers end at 65535"},
+	    {"name=x.test&type=TYPE0", NULL, NULL, "meta or query-only"},
+	    {"name=x.test&type=TSIG", NULL, NULL, "meta or query-only"},
+	    {"name=x.test&type=maila", NULL, NULL, "meta or query-only"},
+	    {"name=x.test&type=TYPE251", NULL, NULL, "meta or query-only"},
+	    {"name=x.test&type=TYPE65", "x.test.", "HTTPS", NULL},
+	    {"name=http%3A%2F%2FWWW.Example.com%2Fpath", NULL, NULL,
+	     "a URL, not a name; to check its host, give www.example.com"},
+	    {"name=https%3A%2F%2F%3Cb%3E%2F", NULL, NULL, "give the host name alone"},
+	    {"name=x.test&type=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, NULL, "record type"},
 	};
 	for (size_t i = 0; i < DD_ARRAY_LEN(cases); i++) {
 		web_check_req_t r;
 		int rc = web_check_params(cases[i].query, &r);
 		if (cases[i].error) {
 			if (rc != DD_EINVAL || !strstr(r.error, cases[i].error) || r.name[0])
-				fail_msg("%s: expected error \"%s\", got rc %d \"%s\" name \"%s\"", cases[i].query,
-					 cases[i].error, rc, r.error, r.name);
-		} else if (rc || strcmp(r.name, cases[i].name) || strcmp(r.type_text, cases[i].type)) {
-			fail_msg("%s: expected %s %s, got rc %d %s %s (%s)", cases[i].query, cases[i].name, cases[i].type, rc,
-				 r.name, r.type_text, r.error);
+				fail_msg("%s: expected error \"%s\", got rc %d \"%s\" name \"%s\"",
+					 cases[i].query, cases[i].error, rc, r.error, r.name);
+		} else if (rc || strcmp(r.name, cases[i].name) ||
+			   strcmp(r.type_text, cases[i].type)) {
+			fail_msg("%s: expected %s %s, got rc %d %s %s (%s)", cases[i].query,
+				 cases[i].name, cases[i].type, rc, r.name, r.type_text, r.error);
 		}
 	}
 	/* An over-long name: refused, and the echo for the form is cut. */
@@ -493,8 +548,10 @@ static void test_check_params(void **state)
 	web_check_req_t r;
 	assert_int_equal(web_check_params(q, &r), DD_EINVAL);
 	assert_int_equal(strlen(r.raw_name), 1000);
-	/* Random bytes and fragments of good input: no crash, an answer either way (ASan/UBSan watch). */
-	static const char alphabet[] = "name=type=&%%%00ffC3BCaZ.-_*+;\\\"<> \x01\xff\xc3\xbcxn--AAAA";
+	/* Random bytes and fragments of good input: no crash, an answer either way (ASan/UBSan
+	 * watch). */
+	static const char alphabet[] =
+	    "name=type=&%%%00ffC3BCaZ.-_*+;\\\"<> \x01\xff\xc3\xbcxn--AAAA";
 	uint32_t seed = 12345;
 	for (int n = 0; n < 20000; n++) {
 		char buf[300];
@@ -513,11 +570,19 @@ static void test_check_params(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_addr_global), cmocka_unit_test(test_buckets), cmocka_unit_test(test_idn),
-		cmocka_unit_test(test_serve_options), cmocka_unit_test(test_escape), cmocka_unit_test(test_svg),
-		cmocka_unit_test(test_check_params), cmocka_unit_test(test_budget_fair),
-		cmocka_unit_test(test_budget_ceiling), cmocka_unit_test(test_pcache),
-		cmocka_unit_test(test_check_params), cmocka_unit_test(test_head), cmocka_unit_test(test_client_key),
+	    cmocka_unit_test(test_addr_global),
+	    cmocka_unit_test(test_buckets),
+	    cmocka_unit_test(test_idn),
+	    cmocka_unit_test(test_serve_options),
+	    cmocka_unit_test(test_escape),
+	    cmocka_unit_test(test_svg),
+	    cmocka_unit_test(test_check_params),
+	    cmocka_unit_test(test_budget_fair),
+	    cmocka_unit_test(test_budget_ceiling),
+	    cmocka_unit_test(test_pcache),
+	    cmocka_unit_test(test_check_params),
+	    cmocka_unit_test(test_head),
+	    cmocka_unit_test(test_client_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

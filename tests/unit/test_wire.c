@@ -312,11 +312,14 @@ static void test_name_text_like_ldns(void **state)
 static void test_ds_text_like_ldns(void **state)
 {
 	const char *recs[] = {
-	    "big. 3600 IN DS 54362 13 2 A0FEBFF7BA6077CDDB944120AA1AF438359568D857D59AF1F0AEE086975BA1CA",
+	    "big. 3600 IN DS 54362 13 2 "
+	    "A0FEBFF7BA6077CDDB944120AA1AF438359568D857D59AF1F0AEE086975BA1CA",
 	    "Mixed.Case.Example. 0 IN DS 1 8 1 00ff",
 	    "a\\;b\\(c\\).x\\032y.test. 4294967295 IN DS 65535 14 4 "
-	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-	    ". 86400 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef012345"
+	    "6789abcdef",
+	    ". 86400 IN DS 20326 8 2 "
+	    "E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
 	};
 	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
 		ldns_rr *rr = NULL;
@@ -333,7 +336,8 @@ static void test_ds_text_like_ldns(void **state)
 	}
 	/* Not a DS: left to ldns. */
 	ldns_rr *a = NULL;
-	assert_int_equal(ldns_rr_new_frm_str(&a, "x. 1 IN A 192.0.2.1", 0, NULL, NULL), LDNS_STATUS_OK);
+	assert_int_equal(ldns_rr_new_frm_str(&a, "x. 1 IN A 192.0.2.1", 0, NULL, NULL),
+			 LDNS_STATUS_OK);
 	assert_null(dd_ds_text(a));
 	ldns_rr_free(a);
 }

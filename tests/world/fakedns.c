@@ -162,7 +162,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < npend; i++) {
 			if (pend[i].due_ms > now)
 				continue;
-			(void)sendto(fd, pend[i].msg, pend[i].len, 0, (struct sockaddr *)&pend[i].to, sizeof(pend[i].to));
+			(void)sendto(fd, pend[i].msg, pend[i].len, 0,
+				     (struct sockaddr *)&pend[i].to, sizeof(pend[i].to));
 			pend[i--] = pend[--npend];
 		}
 	}

@@ -69,7 +69,7 @@
 
 static volatile sig_atomic_t stop;
 static struct sockaddr_in upstream;
-static int seeded;      /* 0: forward faithfully */
+static int seeded; /* 0: forward faithfully */
 static uint64_t seed;
 static FILE *logfp;
 
@@ -136,7 +136,8 @@ static void note(const char *fmt, ...)
 	int r = vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen, fmt, ap);
 	va_end(ap);
 	if (r > 0)
-		loglen += (size_t)r < sizeof(logbuf) - loglen ? (size_t)r : sizeof(logbuf) - loglen - 1;
+		loglen +=
+		    (size_t)r < sizeof(logbuf) - loglen ? (size_t)r : sizeof(logbuf) - loglen - 1;
 }
 
 /* ---- wire helpers (every offset checked) -------------------------------- */
@@ -215,8 +216,8 @@ static size_t parse(const unsigned char *m, size_t n, rrpos_t *rr, size_t *sec_e
 }
 
 /* Replace `del` octets at `off` by `ins` (`inslen` octets, NULL: random). */
-static int msplice(unsigned char *m, size_t *n, size_t cap, size_t off, size_t del, const unsigned char *ins,
-		  size_t inslen)
+static int msplice(unsigned char *m, size_t *n, size_t cap, size_t off, size_t del,
+		   const unsigned char *ins, size_t inslen)
 {
 	if (off > *n || del > *n - off || *n - del + inslen > cap)
 		return -1;
@@ -228,8 +229,8 @@ static int msplice(unsigned char *m, size_t *n, size_t cap, size_t off, size_t d
 }
 
 /* Change RDATA of record `r` by a splice inside it, keeping RDLENGTH true. */
-static int rdata_splice(unsigned char *m, size_t *n, size_t cap, const rrpos_t *r, size_t at, size_t del,
-			const unsigned char *ins, size_t inslen)
+static int rdata_splice(unsigned char *m, size_t *n, size_t cap, const rrpos_t *r, size_t at,
+			size_t del, const unsigned char *ins, size_t inslen)
 {
 	if (at > r->rdlen || del > r->rdlen - at || r->rdlen - del + inslen > 0xffff)
 		return -1;
@@ -280,14 +281,23 @@ static size_t qname_wire(const unsigned char *m, size_t n, unsigned char *out)
 
 /* ---- the mutations ------------------------------------------------------ */
 
-enum { T_A = 1, T_TXT = 16, T_DS = 43, T_RRSIG = 46, T_NSEC = 47, T_DNSKEY = 48, T_NSEC3 = 50, T_OPT = 41 };
+enum {
+	T_A = 1,
+	T_TXT = 16,
+	T_DS = 43,
+	T_RRSIG = 46,
+	T_NSEC = 47,
+	T_DNSKEY = 48,
+	T_NSEC3 = 50,
+	T_OPT = 41
+};
 
 static void m_bitflip(unsigned char *m, size_t *n, size_t cap)
 {
 	(void)cap;
 	unsigned k = 1 + rn(16);
 	note(" bitflip(%u)", k);
-	for (unsigned i = 0; i < k && *n > 2; i++)
+	for (unsigned i = 0; i<k && * n> 2; i++)
 		m[2 + rn((unsigned)(*n - 2))] ^= (unsigned char)(1u << rn(8));
 }
 
@@ -307,11 +317,21 @@ static void m_counts(unsigned char *m, size_t *n, size_t cap)
 		return;
 	unsigned s = rn(4), c = get16(m + 4 + 2 * s), v;
 	switch (rn(5)) {
-	case 0: v = 0; break;
-	case 1: v = c + 1; break;
-	case 2: v = c ? c - 1 : 2; break;
-	case 3: v = 0xffff; break;
-	default: v = rn(65536); break;
+	case 0:
+		v = 0;
+		break;
+	case 1:
+		v = c + 1;
+		break;
+	case 2:
+		v = c ? c - 1 : 2;
+		break;
+	case 3:
+		v = 0xffff;
+		break;
+	default:
+		v = rn(65536);
+		break;
 	}
 	note(" count[%u]:%u->%u", s, c, v & 0xffff);
 	put16(m + 4 + 2 * s, v);
@@ -337,10 +357,18 @@ static void m_pointer(unsigned char *m, size_t *n, size_t cap)
 	unsigned char ptr[2];
 	unsigned target, kind = rn(4);
 	switch (kind) {
-	case 0: target = (unsigned)at; break;                          /* to itself */
-	case 1: target = (unsigned)(at + 2 + rn(40)); break;           /* forward */
-	case 2: target = rn(2) ? 0x3fff : (unsigned)(*n + rn(100)); break; /* out of the message */
-	default: target = 2 + rn(10); break;                           /* into the header */
+	case 0:
+		target = (unsigned)at;
+		break; /* to itself */
+	case 1:
+		target = (unsigned)(at + 2 + rn(40));
+		break; /* forward */
+	case 2:
+		target = rn(2) ? 0x3fff : (unsigned)(*n + rn(100));
+		break; /* out of the message */
+	default:
+		target = 2 + rn(10);
+		break; /* into the header */
 	}
 	put16(ptr, 0xc000 | (target & 0x3fff));
 	note(" pointer(@%zu->%u)", at, target & 0x3fff);
@@ -399,10 +427,18 @@ static void m_rdlen(unsigned char *m, size_t *n, size_t cap)
 	const rrpos_t *r = &rr[rn((unsigned)k)];
 	unsigned v;
 	switch (rn(4)) {
-	case 0: v = r->rdlen + 1 + rn(3); break;
-	case 1: v = r->rdlen ? r->rdlen - 1 - rn(r->rdlen < 3 ? r->rdlen : 3) : 1; break;
-	case 2: v = 0xffff; break;
-	default: v = 0; break;
+	case 0:
+		v = r->rdlen + 1 + rn(3);
+		break;
+	case 1:
+		v = r->rdlen ? r->rdlen - 1 - rn(r->rdlen < 3 ? r->rdlen : 3) : 1;
+		break;
+	case 2:
+		v = 0xffff;
+		break;
+	default:
+		v = 0;
+		break;
 	}
 	note(" rdlength(type %u: %u->%u)", r->type, r->rdlen, v & 0xffff);
 	put16(m + r->fixed + 8, v);
@@ -495,8 +531,14 @@ static void rrsig_mutate(unsigned char *m, size_t *n, size_t cap, const rrpos_t 
 	}
 	size_t signer_end = skip_name(m, r->rdata + r->rdlen, r->rdata + 18);
 	switch (rn(8)) {
-	case 0: d[3] = rn(2) ? 255 : 0; note(" rrsig(labels %u)", d[3]); break;
-	case 1: d[2] = (unsigned char)rn(256); note(" rrsig(alg %u)", d[2]); break;
+	case 0:
+		d[3] = rn(2) ? 255 : 0;
+		note(" rrsig(labels %u)", d[3]);
+		break;
+	case 1:
+		d[2] = (unsigned char)rn(256);
+		note(" rrsig(alg %u)", d[2]);
+		break;
 	case 2: { /* expiration before inception */
 		unsigned char t[4];
 		memcpy(t, d + 8, 4);
@@ -505,7 +547,10 @@ static void rrsig_mutate(unsigned char *m, size_t *n, size_t cap, const rrpos_t 
 		note(" rrsig(expiration<inception)");
 		break;
 	}
-	case 3: put16(d, rn(2) ? rn(65536) : T_RRSIG); note(" rrsig(type covered)"); break;
+	case 3:
+		put16(d, rn(2) ? rn(65536) : T_RRSIG);
+		note(" rrsig(type covered)");
+		break;
 	case 4: /* signature of 0-3 octets */
 		if (signer_end && signer_end < r->rdata + r->rdlen) {
 			size_t at = signer_end - r->rdata;
@@ -527,7 +572,10 @@ static void rrsig_mutate(unsigned char *m, size_t *n, size_t cap, const rrpos_t 
 			(void)rdata_splice(m, n, cap, r, 18, signer_end - (r->rdata + 18), p, 2);
 		}
 		break;
-	default: put16(d + 16, rn(65536)); note(" rrsig(key tag)"); break;
+	default:
+		put16(d + 16, rn(65536));
+		note(" rrsig(key tag)");
+		break;
 	}
 }
 
@@ -540,9 +588,13 @@ static void dnskey_mutate(unsigned char *m, size_t *n, size_t cap, const rrpos_t
 		return;
 	}
 	switch (rn(6)) {
-	case 0: d[2] = (unsigned char)rn(256); note(" dnskey(protocol %u)", d[2]); break;
+	case 0:
+		d[2] = (unsigned char)rn(256);
+		note(" dnskey(protocol %u)", d[2]);
+		break;
 	case 1: {
-		static const unsigned char algs[] = {0, 1, 3, 5, 6, 7, 8, 10, 12, 13, 14, 15, 16, 17, 23, 252, 253, 254, 255};
+		static const unsigned char algs[] = {0,	 1,  3,	 5,  6,	 7,   8,   10,	12, 13,
+						     14, 15, 16, 17, 23, 252, 253, 254, 255};
 		d[3] = algs[rn(sizeof(algs))];
 		note(" dnskey(alg %u)", d[3]);
 		break;
@@ -554,8 +606,14 @@ static void dnskey_mutate(unsigned char *m, size_t *n, size_t cap, const rrpos_t
 				   r->rdlen - 4 > keep ? r->rdlen - 4 - keep : 0, NULL, 0);
 		break;
 	}
-	case 3: note(" dnskey(key +4000)"); (void)rdata_splice(m, n, cap, r, r->rdlen, 0, NULL, 4000); break;
-	case 4: put16(d, rn(65536)); note(" dnskey(flags)"); break;
+	case 3:
+		note(" dnskey(key +4000)");
+		(void)rdata_splice(m, n, cap, r, r->rdlen, 0, NULL, 4000);
+		break;
+	case 4:
+		put16(d, rn(65536));
+		note(" dnskey(flags)");
+		break;
 	default: /* RSA exponent length octet 0, or a long form that lies */
 		d[4] = rn(2) ? 0 : 0xff;
 		note(" dnskey(key octet 0=%u)", d[4]);
@@ -573,8 +631,14 @@ static void nsec3_mutate(unsigned char *m, size_t *n, size_t cap, const rrpos_t 
 	unsigned salt = d[4];
 	size_t hl_at = 5 + salt;
 	switch (rn(8)) {
-	case 0: put16(d + 2, rn(2) ? 65535 : 2500); note(" nsec3(iterations %u)", get16(d + 2)); break;
-	case 1: d[4] = (unsigned char)(salt + 1 + rn(255 - salt > 0 ? 255 - salt : 1)); note(" nsec3(salt length lie %u)", d[4]); break;
+	case 0:
+		put16(d + 2, rn(2) ? 65535 : 2500);
+		note(" nsec3(iterations %u)", get16(d + 2));
+		break;
+	case 1:
+		d[4] = (unsigned char)(salt + 1 + rn(255 - salt > 0 ? 255 - salt : 1));
+		note(" nsec3(salt length lie %u)", d[4]);
+		break;
 	case 2: /* empty next hashed owner */
 		if (hl_at < r->rdlen) {
 			unsigned hl = d[hl_at];
@@ -590,8 +654,14 @@ static void nsec3_mutate(unsigned char *m, size_t *n, size_t cap, const rrpos_t 
 			note(" nsec3(hash length lie %u)", d[hl_at]);
 		}
 		break;
-	case 4: d[0] = (unsigned char)rn(256); note(" nsec3(hash alg %u)", d[0]); break;
-	case 5: d[1] = (unsigned char)rn(256); note(" nsec3(flags %u)", d[1]); break;
+	case 4:
+		d[0] = (unsigned char)rn(256);
+		note(" nsec3(hash alg %u)", d[0]);
+		break;
+	case 5:
+		d[1] = (unsigned char)rn(256);
+		note(" nsec3(flags %u)", d[1]);
+		break;
 	case 6: /* type bitmap: a window with length 0 or 33, or lying */
 		if (hl_at < r->rdlen && hl_at + 1 + d[hl_at] + 2 <= r->rdlen) {
 			size_t bm = hl_at + 1 + d[hl_at];
@@ -627,9 +697,15 @@ static void dnssec_fields(unsigned char *m, size_t *n, size_t cap)
 	}
 	const rrpos_t *r = &rr[i];
 	switch (r->type) {
-	case T_RRSIG: rrsig_mutate(m, n, cap, r); break;
-	case T_DNSKEY: dnskey_mutate(m, n, cap, r); break;
-	case T_NSEC3: nsec3_mutate(m, n, cap, r); break;
+	case T_RRSIG:
+		rrsig_mutate(m, n, cap, r);
+		break;
+	case T_DNSKEY:
+		dnskey_mutate(m, n, cap, r);
+		break;
+	case T_NSEC3:
+		nsec3_mutate(m, n, cap, r);
+		break;
 	case T_NSEC: /* next name: a pointer loop, or the bitmap's length lies */
 		if (r->rdlen >= 2) {
 			if (rn(2)) {
@@ -762,15 +838,25 @@ static const struct {
 	mutation_fn fn;
 	unsigned weight;
 } mutations[] = {
-	{m_bitflip, 10}, {m_truncate, 6}, {m_counts, 6}, {m_pointer, 6}, {m_longname, 4},
-	{m_rdlen, 6}, {m_ttl, 4}, {m_edns, 6}, {dnssec_fields, 24}, {m_flags, 5},
-	{m_bigrrset, 6}, {m_question, 2},
+    {m_bitflip, 10},	 {m_truncate, 6}, {m_counts, 6},   {m_pointer, 6},
+    {m_longname, 4},	 {m_rdlen, 6},	  {m_ttl, 4},	   {m_edns, 6},
+    {dnssec_fields, 24}, {m_flags, 5},	  {m_bigrrset, 6}, {m_question, 2},
 };
 
 /* TCP behaviours (chosen per query; 0 = send the message as it is). */
-enum { TCP_PLAIN, TCP_PREFIX_SILENCE, TCP_NOREAD, TCP_DRIBBLE, TCP_RESET, TCP_LEN_LONG, TCP_LEN_SHORT, TCP_TC };
-static const char *const tcp_names[] = {"plain", "prefix-then-silence", "no-read", "dribble", "reset-mid-message",
-					"length-longer", "length-shorter", "tc"};
+enum {
+	TCP_PLAIN,
+	TCP_PREFIX_SILENCE,
+	TCP_NOREAD,
+	TCP_DRIBBLE,
+	TCP_RESET,
+	TCP_LEN_LONG,
+	TCP_LEN_SHORT,
+	TCP_TC
+};
+static const char *const tcp_names[] = {
+    "plain",	     "prefix-then-silence", "no-read", "dribble", "reset-mid-message",
+    "length-longer", "length-shorter",	    "tc"};
 
 /* Seed the generator for query `q`; returns false when the answer is to be left alone. */
 static int choose(const unsigned char *q, size_t qlen, int tcp)
@@ -786,8 +872,8 @@ static int choose(const unsigned char *q, size_t qlen, int tcp)
 	uint64_t h = 0xcbf29ce484222325ULL;
 	h = fnv(h, &seed, sizeof(seed));
 	h = fnv(h, name, nl);
-	unsigned char extra[4] = {(unsigned char)(qtype >> 8), (unsigned char)qtype, (unsigned char)tcp,
-				  (unsigned char)dob};
+	unsigned char extra[4] = {(unsigned char)(qtype >> 8), (unsigned char)qtype,
+				  (unsigned char)tcp, (unsigned char)dob};
 	h = fnv(h, extra, sizeof(extra));
 	unsigned attempt = asked_count(h);
 	h = fnv(h, &attempt, sizeof(attempt));
@@ -801,23 +887,29 @@ static int choose(const unsigned char *q, size_t qlen, int tcp)
 		text[tl++] = '.';
 	}
 	text[tl] = '\0';
-	note("seed %" PRIu64 " %s/%u %s%s #%u:", seed, text, qtype, tcp ? "tcp" : "udp", dob ? " do" : "", attempt);
+	note("seed %" PRIu64 " %s/%u %s%s #%u:", seed, text, qtype, tcp ? "tcp" : "udp",
+	     dob ? " do" : "", attempt);
 	/* What a seed aims at (from the seed alone): a server that breaks everything is dropped
 	 * early in the walk, and the answers analysed last would never be mutated. */
 	uint64_t saved = rng_state;
 	rng_state = seed ^ 0x6d7574616e74ULL;
 	unsigned aim = rn(10);
 	rng_state = saved;
-	int infra = qtype == 2 || qtype == 6 || qtype == 43 || qtype == 48 || qtype == 51 || qtype == 59 ||
-		    qtype == 60;
+	int infra = qtype == 2 || qtype == 6 || qtype == 43 || qtype == 48 || qtype == 51 ||
+		    qtype == 59 || qtype == 60;
 	switch (aim) {
-	case 0: case 1: case 2: /* every answer, five times in six */
+	case 0:
+	case 1:
+	case 2: /* every answer, five times in six */
 		note(" [all]");
 		return rn(6) != 0;
-	case 3: case 4: /* every answer, one time in four */
+	case 3:
+	case 4: /* every answer, one time in four */
 		note(" [some]");
 		return rn(4) == 0;
-	case 5: case 6: case 7: /* the answers to the question asked, not the walk's (NS, SOA, DS, DNSKEY, ...) */
+	case 5:
+	case 6:
+	case 7: /* the answers to the question asked, not the walk's (NS, SOA, DS, DNSKEY, ...) */
 		note(" [data]");
 		return !infra && rn(6) != 0;
 	default: /* the DNSKEY answers only */
@@ -882,7 +974,8 @@ static size_t forward(const unsigned char *q, size_t qlen, unsigned char *out, s
 	if (tcp) {
 		unsigned char hdr[2];
 		put16(hdr, (unsigned)qlen);
-		if (io_full(fd, hdr, 2, 1) || io_full(fd, (unsigned char *)q, qlen, 1) || io_full(fd, hdr, 2, 0))
+		if (io_full(fd, hdr, 2, 1) || io_full(fd, (unsigned char *)q, qlen, 1) ||
+		    io_full(fd, hdr, 2, 0))
 			goto out;
 		size_t len = get16(hdr);
 		if (len > cap || io_full(fd, out, len, 0))
@@ -905,7 +998,8 @@ static int control(const unsigned char *q, size_t qlen, unsigned char *out, size
 	unsigned char name[256];
 	size_t nl = qname_wire(q, qlen, name);
 	static const unsigned char suffix[] = "\016mutant-control";
-	if (nl < sizeof(suffix) + 1 || memcmp(name + nl - sizeof(suffix), suffix, sizeof(suffix) - 1) != 0 ||
+	if (nl < sizeof(suffix) + 1 ||
+	    memcmp(name + nl - sizeof(suffix), suffix, sizeof(suffix) - 1) != 0 ||
 	    name[0] + 1 + sizeof(suffix) != nl)
 		return 0;
 	char label[64];
@@ -947,7 +1041,8 @@ static int control(const unsigned char *q, size_t qlen, unsigned char *out, size
 }
 
 /* The upstream's answer to `q`, mutated when `go`; 0: nothing came. */
-static size_t answer(const unsigned char *q, size_t qlen, unsigned char *out, size_t cap, int tcp, int go)
+static size_t answer(const unsigned char *q, size_t qlen, unsigned char *out, size_t cap, int tcp,
+		     int go)
 {
 	size_t n = forward(q, qlen, out, cap, tcp);
 	if (n && go)
@@ -1001,7 +1096,8 @@ static void serve_udp(int ufd)
 			if (go)
 				log_mutation();
 			if (!n && !(go && strstr(logbuf, "truncate(")))
-				return; /* nothing from upstream; a message cut to 0 octets is sent empty */
+				return; /* nothing from upstream; a message cut to 0 octets is sent
+					   empty */
 		}
 	}
 send:
@@ -1099,7 +1195,8 @@ int main(int argc, char **argv)
 	struct sigaction act;
 
 	if (argc < 5 || argc > 7) {
-		fprintf(stderr, "usage: %s ADDR PORT UPSTREAM SEED|off [PIDFILE [LOGFILE]]\n", argv[0]);
+		fprintf(stderr, "usage: %s ADDR PORT UPSTREAM SEED|off [PIDFILE [LOGFILE]]\n",
+			argv[0]);
 		return 2;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -1109,8 +1206,8 @@ int main(int argc, char **argv)
 	upstream.sin_port = htons(53);
 	char *end;
 	long port = strtol(argv[2], &end, 10);
-	if (inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1 || *end != '\0' || port < 1 || port > 65535 ||
-	    inet_pton(AF_INET, argv[3], &upstream.sin_addr) != 1) {
+	if (inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1 || *end != '\0' || port < 1 ||
+	    port > 65535 || inet_pton(AF_INET, argv[3], &upstream.sin_addr) != 1) {
 		fprintf(stderr, "mutantd: bad address, port or upstream\n");
 		return 2;
 	}
