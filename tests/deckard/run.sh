@@ -14,7 +14,13 @@ BIN=${1:?usage: run.sh BIN [OUT_DIR [REPLAY_OPTIONS...]]}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${2:-$(dirname "$BIN")/deckard}
 shift $(($# < 2 ? $# : 2))
+# The scenarios live in the shared folder beside the project (../shared from its root);
+# in a clone of the project made elsewhere, beside the repository it was cloned from.
 SCEN=${DECKARD_SCENARIOS:-$ROOT/../shared/peer/deckard/scenarios}
+if [ -z "${DECKARD_SCENARIOS:-}" ] && ! [ -d "$SCEN" ]; then
+	origin=$(git -C "$ROOT" config --get remote.origin.url 2>/dev/null || true)
+	case $origin in /*) [ -d "$origin/../shared/peer/deckard/scenarios" ] && SCEN=$origin/../shared/peer/deckard/scenarios ;; esac
+fi
 if [ "${DD_IN_NETNS:-}" != 1 ]; then
 	echo "FAIL deckard: must run inside tests/world/netns.sh"
 	exit 1
