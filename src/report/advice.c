@@ -172,6 +172,16 @@ static char *verdict_text(const an_result_t *r, const scope_t *s)
 		return dd_asprintf("secure: the chain of trust holds from the trust anchor to %s",
 				   r->qname);
 	case AN_INSECURE:
+		if (r->n_ede) {
+			/* insecure by policy (algorithm, digest, NSEC3 iterations), not by proof */
+			char *ede = ede_list(r);
+			char *v = dd_asprintf("insecure: validators treat %s as unsigned (%s): it "
+					      "is signed, but with "
+					      "what they do not validate",
+					      r->qname, ede ? ede : "?");
+			free(ede);
+			return v;
+		}
 		return dd_asprintf("insecure: %s is not protected by DNSSEC, and that is provably "
 				   "so (not an error)",
 				   r->qname);
@@ -403,6 +413,90 @@ static char *urgency_text(const an_result_t *r, const scope_t *s)
 	return NULL;
 }
 
+/* The first finding of `sev`, or NULL (findings come sorted, most severe first). */
+static const an_finding_t *first_of(const an_result_t *r, an_severity_t sev, size_t *count)
+{
+	const an_finding_t *first = NULL;
+	*count = 0;
+	for (size_t i = 0; i < r->n_findings; i++) {
+		if (an_finding_def(r->findings[i].id)->severity != sev)
+			continue;
+		if (!first)
+			first = &r->findings[i];
+		++*count;
+	}
+	return first;
+}
+
+/* No failure, but warnings: the verdict says how many, and the block names who acts on
+ * the first one and its fix; there is no emergency. Also for unreachable and no verdict. */
+static int advise_rest(const an_result_t *r, rep_advice_t *a)
+{
+	size_t nw = 0;
+	const an_finding_t *w = first_of(r, AN_WARNING, &nw);
+	if (r->status == AN_UNREACHABLE && !a->emergency && r->broken_zone) {
+		a->emergency = dd_asprintf(
+		    "none that DNSSEC offers: this is not a DNSSEC problem; the name servers of %s "
+		    "must answer again (removing the DS would not help)",
+		    r->broken_zone);
+		return a->emergency ? 0 : DD_ENOMEM;
+	}
+	if (r->status == AN_BOGUS || r->status == AN_UNREACHABLE || !w ||
+	    r->diagnosis == AN_DIAG_RESOLVER_SPECIFIC)
+		return 0;
+	if (r->status == AN_SECURE || r->status == AN_INSECURE) {
+		char ids[200] = "";
+		size_t shown = 0;
+		for (size_t i = 0; i < r->n_findings && shown < 3; i++) {
+			const an_finding_def_t *d = an_finding_def(r->findings[i].id);
+			if (d->severity != AN_WARNING || strstr(ids, d->id))
+				continue;
+			size_t l = strlen(ids);
+			snprintf(ids + l, sizeof(ids) - l, "%s%s", l ? ", " : "", d->id);
+			shown++;
+		}
+		/* "secure: the chain ..." becomes "secure, with 2 warnings (A, B): the chain ..."
+		 */
+		const char *colon = strchr(a->verdict, ':');
+		char *v =
+		    colon ? dd_asprintf("%.*s, with %zu warning%s (%s%s)%s",
+					(int)(colon - a->verdict), a->verdict, nw,
+					nw == 1 ? "" : "s", ids, nw > shown ? ", ..." : "", colon)
+			  : NULL;
+		if (v) {
+			free(a->verdict);
+			a->verdict = v;
+		}
+	}
+	a->who = w->who;
+	a->basis = w;
+	const char *z = w->zone;
+	switch (w->who) {
+	case AN_WHO_REGISTRAR:
+		a->who_text = dd_asprintf("the registrar (parent) of %s, for %s", z,
+					  an_finding_def(w->id)->id);
+		break;
+	case AN_WHO_DNS_OPERATOR:
+		a->who_text =
+		    dd_asprintf("the DNS operator of %s, for %s", z, an_finding_def(w->id)->id);
+		break;
+	case AN_WHO_TLD_OPERATOR:
+		a->who_text =
+		    dd_asprintf("the operator of the TLD %s, for %s", z, an_finding_def(w->id)->id);
+		break;
+	default:
+		a->who_text =
+		    dd_asprintf("nobody needs to change a zone (%s)", an_finding_def(w->id)->id);
+		break;
+	}
+	a->fix = dd_strdup(w->fix ? w->fix : "");
+	a->emergency =
+	    dd_strdup(r->status == AN_INDETERMINATE ? "none: there is no verdict to act on yet"
+						    : "none needed: validating resolvers still get "
+						      "their answers (a warning, not a failure)");
+	return a->who_text && a->fix && a->emergency ? 0 : DD_ENOMEM;
+}
+
 int rep_advice(const an_result_t *r, rep_advice_t *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -418,7 +512,18 @@ int rep_advice(const an_result_t *r, rep_advice_t *a)
 	a->fix = fix_text(r, &s);
 	a->emergency = emergency_text(r, &s);
 	a->urgency = urgency_text(r, &s);
-	return 0;
+	if (r->status == AN_BOGUS || r->status == AN_UNREACHABLE) {
+		a->basis = s.f;
+		a->deadline = r->validated_at;
+	} else {
+		for (size_t i = 0; i < r->n_findings; i++) {
+			const an_finding_t *f = &r->findings[i];
+			if (an_finding_def(f->id)->severity == AN_WARNING &&
+			    f->when > r->validated_at && (!a->deadline || f->when < a->deadline))
+				a->deadline = f->when;
+		}
+	}
+	return advise_rest(r, a);
 }
 
 void rep_advice_clear(rep_advice_t *a)

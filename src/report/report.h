@@ -38,6 +38,10 @@ typedef struct rep_advice {
 	char *fix;	 /* the exact thing to change, or NULL */
 	char *emergency; /* the emergency stop that fits, with its cost, or NULL */
 	char *urgency;	 /* "now: ...", "before DATE ...", or NULL when nothing needs doing */
+	const an_finding_t
+	    *basis; /* the finding the advice rests on (its records), or NULL; into the result */
+	int64_t deadline; /* when it fails: now for bogus or unreachable, the date a warning comes
+			     due; 0: none */
 } rep_advice_t;
 
 /* Fill `a` (the caller clears it with rep_advice_clear, also on failure).

@@ -13,6 +13,22 @@ static json_t *time_json(int64_t t)
 	return json_string(buf);
 }
 
+/* The records a fix proposes (its data, one record a line), as an array of strings. */
+static json_t *records_json(const char *data)
+{
+	json_t *recs = json_array();
+	char *copy = strdup(data ? data : ""), *save = NULL;
+	for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		while (*line == ' ')
+			line++;
+		if (*line)
+			json_array_append_new(recs, json_string(line));
+	}
+	free(copy);
+	return recs;
+}
+
 static json_t *finding_json(const an_finding_t *f)
 {
 	const an_finding_def_t *d = an_finding_def(f->id);
@@ -31,19 +47,8 @@ static json_t *finding_json(const an_finding_t *f)
 	json_object_set_new(j, "fix", json_string(f->fix ? f->fix : ""));
 	json_object_set_new(j, "who", json_string(an_who_name(f->who)));
 	json_object_set_new(j, "when", time_json(f->when));
-	if (f->data && f->data[0]) {
-		json_t *recs = json_array();
-		char *copy = strdup(f->data), *save = NULL;
-		for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			while (*line == ' ')
-				line++;
-			if (*line)
-				json_array_append_new(recs, json_string(line));
-		}
-		free(copy);
-		json_object_set_new(j, "records", recs);
-	}
+	if (f->data && f->data[0])
+		json_object_set_new(j, "records", records_json(f->data));
 	return j;
 }
 
@@ -226,6 +231,20 @@ json_t *rep_json(const an_result_t *r, const evidence_t *ev)
 			    a.emergency ? json_string(a.emergency) : json_null());
 	json_object_set_new(adv, "urgency", a.urgency ? json_string(a.urgency) : json_null());
 	json_object_set_new(j, "advice", adv);
+	/* What to do, for programs: who, the fix and its records, the emergency stop, and by when.
+	 */
+	json_t *act = json_object();
+	json_object_set_new(act, "who", json_string(an_who_name(a.who)));
+	json_object_set_new(act, "fix", a.fix ? json_string(a.fix) : json_null());
+	json_object_set_new(
+	    act, "records",
+	    records_json(a.basis && a.fix && a.basis->fix && !strcmp(a.fix, a.basis->fix)
+			     ? a.basis->data
+			     : NULL));
+	json_object_set_new(act, "emergency_stop",
+			    a.emergency ? json_string(a.emergency) : json_null());
+	json_object_set_new(act, "deadline", time_json(a.deadline));
+	json_object_set_new(j, "action", act);
 	rep_advice_clear(&a);
 	if (ev) {
 		json_t *p = json_object();

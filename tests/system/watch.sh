@@ -238,7 +238,7 @@ nagios() { # nagios NAME CODE PATTERN
 }
 nagios www.good13.test 0 '^DNSSEC OK - www\.good13\.test\. secure: .* \| expiry=[0-9]+s;604800;0 queries=[0-9]+ time=[0-9.]+s errors=0 warnings=0$'
 nagios www.expired.test 2 '^DNSSEC CRITICAL - www\.expired\.test\. bogus: the chain of trust breaks at expired\.test\. \(EDE 7 [^|]*; RRSIG_EXPIRED \| .*errors=[1-9]'
-nagios www.deadns.test 1 '^DNSSEC WARNING - www\.deadns\.test\. secure: [^|]*; SERVER_UNREACHABLE \|'
+nagios www.deadns.test 1 '^DNSSEC WARNING - www\.deadns\.test\. secure, with 1 warning \(SERVER_UNREACHABLE\): [^|]*; SERVER_UNREACHABLE \|'
 out=$(DNSSEC_DOCTOR_OFFLINE=1 "$BIN" --format nagios --no-resolvers www.good13.test 2>/dev/null)
 r=$?
 if [ $r = 3 ] && printf '%s' "$out" | grep -q '^DNSSEC UNKNOWN - '; then ok "--format nagios when the check cannot run: DNSSEC UNKNOWN, exit 3"; else

@@ -141,6 +141,47 @@ static void test_plain_cases(void **state)
 	done(&x);
 }
 
+/* Works, with warnings: the verdict says so, and the block names who acts on the first
+ * warning, its fix, and that no emergency stop is needed; JSON carries it as "action". */
+static void test_secure_with_warnings(void **state)
+{
+	advised_t x;
+	advise(&x, "www.island.test");
+	assert_true(contains(x.a.verdict, "insecure, with 1 warning (SIGNED_ISLAND)"));
+	assert_int_equal(x.a.who, AN_WHO_REGISTRAR);
+	assert_true(contains(x.a.who_text, "island.test."));
+	assert_true(contains(x.a.fix, "publish this DS at the registrar"));
+	assert_true(contains(x.a.emergency, "none needed"));
+	json_t *j = rep_json(x.r, x.ev);
+	json_t *act = json_object_get(j, "action");
+	assert_string_equal(json_string_value(json_object_get(act, "who")), "registrar");
+	assert_int_equal(json_array_size(json_object_get(act, "records")), 1);
+	assert_true(contains(json_string_value(json_array_get(json_object_get(act, "records"), 0)),
+			     "\tDS\t"));
+	json_decref(j);
+	done(&x);
+	/* A bogus one: the action is due now (the time it was validated at). */
+	advise(&x, "www.kskroll.test");
+	j = rep_json(x.r, x.ev);
+	act = json_object_get(j, "action");
+	assert_string_equal(json_string_value(json_object_get(act, "who")), "registrar");
+	assert_string_equal(json_string_value(json_object_get(act, "deadline")),
+			    json_string_value(json_object_get(j, "validated_at")));
+	json_decref(j);
+	done(&x);
+}
+
+/* Unreachable: who acts and the fix, and an emergency stop that says why none helps. */
+static void test_unreachable_block(void **state)
+{
+	advised_t x;
+	advise(&x, "www.alldead.test");
+	assert_int_equal(x.a.who, AN_WHO_DNS_OPERATOR);
+	assert_non_null(x.a.fix);
+	assert_true(contains(x.a.emergency, "not a DNSSEC problem"));
+	done(&x);
+}
+
 /* What counts as a TLD (whose DS is the root zone's, not a registrar's). */
 static void test_name_is_tld(void **state)
 {
@@ -189,6 +230,7 @@ int main(void)
 	    cmocka_unit_test(test_stale_server),	   cmocka_unit_test(test_broken_tld),
 	    cmocka_unit_test(test_alias_into_broken_zone), cmocka_unit_test(test_plain_cases),
 	    cmocka_unit_test(test_text_verdict_first),	   cmocka_unit_test(test_name_is_tld),
+	    cmocka_unit_test(test_secure_with_warnings),   cmocka_unit_test(test_unreachable_block),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
