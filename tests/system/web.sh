@@ -106,7 +106,7 @@ expect 200 "HEAD /" "http://$A/" -I
 # and TLD answers between checks, a single CLI check has none to share); and in the
 # resolvers' answers, the TTLs (they count down in the resolver's cache) and the
 # order (a resolver rotates RRsets).
-VARY='del(.probed_at, .validated_at, .probe.elapsed_ms, .probe.queries, .resolvers[]?.rtt_ms, .resolvers[]?.rtt_cd_ms)
+VARY='del(.probed_at, .validated_at, .action.deadline, .probe.elapsed_ms, .probe.queries, .resolvers[]?.rtt_ms, .resolvers[]?.rtt_cd_ms)
 	| .resolvers[]?.answer |= (map(sub("\\t[0-9]+\\tIN\\t"; "\tTTL\tIN\t")) | sort)'
 for case in "www.kskroll.test A" "www.good13.test A" "www.expired.test A" "www.unsigned.test A" \
 	"nope.good13.test A" "cname.good13.test A" "good13.test DNSKEY" "www.alldead.test A" "www.ok.broken A"; do
