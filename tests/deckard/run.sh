@@ -42,8 +42,11 @@ if [ -n "${ASAN_OPTIONS:-}" ]; then
 	every=3
 	# Some 350 short runs: full stack unwinding on every malloc (test-all.sh's
 	# setting, for readable leak reports) makes this suite 5 times slower;
-	# errors are still caught, with shorter stacks.
-	export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=1"
+	# errors are still caught, with shorter stacks. Without full stacks the leak
+	# suppressions for ldns's own NSEC3 helpers (tests/lsan.supp) cannot match the
+	# frames inside ldns, so leaks are not checked here: the unit and system tests
+	# check them under ASan with full stacks.
+	export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=1:detect_leaks=0"
 fi
 start=$(date +%s)
 # A namespace of its own, with an IPv6 route (over lo), so that the doctor asks
