@@ -86,9 +86,9 @@ typedef struct ds_keys {
 	char nonzone_tags[80]; /* "tag/alg, ..." of the DS-matched keys without the Zone Key flag */
 } ds_keys_t;
 
-static void append_key(char *buf, size_t size, const ldns_rr *rr, unsigned tag, unsigned alg)
+/* Append "tag/alg" to a comma-separated list in `buf`. */
+static void append_key(char *buf, size_t size, unsigned tag, unsigned alg)
 {
-	(void)rr;
 	size_t l = strlen(buf);
 	snprintf(buf + l, size - l, "%s%u/%u", l ? ", " : "", tag, alg);
 }
@@ -106,19 +106,18 @@ static void zone_ds_keys(const zst_t *s, an_link_t *link, const ldns_rr_list *ke
 		for (size_t k = 0; k < ldns_rr_list_rr_count(keys); k++) {
 			ldns_rr *key = ldns_rr_list_rr(keys, k);
 			if (an_ds_matches(ds, key, &worst)) {
+				uint16_t tag = ldns_calc_keytag(key);
+				uint8_t alg = ldns_rdf2native_int8(ldns_rr_rdf(key, 2));
 				hit = true;
 				if (an_key_validates(key)) {
 					ldns_rr_list_push_rr(matched, key);
 					dk->revoked += !an_key_usable(key);
 				} else {
 					dk->nonzone++;
-					append_key(dk->nonzone_tags, sizeof(dk->nonzone_tags), key,
-						   ldns_calc_keytag(key),
-						   ldns_rdf2native_int8(ldns_rr_rdf(key, 2)));
+					append_key(dk->nonzone_tags, sizeof(dk->nonzone_tags), tag,
+						   alg);
 				}
-				an_key_t *lk =
-				    an_link_key(link, ldns_calc_keytag(key),
-						ldns_rdf2native_int8(ldns_rr_rdf(key, 2)));
+				an_key_t *lk = an_link_key(link, tag, alg);
 				if (lk)
 					lk->ds_match = true;
 			}
@@ -130,7 +129,7 @@ static void zone_ds_keys(const zst_t *s, an_link_t *link, const ldns_rr_list *ke
 				link->ds[e].matched = true;
 		if (!hit) {
 			unmatched++;
-			append_key(dk->unmatched_tags, sizeof(dk->unmatched_tags), ds,
+			append_key(dk->unmatched_tags, sizeof(dk->unmatched_tags),
 				   ldns_rdf2native_int16(ldns_rr_rdf(ds, 0)),
 				   ldns_rdf2native_int8(ldns_rr_rdf(ds, 1)));
 		}

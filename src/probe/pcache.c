@@ -15,7 +15,7 @@
  * process-shared, robust mutex. A worker that dies holding the lock leaves
  * the table possibly half-written: the next one to lock it empties it.
  */
-#include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +24,7 @@
 
 #include <ldns/ldns.h>
 
+#include "common/shm.h"
 #include "probe/probe.h"
 
 #define PCACHE_MAX_TTL 3600
@@ -57,11 +58,9 @@ static void clear_all(probe_cache_t *c)
 
 static void lock(probe_cache_t *c)
 {
-	if (pthread_mutex_lock(&c->m) == EOWNERDEAD) {
-		/* Its holder died (a crashed worker): what it was writing may be half done. */
-		clear_all(c);
-		pthread_mutex_consistent(&c->m);
-	}
+	if (dd_shm_lock(&c->m))
+		clear_all(c); /* its holder died (a crashed worker): what it was writing may be half
+				 done */
 }
 
 probe_cache_t *probe_cache_new(size_t max_entries)
@@ -79,23 +78,10 @@ probe_cache_t *probe_cache_new(size_t max_entries)
 		data_size = UINT32_MAX - 1;
 	size_t size = head + data_size;
 	/* Pages are taken only as they are written. */
-	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
+	void *m = dd_shm_new(size, offsetof(probe_cache_t, m));
+	if (!m)
 		return NULL;
 	probe_cache_t *c = m;
-	pthread_mutexattr_t a;
-	if (pthread_mutexattr_init(&a)) {
-		munmap(m, size);
-		return NULL;
-	}
-	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-	int r = pthread_mutex_init(&c->m, &a);
-	pthread_mutexattr_destroy(&a);
-	if (r) {
-		munmap(m, size);
-		return NULL;
-	}
 	c->map_size = size;
 	c->n_buckets = n_buckets;
 	c->max = max;

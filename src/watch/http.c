@@ -25,17 +25,7 @@ static void reply(struct evhttp_request *req, int code, const char *reason, cons
 		  const char *body, size_t len)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	/* The security headers of `serve`. */
-	evhttp_add_header(
-	    h, "Content-Security-Policy",
-	    "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-	    "base-uri 'none'");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "X-Frame-Options", "DENY");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	evhttp_add_header(h, "Cross-Origin-Opener-Policy", "same-origin");
-	evhttp_add_header(h, "Cross-Origin-Resource-Policy", "same-origin");
-	evhttp_add_header(h, "Cache-Control", "no-store");
+	web_add_security_headers(h, false);
 	evhttp_add_header(h, "Content-Type", ctype);
 	struct evbuffer *b = evbuffer_new();
 	if (b && body && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
@@ -149,38 +139,11 @@ static void on_request(struct evhttp_request *req, void *arg)
 		evhttp_uri_free(u);
 }
 
-static int parse_listen(const char *s, char *host, size_t host_size, uint16_t *port)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s)
-		return DD_EINVAL;
-	size_t hl = (size_t)(colon - s);
-	const char *h = s;
-	if (h[0] == '[') {
-		if (hl < 3 || h[hl - 1] != ']')
-			return DD_EINVAL;
-		h++;
-		hl -= 2;
-	}
-	if (hl >= host_size)
-		return DD_EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	char *end = NULL;
-	long p = strtol(colon + 1, &end, 10);
-	unsigned char a[16];
-	if (!colon[1] || *end || p < 1 || p > 65535 ||
-	    (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1))
-		return DD_EINVAL;
-	*port = (uint16_t)p;
-	return 0;
-}
-
 int watch_http_start(watcher_t *w, char *err, size_t err_size)
 {
 	char host[64];
 	uint16_t port = 0;
-	if (parse_listen(w->cfg->listen, host, sizeof(host), &port)) {
+	if (web_parse_listen(w->cfg->listen, host, sizeof(host), &port)) {
 		snprintf(err, err_size,
 			 "--listen: expected ADDR:PORT (127.0.0.1:9553, [::1]:9553), got \"%.60s\"",
 			 w->cfg->listen);

@@ -9,11 +9,12 @@
  * distinct clients of the current and the previous minute together (N); a
  * pair remembers the last minute it was seen in, which is all that takes.
  */
-#include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "common/shm.h"
 #include "web/budget.h"
 
 #define RUN 16 /* open addressing: slots looked at per key */
@@ -52,23 +53,10 @@ web_budget_t *web_budget_new(size_t targets, size_t pairs)
 	size_t nt = targets ? targets : 1, np = pairs ? pairs : 1;
 	size_t head = (sizeof(web_budget_t) + 63) & ~(size_t)63;
 	size_t size = head + nt * sizeof(target_t) + np * sizeof(pair_t);
-	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
+	void *m = dd_shm_new(size, offsetof(web_budget_t, mu));
+	if (!m)
 		return NULL;
 	web_budget_t *b = m;
-	pthread_mutexattr_t a;
-	if (pthread_mutexattr_init(&a)) {
-		munmap(m, size);
-		return NULL;
-	}
-	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-	int r = pthread_mutex_init(&b->mu, &a);
-	pthread_mutexattr_destroy(&a);
-	if (r) {
-		munmap(m, size);
-		return NULL;
-	}
 	b->map_size = size;
 	b->n_targets = nt;
 	b->n_pairs = np;
@@ -141,9 +129,8 @@ static target_t *find_target(web_budget_t *b, const uint8_t *k, size_t klen, boo
 	memcpy(pk, target, tlen);
 	memcpy(pk + tlen, client, clen);
 
-	if (pthread_mutex_lock(&b->mu) == EOWNERDEAD)
-		pthread_mutex_consistent(
-		    &b->mu); /* a worker died holding it: numbers only, nothing to repair */
+	dd_shm_lock(
+	    &b->mu); /* a worker that died holding it leaves numbers only: nothing to repair */
 	bool fresh;
 	target_t *t = find_target(b, target, tlen, &fresh);
 	if (fresh) {
@@ -207,8 +194,7 @@ void web_budget_give(web_budget_t *b, const void *target, size_t tlen, const voi
 	uint8_t pk[32];
 	memcpy(pk, target, tlen);
 	memcpy(pk + tlen, client, clen);
-	if (pthread_mutex_lock(&b->mu) == EOWNERDEAD)
-		pthread_mutex_consistent(&b->mu);
+	dd_shm_lock(&b->mu);
 	target_t *t = find_target(b, target, tlen, NULL);
 	pair_t *p = find_pair(b, pk, tlen + clen, NULL);
 	if (t && t->tokens + 1.0 <= 2 * budget)

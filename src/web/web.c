@@ -142,12 +142,16 @@ static void ungate(void *arg, const char *addr)
 
 /* ---- replies ----------------------------------------------------------------- */
 
-static void security_headers(struct evhttp_request *req, bool cache)
+void web_add_security_headers(struct evkeyvalq *h, bool cache)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	for (size_t i = 0; i < web_security_headers_n; i++)
 		evhttp_add_header(h, web_security_headers[i][0], web_security_headers[i][1]);
 	evhttp_add_header(h, "Cache-Control", cache ? "public, max-age=3600" : "no-store");
+}
+
+static void security_headers(struct evhttp_request *req, bool cache)
+{
+	web_add_security_headers(evhttp_request_get_output_headers(req), cache);
 }
 
 static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
@@ -507,7 +511,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	maybe_stop(w);
 }
 
-static int parse_listen(const char *s, char *host, size_t host_size, uint16_t *port)
+int web_parse_listen(const char *s, char *host, size_t host_size, uint16_t *port)
 {
 	const char *colon = strrchr(s, ':');
 	if (!colon || colon == s)
@@ -610,7 +614,7 @@ int web_serve(const dd_opts_t *o, char *err, size_t err_size)
 {
 	char host[64];
 	uint16_t port = 0;
-	if (parse_listen(o->listen, host, sizeof(host), &port)) {
+	if (web_parse_listen(o->listen, host, sizeof(host), &port)) {
 		snprintf(err, err_size,
 			 "--listen: expected ADDR:PORT (127.0.0.1:8053, [::1]:8053), got \"%.60s\"",
 			 o->listen);

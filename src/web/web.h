@@ -10,6 +10,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "analyse/analyse.h"
@@ -22,6 +24,15 @@
  * DD_ENOMEM with a one-line message in `err` (bad --listen, cannot bind).
  */
 int web_serve(const dd_opts_t *o, char *err, size_t err_size);
+
+/* "ADDR:PORT" or "[IPv6]:PORT" into `host` (a numeric address) and `port`.
+ * Returns 0, or DD_EINVAL when it is not that. Also for `watch --listen`. */
+int web_parse_listen(const char *s, char *host, size_t host_size, uint16_t *port);
+
+struct evkeyvalq;
+/* Add serve's security headers (CSP, nosniff, frame and referrer policies, ...)
+ * and Cache-Control (`cache`: an hour; else no-store) to `h`. Also for `watch`. */
+void web_add_security_headers(struct evkeyvalq *h, bool cache);
 
 /* A check request from a query string ("name=www.example.com&type=AAAA"). */
 typedef struct web_check_req {

@@ -13,22 +13,8 @@
 #include "analyse/analyse.h"
 #include "common/dd.h"
 #include "evidence/evidence.h"
+#include "testutil.h"
 #include "report/report.h"
-
-static evidence_t *load(const char *name)
-{
-	char path[1024];
-	const char *root = getenv("DD_SOURCE_ROOT");
-	snprintf(path, sizeof(path), "%s/tests/unit/evidence/%s.json", root ? root : ".", name);
-	json_error_t jerr;
-	json_t *j = json_load_file(path, 0, &jerr);
-	assert_non_null(j);
-	evidence_t *ev = NULL;
-	char err[256];
-	assert_int_equal(ev_from_json(j, &ev, err, sizeof(err)), 0);
-	json_decref(j);
-	return ev;
-}
 
 static an_result_t *run(const evidence_t *ev, int64_t at)
 {
@@ -102,7 +88,7 @@ static void test_verdict_table(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		const expect_t *e = &table[i];
-		evidence_t *ev = load(e->file);
+		evidence_t *ev = tu_load(e->file);
 		an_result_t *r = run(ev, 0);
 		if (r->status != e->status)
 			fail_msg("%s: status %s, want %s", e->file, an_status_name(r->status),
@@ -130,7 +116,7 @@ static void test_verdict_table(void **state)
 static void test_stale_names_only_failing_server(void **state)
 {
 	(void)state;
-	evidence_t *ev = load("www.stale.test");
+	evidence_t *ev = tu_load("www.stale.test");
 	an_result_t *r = run(ev, 0);
 	const an_finding_t *f = find(r, AN_F_RRSIG_EXPIRED);
 	assert_non_null(f);
@@ -146,7 +132,7 @@ static void test_stale_names_only_failing_server(void **state)
 static void test_at_time_moves_verdict(void **state)
 {
 	(void)state;
-	evidence_t *ev = load("www.good13.test");
+	evidence_t *ev = tu_load("www.good13.test");
 	an_result_t *r = run(ev, ev->probed_at + 60 * 86400);
 	assert_int_equal(r->status, AN_BOGUS);
 	assert_int_equal(r->ede[0], 7);
@@ -169,7 +155,7 @@ static void test_at_time_moves_verdict(void **state)
 static void test_foreign_anchor_breaks_root(void **state)
 {
 	(void)state;
-	evidence_t *ev = load("www.good13.test");
+	evidence_t *ev = tu_load("www.good13.test");
 	ldns_rr_list *anchors = ldns_rr_list_new();
 	ldns_rr *rr = NULL;
 	assert_int_equal(
@@ -199,7 +185,7 @@ static void test_evidence_roundtrip(void **state)
 					    "www.oversize.hostile", "www.manyns.hostile",
 					    "a.cname.hostile"};
 	for (size_t i = 0; i < DD_ARRAY_LEN(files); i++) {
-		evidence_t *ev = load(files[i]);
+		evidence_t *ev = tu_load(files[i]);
 		json_t *a = ev_to_json(ev);
 		evidence_t *ev2 = NULL;
 		char err[256];
@@ -211,16 +197,16 @@ static void test_evidence_roundtrip(void **state)
 		ev_free(ev2);
 		ev_free(ev);
 	}
-	evidence_t *ev = load("www.random.hostile");
+	evidence_t *ev = tu_load("www.random.hostile");
 	unsigned dropped = 0;
 	for (size_t i = 0; i < ev->n_xs; i++)
 		dropped += ev->xs[i].dropped;
 	assert_true(dropped > 0);
 	ev_free(ev);
-	ev = load("a.cname.hostile");
+	ev = tu_load("a.cname.hostile");
 	assert_string_equal(ev->cname_stop, "loop");
 	ev_free(ev);
-	ev = load("www.manyns.hostile");
+	ev = tu_load("www.manyns.hostile");
 	assert_int_equal(ev_find_zone(ev, "manyns.hostile.")->ns_total, 100);
 	ev_free(ev);
 }
@@ -229,7 +215,7 @@ static void test_evidence_roundtrip(void **state)
 static void test_report_json(void **state)
 {
 	(void)state;
-	evidence_t *ev = load("www.kskroll.test");
+	evidence_t *ev = tu_load("www.kskroll.test");
 	an_result_t *r = run(ev, 0);
 	json_t *j = rep_json(r, ev);
 	char *s1 = json_dumps(j, JSON_SORT_KEYS);
@@ -253,7 +239,7 @@ static void test_report_json(void **state)
 static void test_mutated_wire(void **state)
 {
 	(void)state;
-	evidence_t *ev = load("www.expired.test");
+	evidence_t *ev = tu_load("www.expired.test");
 	uint32_t seed = 12345;
 	for (int round = 0; round < 200; round++) {
 		for (size_t i = 0; i < ev->n_xs; i++) {
@@ -327,7 +313,7 @@ static void test_resolver_view(void **state)
 	    {"www.expired.test", AN_DIAG_UNKNOWN}, /* no resolvers asked */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		evidence_t *ev = load(cases[i].file);
+		evidence_t *ev = tu_load(cases[i].file);
 		an_result_t *r = run(ev, 0);
 		if (r->diagnosis != cases[i].diag)
 			fail_msg("%s: diagnosis %s, want %s", cases[i].file,
@@ -339,7 +325,7 @@ static void test_resolver_view(void **state)
 
 	/* Expired: the validating resolver's EDE 7 is tied to our finding; the
 	 * garbage resolver is an error, never trusted. */
-	evidence_t *ev = load("resolvers.www.expired.test");
+	evidence_t *ev = tu_load("resolvers.www.expired.test");
 	an_result_t *r = run(ev, 0);
 	assert_int_equal(r->n_resolvers, 3);
 	const an_resolver_t *v = &r->resolvers[0];
@@ -365,7 +351,7 @@ static void test_resolver_view(void **state)
 	ev_free(ev);
 
 	/* A healthy chain that one validating resolver SERVFAILs: resolver-specific. */
-	ev = load("resolvers.www.good13.test");
+	ev = tu_load("resolvers.www.good13.test");
 	set_rcode(&ev->resolvers[0].q[EV_RQ_PLAIN], 2);
 	r = run(ev, 0);
 	assert_int_equal(r->diagnosis, AN_DIAG_RESOLVER_SPECIFIC);
@@ -378,7 +364,7 @@ static void test_resolver_view(void **state)
 static void test_resolver_evidence(void **state)
 {
 	(void)state;
-	evidence_t *ev = load("resolvers.www.expired.test");
+	evidence_t *ev = tu_load("resolvers.www.expired.test");
 	json_t *j = ev_to_json(ev);
 	evidence_t *ev2 = NULL;
 	char err[256];
@@ -424,7 +410,7 @@ static void test_crypto_selftest(void **state)
 	assert_true(an_crypto_selftest_corrupt_one());
 	pol.selftest_done = true;
 	pol.alg_verifies[13] = false;
-	evidence_t *ev = load("www.good13.test");
+	evidence_t *ev = tu_load("www.good13.test");
 	an_result_t *r = NULL;
 	assert_int_equal(an_analyse(ev, ev->probed_at, &pol, NULL, &r), 0);
 	assert_int_equal(r->status, AN_INDETERMINATE);
@@ -445,7 +431,7 @@ static void test_crypto_selftest(void **state)
 static void test_wildcard_proof(void **state)
 {
 	(void)state;
-	evidence_t *ev = load("foo.wild.test");
+	evidence_t *ev = tu_load("foo.wild.test");
 	an_result_t *r = run(ev, 0);
 	assert_int_equal(r->status, AN_SECURE);
 	an_result_free(r);
@@ -483,7 +469,7 @@ static void test_tcp_failure(void **state)
 {
 	(void)state;
 	for (int all = 0; all < 2; all++) {
-		evidence_t *ev = load("www.good13.test");
+		evidence_t *ev = tu_load("www.good13.test");
 		unsigned n = 0;
 		for (size_t i = 0; i < ev->n_xs; i++) {
 			ev_exchange_t *x = &ev->xs[i];

@@ -18,21 +18,7 @@
 #include "common/dd.h"
 #include "common/wire.h"
 #include "evidence/evidence.h"
-
-static evidence_t *load(const char *name)
-{
-	char path[1024];
-	const char *root = getenv("DD_SOURCE_ROOT");
-	snprintf(path, sizeof(path), "%s/tests/unit/evidence/%s.json", root ? root : ".", name);
-	json_error_t jerr;
-	json_t *j = json_load_file(path, 0, &jerr);
-	assert_non_null(j);
-	evidence_t *ev = NULL;
-	char err[256];
-	assert_int_equal(ev_from_json(j, &ev, err, sizeof(err)), 0);
-	json_decref(j);
-	return ev;
-}
+#include "testutil.h"
 
 static an_result_t *run_pol(const evidence_t *ev, const an_policy_t *pol)
 {
@@ -334,7 +320,7 @@ static void test_nsec3_bad_next_hash(void **state)
 	for (size_t f = 0; f < DD_ARRAY_LEN(files); f++)
 		for (size_t l = 0; l < DD_ARRAY_LEN(lens); l++)
 			for (int bypass = 0; bypass < 2; bypass++) {
-				evidence_t *ev = load(files[f]);
+				evidence_t *ev = tu_load(files[f]);
 				size_t changed = 0;
 				const char *hostile = NULL;
 				for (size_t i = 0; i < ev->n_xs; i++) {
@@ -371,7 +357,7 @@ static void test_nsec3_bad_next_hash(void **state)
 static void test_cached_evidence_prepass(void **state)
 {
 	(void)state;
-	evidence_t *ev = load("nope.good13.test");
+	evidence_t *ev = tu_load("nope.good13.test");
 	size_t changed = 0;
 	for (size_t i = 0; i < ev->n_xs; i++)
 		changed += break_nsec3(&ev->xs[i], 0);
@@ -408,7 +394,7 @@ static void test_work_caps(void **state)
 {
 	(void)state;
 	/* Healthy evidence costs little: the defaults leave it alone. */
-	evidence_t *ev = load("www.good13.test");
+	evidence_t *ev = tu_load("www.good13.test");
 	an_result_t *r = run(ev);
 	assert_int_equal(r->status, AN_SECURE);
 	assert_null(find(r, AN_F_WORK_LIMIT_REACHED));
@@ -448,7 +434,7 @@ static void test_work_caps(void **state)
 	ev_free(ev);
 
 	/* NSEC3 hashes: an NXDOMAIN proven with NSEC3. */
-	ev = load("nope.good13.test");
+	ev = tu_load("nope.good13.test");
 	r = run(ev);
 	assert_int_equal(r->status, AN_SECURE);
 	need = r->n_nsec3_hashes;
@@ -480,7 +466,7 @@ static void test_evidence_anchor_shapes(void **state)
 	const char *bad[] = {". IN TXT \"x\"", ". 3600 IN DS 25204 13 2",
 			     ". 3600 IN DNSKEY 257 3 13"};
 	for (size_t i = 0; i < DD_ARRAY_LEN(bad); i++) {
-		evidence_t *ev = load("www.good13.test");
+		evidence_t *ev = tu_load("www.good13.test");
 		for (size_t k = 0; k < ev->n_anchors; k++)
 			free(ev->anchors[k]);
 		ev->n_anchors = 0;
